@@ -1,0 +1,54 @@
+#include "common.hpp"
+
+#include <ostream>
+
+namespace aimo::commands {
+
+void add_setting_flag(CLI::App& app, SettingFlags& flags, std::string_view key) {
+    for (const auto& spec : core::setting_specs()) {
+        if (spec.key == key) {
+            std::string name(spec.key);
+            app.add_option_function<std::string>(
+                   std::string(spec.flag),
+                   [&flags, name](const std::string& value) { flags.values[name] = value; },
+                   std::string(spec.description) + " [env " + std::string(spec.env) + "]")
+                ->type_name(key == "keypair" ? "PATH" : (key == "router_url" ? "URL" : "VALUE"));
+            return;
+        }
+    }
+    throw std::logic_error("no setting named " + std::string(key));
+}
+
+int exit_code_for(core::ErrorKind kind) {
+    switch (kind) {
+    case core::ErrorKind::usage:
+        return 2;
+    case core::ErrorKind::interrupted:
+        return 130;
+    default:
+        return 1;
+    }
+}
+
+namespace {
+void print_prefixed(core::Context& ctx, const char* label, const char* color,
+                    const std::string& message) {
+    bool colored = ctx.color_err();
+    *ctx.err << (colored ? color : "") << "aimo: " << label << ":" << (colored ? "\033[0m" : "")
+             << " " << message << "\n";
+}
+} // namespace
+
+int report_error(core::Context& ctx, const core::Error& error) {
+    print_prefixed(ctx, "error", "\033[1;31m", error.what());
+    if (!error.hint().empty()) {
+        *ctx.err << "hint: " << error.hint() << "\n";
+    }
+    return exit_code_for(error.kind());
+}
+
+void print_warning(core::Context& ctx, const std::string& message) {
+    print_prefixed(ctx, "warning", "\033[1;33m", message);
+}
+
+} // namespace aimo::commands

@@ -1,0 +1,40 @@
+#pragma once
+
+#include "core/context.hpp"
+#include "core/error.hpp"
+#include "core/settings.hpp"
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace aimo::commands {
+
+/// What a command's register_<name> returns: its CLI11 node and the function that runs it
+/// after parsing has finished.
+struct CommandSpec {
+    CLI::App* app = nullptr;
+    std::function<int(core::Context&)> run;
+};
+
+/// Setting overrides given as flags, keyed by setting key (see core::setting_specs()).
+struct SettingFlags {
+    std::map<std::string, std::string> values;
+};
+
+/// Adds the flag for setting `key` (e.g. "keypair" -> --keypair) to `app`; its value is only
+/// recorded in `flags`, resolution happens later in core::load_settings.
+void add_setting_flag(CLI::App& app, SettingFlags& flags, std::string_view key);
+
+/// Prints `aimo: error: …` and the hint to stderr; returns the exit code for the error.
+int report_error(core::Context& ctx, const core::Error& error);
+
+/// Prints `aimo: warning: …` to stderr.
+void print_warning(core::Context& ctx, const std::string& message);
+
+/// 0 ok, 1 failure, 2 usage, 130 interrupted.
+int exit_code_for(core::ErrorKind kind);
+
+} // namespace aimo::commands

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "common.hpp"
+
+#include <string_view>
+#include <vector>
+
+namespace aimo::commands {
+
+/// One entry per top-level command; register_fn adds it to the CLI11 tree.
+struct CommandEntry {
+    std::string_view name;
+    CommandSpec (*register_fn)(CLI::App& root);
+};
+
+/// The one explicit list of commands, in the order `aimo --help` shows them.
+const std::vector<CommandEntry>& command_registry();
+
+CommandSpec register_keygen(CLI::App& root);
+CommandSpec register_address(CLI::App& root);
+
+} // namespace aimo::commands

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace aimo::core {
+
+/// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+/// Wall-clock source; tests pass a fixed clock so signatures are reproducible.
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+/// Every side effect a command may have goes through here, so tests can run a command against
+/// temp directories, captured streams and a fixed clock without touching the real process.
+struct Context {
+    EnvLookup env;
+    Clock now;
+    std::ostream* out = nullptr; ///< data (what scripts consume)
+    std::istream* in = nullptr;  ///< interactive input
+    std::ostream* err = nullptr; ///< messages, warnings, progress
+    bool out_is_tty = false;     ///< decides table vs. plain rendering and colour
+    bool err_is_tty = false;
+    /// Set by the signal handler; long-running commands poll it to stop cleanly.
+    std::atomic<bool>* interrupted = nullptr;
+
+    /// Environment value or nullopt; empty values count as unset.
+    std::optional<std::string> getenv(std::string_view name) const;
+    /// True when colour may be used on stderr (a terminal and NO_COLOR unset).
+    bool color_err() const;
+    /// True once SIGINT/SIGTERM has been received.
+    bool is_interrupted() const { return interrupted != nullptr && interrupted->load(); }
+};
+
+/// A Context wired to the real process: environment, system clock, std streams.
+Context make_process_context();
+
+} // namespace aimo::core

@@ -1,0 +1,123 @@
+#include "core/settings.hpp"
+
+#include "core/config_file.hpp"
+#include "core/error.hpp"
+#include "core/paths.hpp"
+
+#include <charconv>
+#include <fmt/format.h>
+
+namespace aimo::core {
+
+std::string_view to_string(SettingSource source) {
+    switch (source) {
+    case SettingSource::flag:
+        return "flag";
+    case SettingSource::environment:
+        return "environment";
+    case SettingSource::config_file:
+        return "config file";
+    case SettingSource::default_value:
+        return "default";
+    }
+    return "default";
+}
+
+const std::vector<SettingSpec>& setting_specs() {
+    static const std::vector<SettingSpec> specs = {
+        {"keypair", "AIMO_KEYPAIR", "--keypair", "ed25519 keypair file (Solana CLI format)"},
+        {"router_url", "AIMO_ROUTER_URL", "--router-url", "AiMo router base URL"},
+        {"chain_id", "AIMO_CHAIN_ID", "--chain-id", "CAIP-2 chain id written into signatures"},
+        {"host", "AIMO_HOST", "--host", "address the proxy listens on"},
+        {"port", "AIMO_PORT", "--port", "port the proxy listens on (0 picks a free one)"},
+        {"models_cache_ttl", "AIMO_MODELS_CACHE_TTL", "--models-cache-ttl",
+         "seconds the proxy caches the router's model list"},
+        {"max_body_bytes", "AIMO_MAX_BODY_BYTES", "--max-body-bytes",
+         "largest request body the proxy accepts"},
+        {"drain_timeout", "AIMO_DRAIN_TIMEOUT", "--drain-timeout",
+         "seconds in-flight requests may take to finish on shutdown"},
+        {"connect_timeout", "AIMO_CONNECT_TIMEOUT", "--connect-timeout",
+         "seconds to wait for an upstream connection"},
+        {"read_timeout", "AIMO_READ_TIMEOUT", "--read-timeout",
+         "seconds to wait for upstream bytes (first byte and gaps between chunks)"},
+        {"log_format", "AIMO_LOG_FORMAT", "--log-format", "access log format: text or json"},
+    };
+    return specs;
+}
+
+const SettingValue& Settings::get(std::string_view key) const {
+    auto it = m_values.find(std::string(key));
+    if (it == m_values.end()) {
+        throw std::out_of_range("unknown setting " + std::string(key));
+    }
+    return it->second;
+}
+
+long long Settings::get_int(std::string_view key, long long min, long long max) const {
+    const auto& setting = get(key);
+    long long number = 0;
+    const char* begin = setting.value.data();
+    const char* end = begin + setting.value.size();
+    auto [ptr, ec] = std::from_chars(begin, end, number);
+    if (ec != std::errc() || ptr != end || number < min || number > max) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("invalid {} '{}' (from {}): expected a whole number from {} to {}",
+                                key, setting.value, setting.origin, min, max),
+                    fmt::format("fix or remove it in {}", setting.origin));
+    }
+    return number;
+}
+
+Settings resolve_settings(const SettingsLayers& layers) {
+    std::map<std::string, SettingValue> values;
+    for (const auto& spec : setting_specs()) {
+        std::string key(spec.key);
+        if (auto it = layers.flags.find(key); it != layers.flags.end()) {
+            values[key] = {it->second, SettingSource::flag, std::string(spec.flag)};
+            continue;
+        }
+        if (layers.env) {
+            if (auto env = layers.env(spec.env); env && !env->empty()) {
+                values[key] = {*env, SettingSource::environment, std::string(spec.env)};
+                continue;
+            }
+        }
+        if (auto it = layers.file.find(key); it != layers.file.end()) {
+            values[key] = {it->second, SettingSource::config_file, layers.file_path};
+            continue;
+        }
+        auto it = layers.defaults.find(key);
+        values[key] = {it == layers.defaults.end() ? std::string() : it->second,
+                       SettingSource::default_value, "default"};
+    }
+    return Settings(std::move(values));
+}
+
+std::filesystem::path config_file_path(const Context& ctx) {
+    return config_dir(ctx) / "config.toml";
+}
+
+Settings load_settings(const Context& ctx, const std::map<std::string, std::string>& flags) {
+    auto dir = config_dir(ctx);
+    SettingsLayers layers;
+    layers.flags = flags;
+    layers.env = [&ctx](std::string_view name) { return ctx.getenv(name); };
+    layers.file_path = config_file_path(ctx).string();
+    layers.file = read_config_file(layers.file_path, dir);
+    layers.defaults = {
+        {"keypair", (dir / "keypair.json").string()},
+        {"router_url", "https://beta.aimo.network"},
+        {"chain_id", "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"},
+        {"host", "127.0.0.1"},
+        {"port", "8080"},
+        {"models_cache_ttl", "60"},
+        {"max_body_bytes", std::to_string(32 * 1024 * 1024)},
+        {"drain_timeout", "10"},
+        {"connect_timeout", "10"},
+        {"read_timeout", "300"},
+        {"log_format", "text"},
+    };
+    return resolve_settings(layers);
+}
+
+} // namespace aimo::core

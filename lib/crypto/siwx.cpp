@@ -1,0 +1,162 @@
+#include "crypto/siwx.hpp"
+
+#include "crypto/encoding.hpp"
+
+#include <ctime>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace aimo::crypto {
+
+namespace {
+constexpr std::string_view intro = " wants you to sign in with your Solana account:";
+
+void append_json_string(std::string& out, std::string_view text) {
+    out += '"';
+    for (char c : text) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+} // namespace
+
+std::string format_siwx_message(const SiwxMessage& m) {
+    std::string out;
+    out.reserve(256 + m.uri.size());
+    out.append(m.domain).append(intro).append("\n");
+    out.append(m.address).append("\n\n");
+    out.append("URI: ").append(m.uri).append("\n");
+    out.append("Version: 1\n");
+    out.append("Chain ID: ").append(m.chain_id).append("\n");
+    if (!m.nonce.empty()) {
+        out.append("Nonce: ").append(m.nonce).append("\n");
+    }
+    if (!m.issued_at.empty()) {
+        out.append("Issued At: ").append(m.issued_at).append("\n");
+    }
+    out.append("Expiration Time: ").append(m.expiration_time);
+    return out;
+}
+
+std::string format_timestamp(std::chrono::system_clock::time_point time) {
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
+    std::time_t seconds = static_cast<std::time_t>(millis.count() / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
+                       utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                       millis.count() % 1000);
+}
+
+std::string siwx_header_value(const Keypair& keypair, const SiwxMessage& message) {
+    std::string text = format_siwx_message(message);
+    Signature signature = keypair.sign(text);
+    std::string json;
+    json.reserve(text.size() + 160);
+    json += "{\"message\":";
+    append_json_string(json, text);
+    json += ",\"signature\":";
+    append_json_string(json, base58_encode(signature.data(), signature.size()));
+    json += '}';
+    return base64_encode(json);
+}
+
+std::string SiwxSigner::sign(std::string_view authority, std::string_view url) const {
+    SiwxMessage message;
+    message.domain = authority;
+    message.address = m_keypair.address();
+    message.uri = url;
+    message.chain_id = m_chain_id;
+    message.expiration_time = format_timestamp(m_clock() + m_validity);
+    return siwx_header_value(m_keypair, message);
+}
+
+SiwxCheck check_siwx_header(std::string_view header_value) {
+    SiwxCheck check;
+    auto decoded = base64_decode(header_value);
+    if (!decoded) {
+        check.problem = "header is not standard base64";
+        return check;
+    }
+    nlohmann::json json = nlohmann::json::parse(*decoded, nullptr, false);
+    if (!json.is_object() || !json.contains("message") || !json["message"].is_string() ||
+        !json.contains("signature") || !json["signature"].is_string() || json.size() != 2) {
+        check.problem = "header JSON is not {\"message\":string,\"signature\":string}";
+        return check;
+    }
+    std::string text = json["message"];
+    std::vector<std::string> lines;
+    size_t start = 0;
+    for (size_t pos; (pos = text.find('\n', start)) != std::string::npos; start = pos + 1) {
+        lines.push_back(text.substr(start, pos - start));
+    }
+    lines.push_back(text.substr(start));
+    auto field = [&](size_t index, std::string_view prefix, std::string& into) {
+        if (index >= lines.size() || lines[index].rfind(prefix, 0) != 0) {
+            return false;
+        }
+        into = lines[index].substr(prefix.size());
+        return true;
+    };
+    auto& m = check.message;
+    size_t at = 6;
+    bool ok = lines.size() >= 7 && lines[0].size() > intro.size() &&
+              lines[0].substr(lines[0].size() - intro.size()) == intro && lines[2].empty() &&
+              lines[4] == "Version: 1" && field(3, "URI: ", m.uri) &&
+              field(5, "Chain ID: ", m.chain_id);
+    if (ok) {
+        m.domain = lines[0].substr(0, lines[0].size() - intro.size());
+        m.address = lines[1];
+        if (field(at, "Nonce: ", m.nonce)) {
+            ++at;
+        }
+        if (field(at, "Issued At: ", m.issued_at)) {
+            ++at;
+        }
+        ok = field(at, "Expiration Time: ", m.expiration_time) && at + 1 == lines.size();
+    }
+    if (!ok) {
+        check.problem = "message does not have the SIWx layout";
+        return check;
+    }
+    auto key = base58_decode(m.address);
+    auto signature = base58_decode(json["signature"].get<std::string>());
+    if (!key || key->size() != 32 || !signature || signature->size() != 64) {
+        check.problem = "address or signature is not base58 of the right length";
+        return check;
+    }
+    PublicKey public_key{};
+    Signature sig{};
+    std::copy(key->begin(), key->end(), public_key.begin());
+    std::copy(signature->begin(), signature->end(), sig.begin());
+    if (!verify_signature(public_key, text, sig)) {
+        check.problem = "signature does not verify for the address";
+        return check;
+    }
+    check.valid = true;
+    return check;
+}
+
+} // namespace aimo::crypto

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "core/context.hpp"
+#include "crypto/keypair.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace aimo::crypto {
+
+/// Solana mainnet, the chain id the AiMo router expects by default.
+inline constexpr std::string_view mainnet_chain_id = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp";
+
+/// The fields of a SIWx (CAIP-122) sign-in message as the AiMo router reads it.
+struct SiwxMessage {
+    std::string domain;  ///< host[:port] of the upstream URL
+    std::string address; ///< base58 public key
+    std::string uri;     ///< the full upstream request URL
+    std::string chain_id;
+    std::string nonce;     ///< optional; empty means absent
+    std::string issued_at; ///< optional; empty means absent
+    std::string expiration_time;
+};
+
+/// The message text: lines joined by LF, no trailing LF, optional lines only when set.
+std::string format_siwx_message(const SiwxMessage& message);
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC.
+std::string format_timestamp(std::chrono::system_clock::time_point time);
+
+/// The SIGN-IN-WITH-X header value: base64 of `{"message":…,"signature":<base58>}`.
+std::string siwx_header_value(const Keypair& keypair, const SiwxMessage& message);
+
+/// Signs upstream requests with one keypair. Thread-safe: signing only reads its state.
+class SiwxSigner {
+public:
+    SiwxSigner(Keypair keypair, std::string chain_id, core::Clock clock,
+               std::chrono::seconds validity = std::chrono::minutes(5))
+        : m_keypair(std::move(keypair)), m_chain_id(std::move(chain_id)), m_clock(std::move(clock)),
+          m_validity(validity) {}
+
+    /// Header value for a request to `url` whose authority (host[:port]) is `authority`,
+    /// expiring `validity` after the clock's now.
+    std::string sign(std::string_view authority, std::string_view url) const;
+    const std::string& address() const { return m_keypair.address(); }
+
+private:
+    Keypair m_keypair;
+    std::string m_chain_id;
+    core::Clock m_clock;
+    std::chrono::seconds m_validity;
+};
+
+/// What a SIWx header says, once checked (used by doctor, tests and the bench's fake router).
+struct SiwxCheck {
+    bool valid = false;
+    std::string problem; ///< why it is not valid
+    SiwxMessage message;
+};
+
+/// Decodes a header value, parses its message and verifies the signature against the address
+/// in the message. Does not judge expiry or URI: the caller compares those.
+SiwxCheck check_siwx_header(std::string_view header_value);
+
+} // namespace aimo::crypto

@@ -1,0 +1,60 @@
+#include "subprocess.hpp"
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace aimo;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+test::ProcessResult aimo_run(const std::vector<std::string>& args, const test::TempDir& home) {
+    std::vector<std::string> argv = {AIMO_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return test::run_process(argv, {{"HOME", home.path().string()}, {"PATH", "/usr/bin:/bin"}});
+}
+} // namespace
+
+TEST_CASE("the version flag prints the version", "[main]") {
+    test::TempDir home;
+    auto result = aimo_run({"--version"}, home);
+    CHECK(result.code == 0);
+    CHECK(result.out == std::string("aimo ") + AIMO_VERSION + "\n");
+}
+
+TEST_CASE("help flags and help <command> describe the commands", "[main]") {
+    test::TempDir home;
+    auto help = aimo_run({"--help"}, home);
+    CHECK(help.code == 0);
+    CHECK_THAT(help.out, Contains("keygen") && Contains("address"));
+
+    auto keygen_help = aimo_run({"help", "keygen"}, home);
+    CHECK(keygen_help.code == 0);
+    CHECK_THAT(keygen_help.out, Contains("--force") && Contains("--keypair"));
+    CHECK(aimo_run({"keygen", "--help"}, home).out == keygen_help.out);
+
+    auto unknown_topic = aimo_run({"help", "nope"}, home);
+    CHECK(unknown_topic.code == 2);
+    CHECK_THAT(unknown_topic.err, StartsWith("aimo: error: unknown command 'nope'"));
+}
+
+TEST_CASE("an unknown command or flag is a usage error with a hint", "[main]") {
+    test::TempDir home;
+    auto command = aimo_run({"frobnicate"}, home);
+    CHECK(command.code == 2);
+    CHECK(command.out.empty());
+    CHECK_THAT(command.err, StartsWith("aimo: error: unknown command 'frobnicate'"));
+    CHECK_THAT(command.err, Contains("hint: run 'aimo --help'"));
+
+    auto flag = aimo_run({"keygen", "--bogus"}, home);
+    CHECK(flag.code == 2);
+    CHECK_THAT(flag.err, StartsWith("aimo: error:") && Contains("--bogus"));
+    CHECK_THAT(flag.err, Contains("aimo help keygen"));
+}
+
+TEST_CASE("errors are not coloured when stderr is not a terminal", "[main]") {
+    test::TempDir home;
+    auto result = aimo_run({"address"}, home);
+    CHECK(result.code == 1);
+    CHECK(result.err.find('\033') == std::string::npos);
+}

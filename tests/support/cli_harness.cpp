@@ -1,0 +1,38 @@
+#include "cli_harness.hpp"
+
+#include "cli.hpp"
+
+namespace aimo::test {
+
+CliHarness::CliHarness(std::filesystem::path home_path)
+    : now(std::chrono::system_clock::now()), home(std::move(home_path)) {
+    env["HOME"] = home.string();
+    env["AIMO_CONFIG_DIR"] = (home / ".config/aimo").string();
+}
+
+CliResult CliHarness::run(const std::vector<std::string>& args, const std::string& input) {
+    std::ostringstream out;
+    std::ostringstream err;
+    std::istringstream in(input);
+    std::atomic<bool> interrupted{false};
+    core::Context ctx;
+    ctx.env = [this](std::string_view name) -> std::optional<std::string> {
+        auto it = env.find(std::string(name));
+        if (it == env.end()) {
+            return std::nullopt;
+        }
+        return it->second;
+    };
+    ctx.now = [this] { return now; };
+    ctx.out = &out;
+    ctx.err = &err;
+    ctx.in = &in;
+    ctx.interrupted = &interrupted;
+    CliResult result;
+    result.code = commands::run_cli(ctx, args);
+    result.out = out.str();
+    result.err = err.str();
+    return result;
+}
+
+} // namespace aimo::test

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "core/context.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace aimo::test {
+
+/// What a command printed and returned.
+struct CliResult {
+    int code = -1;
+    std::string out;
+    std::string err;
+};
+
+/// Runs commands in-process against a fake environment: HOME and AIMO_CONFIG_DIR point into
+/// `home`, the clock is fixed, stdin is `input`.
+class CliHarness {
+public:
+    explicit CliHarness(std::filesystem::path home);
+
+    CliResult run(const std::vector<std::string>& args, const std::string& input = "");
+
+    std::map<std::string, std::string> env;
+    std::chrono::system_clock::time_point now;
+    std::filesystem::path home;
+};
+
+} // namespace aimo::test
