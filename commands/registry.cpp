@@ -4,6 +4,10 @@ namespace aimo::commands {
 
 const std::vector<CommandEntry>& command_registry() {
     static const std::vector<CommandEntry> entries = {
+        {"chat", register_chat},
+        {"serve", register_serve},
+        {"list-models", register_list_models},
+        {"router", register_router},
         {"keygen", register_keygen},
         {"address", register_address},
     };

@@ -18,5 +18,9 @@ const std::vector<CommandEntry>& command_registry();
 
 CommandSpec register_keygen(CLI::App& root);
 CommandSpec register_address(CLI::App& root);
+CommandSpec register_chat(CLI::App& root);
+CommandSpec register_serve(CLI::App& root);
+CommandSpec register_list_models(CLI::App& root);
+CommandSpec register_router(CLI::App& root);
 
 } // namespace aimo::commands

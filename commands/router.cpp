@@ -1,0 +1,70 @@
+#include "list_models.hpp"
+#include "registry.hpp"
+#include "upstream/chat.hpp"
+#include "upstream/router_client.hpp"
+
+#include <ostream>
+
+namespace aimo::commands {
+
+namespace {
+struct RouterFlags {
+    ListModelsFlags list;
+    SettingFlags balance_settings;
+    bool balance_json = false;
+    CLI::App* list_app = nullptr;
+    CLI::App* balance_app = nullptr;
+};
+
+int run_get_balance(core::Context& ctx, const RouterFlags& flags) {
+    auto settings = core::load_settings(ctx, flags.balance_settings.values);
+    std::vector<std::string> warnings;
+    auto client = upstream::make_router_client(ctx, upstream::router_settings(settings), warnings);
+    for (const auto& warning : warnings) {
+        print_warning(ctx, warning);
+    }
+    auto balance = upstream::fetch_balance(client->router);
+    if (flags.balance_json) {
+        *ctx.out << balance.dump() << "\n";
+        return 0;
+    }
+    const nlohmann::json& data =
+        balance.is_object() && balance.contains("data") ? balance["data"] : balance;
+    for (const char* key : {"balance", "balance_usd", "available", "amount"}) {
+        if (data.is_object() && data.contains(key) && !data[key].is_object()) {
+            const auto& value = data[key];
+            *ctx.out << "balance: "
+                     << (value.is_string() ? value.get<std::string>() : value.dump());
+            if (data.contains("currency") && data["currency"].is_string()) {
+                *ctx.out << " " << data["currency"].get<std::string>();
+            }
+            *ctx.out << "\n";
+            return 0;
+        }
+    }
+    *ctx.out << balance.dump(2) << "\n";
+    return 0;
+}
+} // namespace
+
+CommandSpec register_router(CLI::App& root) {
+    auto flags = std::make_shared<RouterFlags>();
+    auto* app = root.add_subcommand("router", "Talk to the AiMo router directly");
+    app->require_subcommand(1);
+    flags->list_app = app->add_subcommand("list-models", "List the models the router offers");
+    add_list_models_flags(*flags->list_app, flags->list);
+    flags->balance_app =
+        app->add_subcommand("get-balance", "Show your wallet's balance on the router");
+    add_setting_flag(*flags->balance_app, flags->balance_settings, "keypair");
+    add_setting_flag(*flags->balance_app, flags->balance_settings, "router_url");
+    add_setting_flag(*flags->balance_app, flags->balance_settings, "chain_id");
+    flags->balance_app->add_flag("--json", flags->balance_json, "Print the router's JSON answer");
+    return {app, [flags](core::Context& ctx) {
+                if (flags->list_app->parsed()) {
+                    return run_list_models(ctx, flags->list);
+                }
+                return run_get_balance(ctx, *flags);
+            }};
+}
+
+} // namespace aimo::commands

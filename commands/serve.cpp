@@ -1,0 +1,47 @@
+#include "serve.hpp"
+
+#include "proxy/service.hpp"
+#include "registry.hpp"
+
+#include <ostream>
+
+namespace aimo::commands {
+
+void add_serve_flags(CLI::App& app, SettingFlags& flags) {
+    for (auto key :
+         {"host", "port", "keypair", "router_url", "chain_id", "models_cache_ttl", "max_body_bytes",
+          "drain_timeout", "connect_timeout", "read_timeout", "log_format"}) {
+        add_setting_flag(app, flags, key);
+    }
+}
+
+int run_serve(core::Context& ctx, const SettingFlags& flags) {
+    auto settings = core::load_settings(ctx, flags.values);
+    auto config = proxy::proxy_config(settings);
+    bool drained = proxy::run_proxy(ctx, config, [&ctx](const proxy::ProxyReady& ready) {
+        for (const auto& warning : ready.warnings) {
+            print_warning(ctx, warning);
+        }
+        *ctx.err << "aimo proxy ready\n"
+                 << "  base URL: " << ready.base_url << "\n"
+                 << "  wallet:   " << ready.address << "\n"
+                 << "  router:   " << ready.router << "\n"
+                 << "Point OpenAI clients at the base URL with any API key. Ctrl-C stops.\n";
+        ctx.err->flush();
+    });
+    if (!drained) {
+        print_warning(ctx, "drain timeout reached; some requests were cut off");
+    }
+    *ctx.err << "aimo proxy stopped\n";
+    return 0;
+}
+
+CommandSpec register_serve(CLI::App& root) {
+    auto flags = std::make_shared<SettingFlags>();
+    auto* app = root.add_subcommand("serve", "Run the local OpenAI-compatible proxy (same as "
+                                             "'aimo chat --serve')");
+    add_serve_flags(*app, *flags);
+    return {app, [flags](core::Context& ctx) { return run_serve(ctx, *flags); }};
+}
+
+} // namespace aimo::commands

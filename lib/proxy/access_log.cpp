@@ -1,0 +1,50 @@
+#include "proxy/access_log.hpp"
+
+#include "core/error.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace aimo::proxy {
+
+LogFormat parse_log_format(std::string_view text) {
+    if (text == "text") {
+        return LogFormat::text;
+    }
+    if (text == "json") {
+        return LogFormat::json;
+    }
+    if (text == "off") {
+        return LogFormat::off;
+    }
+    throw core::Error(core::ErrorKind::usage, fmt::format("unknown log format '{}'", text),
+                      "use --log-format text, json or off");
+}
+
+std::string format_access_line(const AccessRecord& r, LogFormat format) {
+    if (format == LogFormat::json) {
+        nlohmann::json line = {{"time", r.time},
+                               {"request_id", r.request_id},
+                               {"method", r.method},
+                               {"path", r.path},
+                               {"model", r.fields.model},
+                               {"status", r.status},
+                               {"bytes", r.bytes},
+                               {"duration_us", r.total_us},
+                               {"upstream_us", r.fields.upstream_us},
+                               {"overhead_us", r.fields.overhead_us}};
+        if (r.aborted) {
+            line["aborted"] = true;
+        }
+        return line.dump() + "\n";
+    }
+    std::string upstream =
+        r.fields.upstream_us < 0 ? std::string("-") : std::to_string(r.fields.upstream_us);
+    return fmt::format("{} {} {} {} model={} status={} bytes={} duration_us={} upstream_us={} "
+                       "overhead_us={}{}\n",
+                       r.time, r.request_id, r.method, r.path,
+                       r.fields.model.empty() ? "-" : r.fields.model, r.status, r.bytes, r.total_us,
+                       upstream, r.fields.overhead_us, r.aborted ? " aborted" : "");
+}
+
+} // namespace aimo::proxy

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace aimo::proxy {
+
+/// What the proxy needs to know about a request body, read in one pass without building a DOM.
+struct BodySummary {
+    bool valid_json = false;
+    bool is_object = false;
+    std::string error;          ///< parser message when not valid JSON
+    std::string model;          ///< top-level "model" string, if any
+    bool stream = false;        ///< top-level "stream": true
+    bool include_usage = false; ///< "stream_options": {"include_usage": true}
+};
+
+/// Validates `body` as JSON and extracts the fields above.
+BodySummary scan_body(std::string_view body);
+
+} // namespace aimo::proxy

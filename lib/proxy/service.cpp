@@ -1,0 +1,48 @@
+#include "proxy/service.hpp"
+
+#include "core/error.hpp"
+#include "core/signals.hpp"
+
+#include <fmt/format.h>
+
+namespace aimo::proxy {
+
+ProxyConfig proxy_config(const core::Settings& settings) {
+    ProxyConfig config;
+    config.router = upstream::router_settings(settings);
+    config.server.host = settings.value("host");
+    if (config.server.host.empty()) {
+        throw core::Error(core::ErrorKind::usage, "the listen host is empty",
+                          "use --host 127.0.0.1 (or another address of this machine)");
+    }
+    config.server.port = static_cast<int>(settings.get_int("port", 0, 65535));
+    config.server.max_body_bytes =
+        static_cast<size_t>(settings.get_int("max_body_bytes", 1024, 1LL << 32));
+    config.server.drain_timeout = std::chrono::seconds(settings.get_int("drain_timeout", 0, 3600));
+    config.server.log_format = parse_log_format(settings.value("log_format"));
+    config.models_cache_ttl = std::chrono::seconds(settings.get_int("models_cache_ttl", 0, 86400));
+    return config;
+}
+
+bool run_proxy(core::Context& ctx, const ProxyConfig& config,
+               const std::function<void(const ProxyReady&)>& on_ready) {
+    ProxyReady ready;
+    auto client = upstream::make_router_client(ctx, config.router, ready.warnings);
+    Handler handler(client->router, config.models_cache_ttl);
+    ServerOptions options = config.server;
+    options.log = ctx.err;
+    options.clock = ctx.now;
+    Server server(handler, options);
+    // Signals first: the server's threads must inherit the blocked mask.
+    core::SignalWatcher signals([&server](int) { server.stop(); });
+    int port = server.bind();
+    std::string host =
+        options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+    ready.base_url = fmt::format("http://{}:{}/v1", host, port);
+    ready.address = client->router.address();
+    ready.router = config.router.url.origin() + config.router.url.path;
+    on_ready(ready);
+    return server.run();
+}
+
+} // namespace aimo::proxy

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace aimo::proxy {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// A client request as the handler sees it, independent of the HTTP library.
+struct Request {
+    std::string method;
+    std::string path;  ///< percent-decoded path, e.g. /v1/models/deepseek/deepseek-v3.2
+    std::string query; ///< raw query string without '?'
+    Headers headers;   ///< as received
+    std::string_view body;
+
+    /// The first header named `name`, compared case-insensitively; empty when absent.
+    std::string header(std::string_view name) const;
+};
+
+/// Pulls the next piece of a streamed body into `chunk`; false when the body is complete.
+using BodyStream = std::function<bool(std::string& chunk)>;
+
+/// Timing and labels for the access log; never request or response content.
+struct LogFields {
+    std::string model;
+    long long upstream_us = -1; ///< until the upstream's headers arrived; -1 when not called
+    long long overhead_us = 0;  ///< time spent in aimo before the answer could start
+};
+
+/// What the handler answers. When `stream` is set the body is sent chunked as the stream
+/// yields it and `body` is ignored.
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    Headers headers;
+    std::string body;
+    BodyStream stream;
+    LogFields log;
+};
+
+} // namespace aimo::proxy

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "crypto/siwx.hpp"
+#include "upstream/http_client.hpp"
+#include "upstream/url.hpp"
+
+#include <string_view>
+
+namespace aimo::upstream {
+
+/// The AiMo router: every request goes to `<base>/api/v1<rest>` and carries a fresh
+/// SIGN-IN-WITH-X header signed for that exact URL.
+class AimoRouter {
+public:
+    AimoRouter(Url base, crypto::SiwxSigner signer, ClientPool& pool)
+        : m_base(std::move(base)), m_signer(std::move(signer)), m_pool(pool) {}
+
+    /// Sends a signed request. `rest` starts with '/', e.g. "/chat/completions"; `query` is the
+    /// raw query string without '?' (may be empty). `headers` must not contain Host or
+    /// Content-Length. Throws core::Error as ClientPool::send does.
+    HttpResponse send(std::string_view method, std::string_view rest, std::string_view query,
+                      Headers headers, std::string_view body) const;
+
+    /// The full upstream URL for `rest` and `query`.
+    std::string url_for(std::string_view rest, std::string_view query) const;
+
+    const Url& base() const { return m_base; }
+    const std::string& address() const { return m_signer.address(); }
+
+private:
+    Url m_base;
+    crypto::SiwxSigner m_signer;
+    ClientPool& m_pool;
+};
+
+} // namespace aimo::upstream

@@ -1,0 +1,121 @@
+#include "fake_router.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace aimo::test {
+
+std::string FakeRouter::sse_answer() {
+    std::string out = ": keep-alive comment\n\n";
+    for (const char* piece : {"Hel", "lo", "!"}) {
+        out += "data: " +
+               nlohmann::json{{"id", "c1"},
+                              {"object", "chat.completion.chunk"},
+                              {"choices", {{{"index", 0}, {"delta", {{"content", piece}}}}}}}
+                   .dump() +
+               "\n\n";
+    }
+    return out + "data: [DONE]\n\n";
+}
+
+FakeRouter::FakeRouter() {
+    models_body = R"({"data":[
+        {"name":"deepseek/deepseek-v3.2","display_name":"DeepSeek V3.2","context_length":131072,
+         "providers":[{"name":"p1","pricing":{"prompt":"0.00000028","completion":"0.00000042"}}]},
+        {"id":"openai/gpt-4o-mini","owned_by":"openai","context_length":128000,
+         "pricing":{"prompt":0.00000015,"completion":0.0000006}},
+        {"name":"plain-model"}]})";
+    on_completion = [](const httplib::Request& req, httplib::Response& res) {
+        auto body = nlohmann::json::parse(req.body, nullptr, false);
+        if (body.is_object() && body.value("stream", false)) {
+            res.set_content(sse_answer(), "text/event-stream");
+            return;
+        }
+        res.set_content(R"({"id":"c1","object":"chat.completion","choices":[{"index":0,)"
+                        R"("message":{"role":"assistant","content":"Hello!"}}],)"
+                        R"("usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})",
+                        "application/json");
+    };
+
+    auto server = std::make_unique<httplib::Server>();
+    // Enough threads for the many-streams tests, and keep-alive long enough to observe reuse.
+    server->new_task_queue = [] { return new httplib::ThreadPool(300); };
+    server->set_keep_alive_max_count(100000);
+    server->Get("/api/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
+        record(req);
+        res.status = models_status;
+        res.set_content(models_body, "application/json");
+    });
+    server->Get("/api/v1/session/balance",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                    record(req);
+                    res.set_content(R"({"balance":"12.50","currency":"USD"})", "application/json");
+                });
+    server->Post("/api/v1/(chat/completions|completions|embeddings|responses)",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                     record(req);
+                     on_completion(req, res);
+                 });
+    m_server = std::make_unique<TestServer>(std::move(server));
+}
+
+void FakeRouter::record(const httplib::Request& req) {
+    SeenRequest seen;
+    seen.method = req.method;
+    seen.path = req.path;
+    if (auto q = req.target.find('?'); q != std::string::npos) {
+        seen.query = req.target.substr(q + 1);
+    }
+    seen.body = req.body;
+    seen.headers = req.headers;
+    seen.remote_port = req.get_header_value("REMOTE_PORT");
+    seen.siwx = crypto::check_siwx_header(req.get_header_value("SIGN-IN-WITH-X"));
+    std::lock_guard lock(m_mutex);
+    m_requests.push_back(std::move(seen));
+    m_changed.notify_all();
+}
+
+std::vector<SeenRequest> FakeRouter::requests() {
+    std::lock_guard lock(m_mutex);
+    return m_requests;
+}
+
+size_t FakeRouter::count(const std::string& prefix) {
+    std::lock_guard lock(m_mutex);
+    size_t n = 0;
+    for (const auto& r : m_requests) {
+        n += r.path.rfind(prefix, 0) == 0 ? 1 : 0;
+    }
+    return n;
+}
+
+size_t FakeRouter::connections() {
+    std::lock_guard lock(m_mutex);
+    std::set<std::string> ports;
+    for (const auto& r : m_requests) {
+        ports.insert(r.remote_port);
+    }
+    return ports.size();
+}
+
+void FakeRouter::open_gate() {
+    std::lock_guard lock(m_mutex);
+    m_gate_open = true;
+    m_changed.notify_all();
+}
+
+bool FakeRouter::wait_gate(int ms) {
+    std::unique_lock lock(m_mutex);
+    ++m_waiting;
+    m_changed.notify_all();
+    bool opened =
+        m_changed.wait_for(lock, std::chrono::milliseconds(ms), [this] { return m_gate_open; });
+    --m_waiting;
+    return opened;
+}
+
+bool FakeRouter::wait_waiting(size_t n, int ms) {
+    std::unique_lock lock(m_mutex);
+    return m_changed.wait_for(lock, std::chrono::milliseconds(ms), [&] { return m_waiting >= n; });
+}
+
+} // namespace aimo::test

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "crypto/siwx.hpp"
+#include "test_server.hpp"
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace aimo::test {
+
+/// What the fake router saw of one request.
+struct SeenRequest {
+    std::string method;
+    std::string path;
+    std::string query;
+    std::string body;
+    httplib::Headers headers;
+    std::string remote_port;
+    crypto::SiwxCheck siwx; ///< verification of the SIGN-IN-WITH-X header
+};
+
+/// A loopback stand-in for the AiMo router: serves /api/v1/models, /session/balance and the
+/// completion endpoints, verifies and records every request. Tests replace `on_completion` to
+/// script upstream behaviour (errors, slow or broken streams).
+class FakeRouter {
+public:
+    FakeRouter();
+
+    std::string url() const { return m_server->url(); }
+    int port() const { return m_server->port(); }
+
+    /// Everything seen so far.
+    std::vector<SeenRequest> requests();
+    /// Requests to paths starting with `prefix`.
+    size_t count(const std::string& prefix);
+    /// Distinct client connections seen (by remote port).
+    size_t connections();
+
+    /// Body served on GET /api/v1/models and its status.
+    std::string models_body;
+    int models_status = 200;
+    /// Handles POST /api/v1/{chat/completions,completions,embeddings,responses}.
+    std::function<void(const httplib::Request&, httplib::Response&)> on_completion;
+
+    /// A gate tests open to let a held-back upstream response continue.
+    void open_gate();
+    /// Blocks (at most `ms`) until open_gate(); returns whether it opened.
+    bool wait_gate(int ms = 10000);
+    /// Blocks until `n` requests are waiting at the gate.
+    bool wait_waiting(size_t n, int ms = 20000);
+
+    /// The default streamed answer: three content deltas, a comment line and [DONE].
+    static std::string sse_answer();
+
+private:
+    void record(const httplib::Request& req);
+
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::vector<SeenRequest> m_requests;
+    bool m_gate_open = false;
+    size_t m_waiting = 0;
+    std::unique_ptr<TestServer> m_server;
+};
+
+} // namespace aimo::test

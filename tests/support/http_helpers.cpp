@@ -1,0 +1,138 @@
+#include "http_helpers.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace aimo::test {
+
+std::string Reply::header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+}
+
+Reply http_get(int port, const std::string& path, int timeout_s) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(timeout_s);
+    Reply reply;
+    auto result = client.Get(path);
+    reply.error = result.error();
+    if (result) {
+        reply.status = result->status;
+        reply.body = result->body;
+        reply.headers = result->headers;
+    }
+    return reply;
+}
+
+Reply http_post(int port, const std::string& path, const std::string& body,
+                const httplib::Headers& headers,
+                const std::function<bool(const std::string&)>& on_chunk, int timeout_s) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(timeout_s);
+    Reply reply;
+    httplib::Request request;
+    request.method = "POST";
+    request.path = path;
+    request.headers = headers;
+    request.body = body;
+    if (!request.has_header("Content-Type")) {
+        request.set_header("Content-Type", "application/json");
+    }
+    request.response_handler = [&](const httplib::Response& response) {
+        reply.status = response.status;
+        reply.headers = response.headers;
+        return true;
+    };
+    request.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+        std::string piece(data, length);
+        reply.body += piece;
+        reply.chunks.push_back(piece);
+        return on_chunk ? on_chunk(piece) : true;
+    };
+    httplib::Response response;
+    httplib::Error error = httplib::Error::Success;
+    if (!client.send(request, response, error)) {
+        reply.error = error;
+        if (reply.status == -1) {
+            reply.status = -1;
+        }
+    }
+    return reply;
+}
+
+namespace {
+int connect_loopback(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+} // namespace
+
+RawConnection::RawConnection(int port) : m_fd(connect_loopback(port)) {}
+
+RawConnection::~RawConnection() {
+    if (m_fd >= 0) {
+        close(m_fd);
+    }
+}
+
+std::string RawConnection::request(const std::string& bytes) {
+    if (m_fd < 0 || send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0) {
+        return "";
+    }
+    char chunk[4096];
+    size_t head_end;
+    while ((head_end = m_buffer.find("\r\n\r\n")) == std::string::npos) {
+        ssize_t n = recv(m_fd, chunk, sizeof chunk, 0);
+        if (n <= 0) {
+            return "";
+        }
+        m_buffer.append(chunk, static_cast<size_t>(n));
+    }
+    size_t length = 0;
+    auto pos = m_buffer.find("Content-Length: ");
+    if (pos != std::string::npos && pos < head_end) {
+        length = std::stoul(m_buffer.substr(pos + 16));
+    }
+    while (m_buffer.size() < head_end + 4 + length) {
+        ssize_t n = recv(m_fd, chunk, sizeof chunk, 0);
+        if (n <= 0) {
+            return "";
+        }
+        m_buffer.append(chunk, static_cast<size_t>(n));
+    }
+    std::string response = m_buffer.substr(0, head_end + 4 + length);
+    m_buffer.erase(0, head_end + 4 + length);
+    return response;
+}
+
+std::string raw_exchange(int port, const std::string& bytes, const std::string& until) {
+    int fd = connect_loopback(port);
+    std::string out;
+    if (fd >= 0 &&
+        send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+        char buffer[4096];
+        ssize_t n;
+        while ((until.empty() || out.find(until) == std::string::npos) &&
+               (n = recv(fd, buffer, sizeof buffer, 0)) > 0) {
+            out.append(buffer, static_cast<size_t>(n));
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return out;
+}
+
+} // namespace aimo::test

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <functional>
+#include <httplib.h>
+#include <string>
+#include <vector>
+
+namespace aimo::test {
+
+/// A response as a client saw it, with the body pieces in arrival order.
+struct Reply {
+    int status = -1; ///< -1 when the request failed at the transport level
+    httplib::Error error = httplib::Error::Success;
+    httplib::Headers headers;
+    std::string body;
+    std::vector<std::string> chunks;
+    std::string header(const std::string& name) const;
+};
+
+/// GET from the loopback server on `port`.
+Reply http_get(int port, const std::string& path, int timeout_s = 10);
+
+/// POST `body` as JSON; `on_chunk` sees each received piece and may return false to hang up.
+Reply http_post(int port, const std::string& path, const std::string& body,
+                const httplib::Headers& headers = {},
+                const std::function<bool(const std::string&)>& on_chunk = {}, int timeout_s = 10);
+
+/// One client TCP connection kept open across requests, to observe keep-alive.
+class RawConnection {
+public:
+    explicit RawConnection(int port);
+    ~RawConnection();
+    /// Sends `bytes` and reads exactly one response (headers plus Content-Length body);
+    /// empty when the server closed the connection instead.
+    std::string request(const std::string& bytes);
+
+private:
+    int m_fd = -1;
+    std::string m_buffer;
+};
+
+/// Sends raw bytes on a fresh TCP connection and reads until the peer closes or `until`
+/// appears in what was read.
+std::string raw_exchange(int port, const std::string& bytes, const std::string& until = "");
+
+} // namespace aimo::test
