@@ -1,0 +1,186 @@
+#include "fake_router.hpp"
+#include "http_helpers.hpp"
+#include "subprocess.hpp"
+#include "temp_dir.hpp"
+#include "vectors.hpp"
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <fstream>
+#include <netinet/in.h>
+#include <regex>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace aimo;
+using Catch::Matchers::Contains;
+
+namespace {
+struct ServeSetup {
+    test::TempDir home;
+    std::map<std::string, std::string> env;
+    ServeSetup() {
+        env = {{"HOME", home.path().string()}, {"PATH", "/usr/bin:/bin"}};
+        auto key = home / "key.json";
+        std::ofstream(key) << test::rfc8032_keypair().to_file_json();
+        std::filesystem::permissions(key, std::filesystem::perms::owner_read |
+                                              std::filesystem::perms::owner_write);
+    }
+    std::vector<std::string> argv(std::vector<std::string> args) const {
+        std::vector<std::string> out = {AIMO_BINARY};
+        out.insert(out.end(), args.begin(), args.end());
+        return out;
+    }
+    std::string key() const { return (home / "key.json").string(); }
+};
+
+int port_from_banner(const std::string& text) {
+    std::smatch match;
+    REQUIRE(
+        std::regex_search(text, match, std::regex(R"(base URL: http://127\.0\.0\.1:(\d+)/v1)")));
+    return std::stoi(match[1]);
+}
+
+bool refuses_connections(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool refused = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0;
+    close(fd);
+    return refused;
+}
+} // namespace
+
+TEST_CASE("serve prints a banner, answers, and exits 0 on SIGTERM or SIGINT", "[serve]") {
+    ServeSetup s;
+    test::FakeRouter router;
+    auto command =
+        GENERATE(std::vector<std::string>{"serve"}, std::vector<std::string>{"chat", "--serve"});
+    int sig = GENERATE(SIGTERM, SIGINT);
+    auto args = command;
+    args.insert(args.end(), {"--port", "0", "--router-url", router.url(), "--keypair", s.key()});
+    test::Subprocess server(s.argv(args), s.env);
+    REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+    auto banner = server.stderr_text();
+    CHECK_THAT(banner, Contains(test::rfc8032_address) && Contains(router.url()));
+    int port = port_from_banner(banner);
+
+    CHECK(test::http_get(port, "/health").status == 200);
+    auto reply = test::http_post(port, "/v1/chat/completions", R"({"model":"m"})");
+    CHECK(reply.status == 200);
+    CHECK(router.requests().at(0).siwx.valid);
+
+    server.signal(sig);
+    CHECK(server.wait() == 0);
+    CHECK_THAT(server.stderr_text(), Contains("POST /v1/chat/completions model=m status=200"));
+}
+
+TEST_CASE("on SIGTERM in-flight streams finish while new connections are refused", "[serve]") {
+    ServeSetup s;
+    test::FakeRouter router;
+    router.on_completion = [&](const httplib::Request&, httplib::Response& res) {
+        res.set_chunked_content_provider("text/event-stream", [&](size_t, httplib::DataSink& sink) {
+            std::string first = "data: {\"n\":1}\n\n";
+            sink.write(first.data(), first.size());
+            router.wait_gate(20000);
+            std::string done = "data: [DONE]\n\n";
+            sink.write(done.data(), done.size());
+            sink.done();
+            return true;
+        });
+    };
+    test::Subprocess server(
+        s.argv({"serve", "--port", "0", "--router-url", router.url(), "--keypair", s.key()}),
+        s.env);
+    REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+    int port = port_from_banner(server.stderr_text());
+
+    test::Reply reply;
+    std::thread client([&] {
+        reply = test::http_post(port, "/v1/chat/completions", R"({"model":"m","stream":true})", {},
+                                {}, 30);
+    });
+    REQUIRE(router.wait_waiting(1));
+    server.signal(SIGTERM);
+    bool refused = false;
+    for (int i = 0; i < 2000 && !refused; ++i) {
+        refused = refuses_connections(port);
+        if (!refused) {
+            std::this_thread::yield();
+        }
+    }
+    CHECK(refused);
+    router.open_gate();
+    client.join();
+    CHECK(reply.status == 200);
+    CHECK(reply.body == "data: {\"n\":1}\n\ndata: [DONE]\n\n");
+    CHECK(server.wait() == 0);
+}
+
+TEST_CASE("a stuck request is cut off after the drain timeout", "[serve]") {
+    ServeSetup s;
+    test::FakeRouter router;
+    router.on_completion = [&](const httplib::Request&, httplib::Response& res) {
+        router.wait_gate(20000);
+        res.set_content("{}", "application/json");
+    };
+    test::Subprocess server(s.argv({"serve", "--port", "0", "--router-url", router.url(),
+                                    "--keypair", s.key(), "--drain-timeout", "1"}),
+                            s.env);
+    REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+    int port = port_from_banner(server.stderr_text());
+    std::thread client([&] { test::http_post(port, "/v1/chat/completions", "{}", {}, {}, 30); });
+    REQUIRE(router.wait_waiting(1));
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+    CHECK_THAT(server.stderr_text(), Contains("drain timeout"));
+    router.open_gate();
+    client.join();
+}
+
+TEST_CASE("serve refuses to start without a valid keypair", "[serve]") {
+    ServeSetup s;
+    auto missing = test::run_process(
+        s.argv({"serve", "--port", "0", "--keypair", (s.home / "none.json").string()}), s.env);
+    CHECK(missing.code == 1);
+    CHECK_THAT(missing.err, Contains("aimo: error: no keypair at") && Contains("aimo keygen"));
+    CHECK(missing.err.find("base URL") == std::string::npos);
+
+    std::ofstream(s.home / "bad.json") << "[1,2]";
+    auto bad = test::run_process(
+        s.argv({"serve", "--port", "0", "--keypair", (s.home / "bad.json").string()}), s.env);
+    CHECK(bad.code == 1);
+    CHECK_THAT(bad.err, Contains("expected 64"));
+}
+
+TEST_CASE("serve explains a port in use and bad settings", "[serve]") {
+    ServeSetup s;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(fd, 1) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    std::string port = std::to_string(ntohs(addr.sin_port));
+
+    auto busy = test::run_process(s.argv({"serve", "--port", port, "--keypair", s.key()}), s.env);
+    close(fd);
+    CHECK(busy.code == 1);
+    CHECK_THAT(busy.err, Contains("port is already in use") && Contains("--port"));
+
+    auto env = s.env;
+    env["AIMO_PORT"] = "eighty";
+    auto bad_port = test::run_process(s.argv({"serve", "--keypair", s.key()}), env);
+    CHECK(bad_port.code == 2);
+    CHECK_THAT(bad_port.err, Contains("invalid port 'eighty' (from AIMO_PORT)"));
+
+    auto bad_format =
+        test::run_process(s.argv({"serve", "--keypair", s.key(), "--log-format", "xml"}), s.env);
+    CHECK(bad_format.code == 2);
+    CHECK_THAT(bad_format.err, Contains("unknown log format 'xml'"));
+}
