@@ -40,7 +40,9 @@ const std::vector<SettingSpec>& setting_specs() {
          "seconds to wait for an upstream connection"},
         {"read_timeout", "AIMO_READ_TIMEOUT", "--read-timeout",
          "seconds to wait for upstream bytes (first byte and gaps between chunks)"},
-        {"log_format", "AIMO_LOG_FORMAT", "--log-format", "access log format: text or json"},
+        {"log_format", "AIMO_LOG_FORMAT", "--log-format", "access log format: text, json or off"},
+        {"signature_reuse_ms", "AIMO_SIGNATURE_REUSE_MS", "--signature-reuse-ms",
+         "milliseconds a signed header may be reused for the same URL (0: sign every request)"},
     };
     return specs;
 }
@@ -116,6 +118,7 @@ Settings load_settings(const Context& ctx, const std::map<std::string, std::stri
         {"connect_timeout", "10"},
         {"read_timeout", "300"},
         {"log_format", "text"},
+        {"signature_reuse_ms", "1000"},
     };
     return resolve_settings(layers);
 }

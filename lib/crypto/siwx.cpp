@@ -84,13 +84,28 @@ std::string siwx_header_value(const Keypair& keypair, const SiwxMessage& message
 }
 
 std::string SiwxSigner::sign(std::string_view authority, std::string_view url) const {
+    auto now = m_clock();
+    std::string key;
+    if (m_reuse.count() > 0) {
+        key.append(authority).append(" ").append(url);
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_recent.find(key); it != m_recent.end() && now >= it->second.signed_at &&
+                                          now - it->second.signed_at < m_reuse) {
+            return it->second.header;
+        }
+    }
     SiwxMessage message;
     message.domain = authority;
     message.address = m_keypair.address();
     message.uri = url;
     message.chain_id = m_chain_id;
-    message.expiration_time = format_timestamp(m_clock() + m_validity);
-    return siwx_header_value(m_keypair, message);
+    message.expiration_time = format_timestamp(now + m_validity);
+    std::string header = siwx_header_value(m_keypair, message);
+    if (m_reuse.count() > 0) {
+        std::lock_guard lock(m_mutex);
+        m_recent[key] = {header, now};
+    }
+    return header;
 }
 
 SiwxCheck check_siwx_header(std::string_view header_value) {

@@ -4,8 +4,10 @@
 #include "crypto/keypair.hpp"
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace aimo::crypto {
 
@@ -32,24 +34,40 @@ std::string format_timestamp(std::chrono::system_clock::time_point time);
 /// The SIGN-IN-WITH-X header value: base64 of `{"message":…,"signature":<base58>}`.
 std::string siwx_header_value(const Keypair& keypair, const SiwxMessage& message);
 
-/// Signs upstream requests with one keypair. Thread-safe: signing only reads its state.
+/// Signs upstream requests with one keypair. Thread-safe.
+///
+/// An ed25519 signature costs tens of microseconds, so a header signed for a URL may be reused
+/// for that same URL during `reuse` (default 0: sign every request). A reused header is at most
+/// `reuse` old, so it keeps nearly all of its `validity`; it proves nothing more or less than a
+/// new one would.
 class SiwxSigner {
 public:
     SiwxSigner(Keypair keypair, std::string chain_id, core::Clock clock,
-               std::chrono::seconds validity = std::chrono::minutes(5))
+               std::chrono::seconds validity = std::chrono::minutes(5),
+               std::chrono::milliseconds reuse = std::chrono::milliseconds(0))
         : m_keypair(std::move(keypair)), m_chain_id(std::move(chain_id)), m_clock(std::move(clock)),
-          m_validity(validity) {}
+          m_validity(validity), m_reuse(reuse) {}
+    SiwxSigner(SiwxSigner&& other) noexcept
+        : m_keypair(other.m_keypair), m_chain_id(std::move(other.m_chain_id)),
+          m_clock(std::move(other.m_clock)), m_validity(other.m_validity), m_reuse(other.m_reuse) {}
 
     /// Header value for a request to `url` whose authority (host[:port]) is `authority`,
-    /// expiring `validity` after the clock's now.
+    /// expiring `validity` after the moment it was signed.
     std::string sign(std::string_view authority, std::string_view url) const;
     const std::string& address() const { return m_keypair.address(); }
 
 private:
+    struct Recent {
+        std::string header;
+        std::chrono::system_clock::time_point signed_at;
+    };
     Keypair m_keypair;
     std::string m_chain_id;
     core::Clock m_clock;
     std::chrono::seconds m_validity;
+    std::chrono::milliseconds m_reuse;
+    mutable std::mutex m_mutex;
+    mutable std::unordered_map<std::string, Recent> m_recent; // by authority and URL
 };
 
 /// What a SIWx header says, once checked (used by doctor, tests and the bench's fake router).

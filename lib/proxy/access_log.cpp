@@ -47,4 +47,63 @@ std::string format_access_line(const AccessRecord& r, LogFormat format) {
                        upstream, r.fields.overhead_us, r.aborted ? " aborted" : "");
 }
 
+AccessLog::AccessLog(std::ostream* out, LogFormat format)
+    : m_out(format == LogFormat::off ? nullptr : out), m_format(format) {
+    if (m_out == nullptr) {
+        return;
+    }
+    m_thread = std::thread([this] {
+        std::unique_lock lock(m_mutex);
+        while (!m_stopping) {
+            m_wake.wait_for(lock, std::chrono::milliseconds(100));
+            drain(lock);
+        }
+    });
+}
+
+AccessLog::~AccessLog() {
+    if (m_thread.joinable()) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_wake.notify_all();
+        m_thread.join();
+    }
+    flush();
+}
+
+void AccessLog::write(const AccessRecord& record) {
+    if (m_out == nullptr) {
+        return;
+    }
+    std::string line = format_access_line(record, m_format);
+    std::lock_guard lock(m_mutex);
+    m_pending += line;
+    if (m_pending.size() > 64 * 1024) {
+        m_wake.notify_one();
+    }
+}
+
+void AccessLog::flush() {
+    if (m_out == nullptr) {
+        return;
+    }
+    std::unique_lock lock(m_mutex);
+    drain(lock);
+}
+
+void AccessLog::drain(std::unique_lock<std::mutex>& lock) {
+    if (m_pending.empty()) {
+        return;
+    }
+    std::string batch;
+    batch.swap(m_pending);
+    std::lock_guard write_lock(m_write_mutex);
+    lock.unlock();
+    m_out->write(batch.data(), static_cast<std::streamsize>(batch.size()));
+    m_out->flush();
+    lock.lock();
+}
+
 } // namespace aimo::proxy

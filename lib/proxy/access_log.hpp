@@ -2,9 +2,13 @@
 
 #include "proxy/types.hpp"
 
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
+#include <ostream>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace aimo::proxy {
 
@@ -28,5 +32,33 @@ struct AccessRecord {
 
 /// One line (with trailing newline) in the given format.
 std::string format_access_line(const AccessRecord& record, LogFormat format);
+
+/// Writes access log lines in batches from a background thread, so a request never waits for
+/// the log's write(2). Lines appear within 100 ms; flush() and destruction write everything.
+class AccessLog {
+public:
+    /// `out` may be nullptr (and `format` off) to log nothing.
+    AccessLog(std::ostream* out, LogFormat format);
+    ~AccessLog();
+    AccessLog(const AccessLog&) = delete;
+    AccessLog& operator=(const AccessLog&) = delete;
+
+    /// Queues one line; thread-safe and cheap.
+    void write(const AccessRecord& record);
+    /// Writes every queued line now.
+    void flush();
+
+private:
+    void drain(std::unique_lock<std::mutex>& lock);
+
+    std::ostream* m_out;
+    LogFormat m_format;
+    std::mutex m_mutex;
+    std::mutex m_write_mutex; // orders batches on the stream
+    std::condition_variable m_wake;
+    std::string m_pending;
+    bool m_stopping = false;
+    std::thread m_thread;
+};
 
 } // namespace aimo::proxy

@@ -100,25 +100,16 @@ struct Server::Impl {
     int port = -1;
     int listen_fd = -1;
     std::atomic<bool> stopped{false};
-    std::atomic<bool> listening{false};
-    std::atomic<bool> finished{false};
 
     mutable std::mutex flight_mutex;
     std::condition_variable flight_done;
     size_t in_flight = 0;
-    std::mutex log_mutex;
+    AccessLog access_log;
 
-    Impl(Handler& h, ServerOptions o) : handler(h), options(std::move(o)) {}
+    Impl(Handler& h, ServerOptions o)
+        : handler(h), options(std::move(o)), access_log(options.log, options.log_format) {}
 
-    void log(const AccessRecord& record) {
-        if (options.log == nullptr || options.log_format == LogFormat::off) {
-            return;
-        }
-        std::string line = format_access_line(record, options.log_format);
-        std::lock_guard lock(log_mutex);
-        options.log->write(line.data(), static_cast<std::streamsize>(line.size()));
-        options.log->flush();
-    }
+    void log(const AccessRecord& record) { access_log.write(record); }
 
     std::string now_text() const {
         return crypto::format_timestamp(options.clock ? options.clock()
@@ -177,6 +168,9 @@ struct Server::Impl {
             res.set_header(name, value);
         }
         res.set_header("x-request-id", record.request_id);
+        if (stopped) {
+            res.set_header("Connection", "close"); // draining: send keep-alive clients away
+        }
 
         if (response.stream) {
             res.set_chunked_content_provider(
@@ -304,9 +298,11 @@ Server::~Server() {
         std::lock_guard lock(m_impl->threads->mutex);
         busy = m_impl->threads->threads > m_impl->threads->idle;
     }
-    // A connection idling in keep-alive still reads the server's socket field until its
-    // keep-alive timeout; rather than race it, leave the object to the exiting process.
-    if (!busy) {
+    // A connection idling in keep-alive can still hand a request to the handlers until its
+    // keep-alive timeout; rather than race it, leave everything to the exiting process.
+    if (busy) {
+        m_impl.release();
+    } else {
         delete m_impl->http;
     }
 }
@@ -339,25 +335,25 @@ bool Server::run() {
     if (m_impl->port < 0) {
         bind();
     }
-    m_impl->listening = true;
     if (!m_impl->stopped) {
         m_impl->http->listen_after_bind();
     }
-    m_impl->finished = true;
     std::unique_lock lock(m_impl->flight_mutex);
-    return m_impl->flight_done.wait_for(lock, m_impl->options.drain_timeout,
-                                        [&] { return m_impl->in_flight == 0; });
+    bool drained = m_impl->flight_done.wait_for(lock, m_impl->options.drain_timeout,
+                                                [&] { return m_impl->in_flight == 0; });
+    lock.unlock();
+    m_impl->access_log.flush();
+    return drained;
 }
 
 void Server::stop() {
-    if (m_impl->stopped.exchange(true) || m_impl->http == nullptr) {
+    if (m_impl->stopped.exchange(true) || m_impl->listen_fd < 0) {
         return;
     }
-    // httplib ignores stop() until its accept loop runs; if run() is starting it, wait for it.
-    while (m_impl->listening && !m_impl->finished && !m_impl->http->is_running()) {
-        std::this_thread::yield();
-    }
-    m_impl->http->stop();
+    // Not httplib's stop(): that also ends every chunked response in flight, cutting streams.
+    // Shutting the listening socket down fails httplib's accept(), so its loop ends and new
+    // connections are refused, while requests in flight run to completion.
+    ::shutdown(m_impl->listen_fd, SHUT_RDWR);
 }
 
 size_t Server::in_flight() const {

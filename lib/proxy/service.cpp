@@ -4,6 +4,7 @@
 #include "core/signals.hpp"
 
 #include <fmt/format.h>
+#include <mutex>
 
 namespace aimo::proxy {
 
@@ -26,6 +27,18 @@ ProxyConfig proxy_config(const core::Settings& settings) {
 
 bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                const std::function<void(const ProxyReady&)>& on_ready) {
+    // Before any thread exists: every thread started later inherits the blocked signal mask,
+    // so SIGINT/SIGTERM reach only the watcher. A signal before the server exists is kept.
+    std::mutex mutex;
+    Server* running = nullptr;
+    bool stop_requested = false;
+    core::SignalWatcher signals([&](int) {
+        std::lock_guard lock(mutex);
+        stop_requested = true;
+        if (running != nullptr) {
+            running->stop();
+        }
+    });
     ProxyReady ready;
     auto client = upstream::make_router_client(ctx, config.router, ready.warnings);
     Handler handler(client->router, config.models_cache_ttl);
@@ -33,8 +46,13 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     options.log = ctx.err;
     options.clock = ctx.now;
     Server server(handler, options);
-    // Signals first: the server's threads must inherit the blocked mask.
-    core::SignalWatcher signals([&server](int) { server.stop(); });
+    {
+        std::lock_guard lock(mutex);
+        running = &server;
+        if (stop_requested) {
+            server.stop();
+        }
+    }
     int port = server.bind();
     std::string host =
         options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
@@ -42,7 +60,10 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     ready.address = client->router.address();
     ready.router = config.router.url.origin() + config.router.url.path;
     on_ready(ready);
-    return server.run();
+    bool drained = server.run();
+    std::lock_guard lock(mutex);
+    running = nullptr;
+    return drained;
 }
 
 } // namespace aimo::proxy

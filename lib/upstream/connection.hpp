@@ -39,6 +39,7 @@ private:
     void* m_ssl = nullptr; // SSL*
     std::string m_origin;
     std::string m_buffer;
+    std::chrono::milliseconds m_receive_timeout{0}; // SO_RCVTIMEO currently set
 };
 
 } // namespace aimo::upstream

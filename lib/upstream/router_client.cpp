@@ -12,6 +12,8 @@ RouterSettings router_settings(const core::Settings& settings) {
     out.chain_id = settings.value("chain_id");
     out.timeouts.connect = std::chrono::seconds(settings.get_int("connect_timeout", 1, 3600));
     out.timeouts.read = std::chrono::seconds(settings.get_int("read_timeout", 1, 86400));
+    out.signature_reuse =
+        std::chrono::milliseconds(settings.get_int("signature_reuse_ms", 0, 60'000));
     return out;
 }
 
@@ -20,7 +22,8 @@ std::unique_ptr<RouterClient> make_router_client(const core::Context& ctx,
                                                  std::vector<std::string>& warnings) {
     auto loaded = crypto::load_keypair(settings.keypair);
     warnings.insert(warnings.end(), loaded.warnings.begin(), loaded.warnings.end());
-    crypto::SiwxSigner signer(std::move(loaded.keypair), settings.chain_id, ctx.now);
+    crypto::SiwxSigner signer(std::move(loaded.keypair), settings.chain_id, ctx.now,
+                              std::chrono::minutes(5), settings.signature_reuse);
     return std::make_unique<RouterClient>(settings, std::move(signer));
 }
 

@@ -18,6 +18,7 @@ struct RouterSettings {
     std::filesystem::path keypair;
     std::string chain_id;
     Timeouts timeouts;
+    std::chrono::milliseconds signature_reuse{0};
 };
 
 /// Reads router_url, keypair, chain_id, connect_timeout and read_timeout; throws core::Error

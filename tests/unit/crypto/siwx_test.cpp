@@ -109,3 +109,22 @@ TEST_CASE("header checking accepts real headers and names what is wrong", "[siwx
     CHECK_FALSE(tampered.valid);
     CHECK_FALSE(crypto::check_siwx_header("not base64!").valid);
 }
+
+TEST_CASE("a header is reused for the same URL only within the reuse window", "[siwx]") {
+    auto now = parse_utc(2026, 2, 11, 4, 55);
+    crypto::SiwxSigner signer(
+        test::rfc8032_keypair(), std::string(crypto::mainnet_chain_id), [&now] { return now; },
+        std::chrono::minutes(5), std::chrono::milliseconds(1000));
+    std::string url = "https://beta.aimo.network/api/v1/chat/completions";
+    auto first = signer.sign("beta.aimo.network", url);
+    now += std::chrono::milliseconds(999);
+    CHECK(signer.sign("beta.aimo.network", url) == first);
+    auto other = signer.sign("beta.aimo.network", "https://beta.aimo.network/api/v1/models");
+    CHECK(other != first);
+    CHECK(crypto::check_siwx_header(other).message.uri ==
+          "https://beta.aimo.network/api/v1/models");
+    now += std::chrono::milliseconds(1);
+    auto renewed = signer.sign("beta.aimo.network", url);
+    CHECK(renewed != first);
+    CHECK(crypto::check_siwx_header(renewed).message.expiration_time == "2026-02-11T05:00:01.000Z");
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Measures what aimo adds on top of calling the router directly. Every figure is a pair taken
+# in the same run (direct to a local fake router, then through `aimo serve` in front of it), so
+# ratios stay meaningful on a shared, noisy machine. Traffic stays on 127.0.0.1.
+#
+#   bench/run.sh [SECONDS_PER_WRK_RUN]     (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh wrk
+duration=${1:-5}
+build=${AIMO_BENCH_BUILD_DIR:-build-bench}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" --target aimo aimo_bench_router aimo_bench_stream >/dev/null
+ulimit -n "$(ulimit -Hn)"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for() { # file pattern: the bench is not a test, so polling a log file is fine here
+  for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "bench: timed out waiting for '$2' in $1" >&2; cat "$1" >&2; exit 1
+}
+
+"$build/bench/aimo_bench_router" 1500 >"$work/router.out" &
+pids+=($!)
+wait_for "$work/router.out" '^[0-9]'
+router_port=$(head -1 "$work/router.out")
+"$build/aimo" keygen --keypair "$work/key.json" >/dev/null 2>&1
+"$build/aimo" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
+  --keypair "$work/key.json" 2>"$work/aimo.log" &
+aimo_pid=$!
+pids+=($aimo_pid)
+wait_for "$work/aimo.log" 'base URL'
+aimo_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/aimo.log")
+direct="http://127.0.0.1:$router_port/api/v1/chat/completions"
+proxied="http://127.0.0.1:$aimo_port/v1/chat/completions"
+
+cat >"$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"model":"bench/model","messages":[{"role":"user","content":"Say hello."}]}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer bench"
+LUA
+
+to_us() { # wrk prints 52.00us, 1.20ms or 1.01s
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000;
+                         else if (v ~ /s$/) print n * 1000000; else print n }'
+}
+run_wrk() { # url threads connections -> "p50_us p99_us req_per_s"
+  local out
+  out=$(wrk -t"$2" -c"$3" -d"${duration}s" --latency -s "$work/post.lua" "$1")
+  if echo "$out" | grep -q "Non-2xx"; then echo "bench: errors from $1" >&2; echo "$out" >&2; exit 1; fi
+  echo "$(to_us "$(echo "$out" | awk '$1 == "50%" {print $2}')")" \
+       "$(to_us "$(echo "$out" | awk '$1 == "99%" {print $2}')")" \
+       "$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
+}
+
+wrk -t1 -c1 -d1s -s "$work/post.lua" "$proxied" >/dev/null # warm up connections and caches
+read -r d_p50 d_p99 _ <<<"$(run_wrk "$direct" 1 1)"
+read -r a_p50 a_p99 _ <<<"$(run_wrk "$proxied" 1 1)"
+read -r _ _ d_rps <<<"$(run_wrk "$direct" 2 64)"
+read -r _ _ a_rps <<<"$(run_wrk "$proxied" 2 64)"
+read -r d_ttfb d_ttfb99 <<<"$("$build/bench/aimo_bench_stream" ttfb "$router_port" /api/v1/chat/completions 500)"
+read -r a_ttfb a_ttfb99 <<<"$("$build/bench/aimo_bench_stream" ttfb "$aimo_port" /v1/chat/completions 500)"
+idle_rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$aimo_pid/status")
+read -r held rss <<<"$("$build/bench/aimo_bench_stream" hold "$aimo_port" '/v1/chat/completions?hold_ms=60000' 1000 "$aimo_pid")"
+
+awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
+    -v drps="$d_rps" -v arps="$a_rps" -v dt="$d_ttfb" -v at="$a_ttfb" \
+    -v held="$held" -v rss="$rss" -v idle="$idle_rss" -v dur="$duration" -v cores="$(nproc)" 'BEGIN {
+  printf "aimo benchmark: direct to a local fake router vs through aimo, same run (%ss wrk runs, %s cores)\n", dur, cores
+  printf "%-34s %12s %12s %12s %10s\n", "figure", "direct", "via aimo", "added/ratio", "target"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, concurrency 1", dp50, ap50, ap50 - dp50, "<= 50us"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p99, concurrency 1", dp99, ap99, ap99 - dp99, "-"
+  printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", drps, arps, arps / drps, ">= 0.70x"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "stream time to first byte, p50", dt, at, at - dt, "<= 1000us"
+  printf "%-34s %12s %10d MB %12s %10s\n", "resident memory, " held " open streams", "-", rss, "idle " idle " MB", "<= 150 MB"
+}'
