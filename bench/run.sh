@@ -6,7 +6,7 @@
 #   bench/run.sh [SECONDS_PER_WRK_RUN]     (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh wrk
+./scripts/install-deps.sh wrk socat
 duration=${1:-5}
 build=${AIMO_BENCH_BUILD_DIR:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
@@ -38,7 +38,13 @@ aimo_pid=$!
 pids+=($aimo_pid)
 wait_for "$work/aimo.log" 'base URL'
 aimo_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/aimo.log")
+# A plain TCP relay in front of the same router: the floor cost of any extra hop here.
+socat_port=$((20000 + RANDOM % 20000))
+socat "TCP-LISTEN:$socat_port,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$router_port,nodelay" &
+pids+=($!)
+for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$socat_port") 2>/dev/null && break; sleep 0.05; done
 direct="http://127.0.0.1:$router_port/api/v1/chat/completions"
+relayed="http://127.0.0.1:$socat_port/api/v1/chat/completions"
 proxied="http://127.0.0.1:$aimo_port/v1/chat/completions"
 
 cat >"$work/post.lua" <<'LUA'
@@ -63,8 +69,10 @@ run_wrk() { # url threads connections -> "p50_us p99_us req_per_s"
 
 wrk -t1 -c1 -d1s -s "$work/post.lua" "$proxied" >/dev/null # warm up connections and caches
 read -r d_p50 d_p99 _ <<<"$(run_wrk "$direct" 1 1)"
+read -r s_p50 s_p99 _ <<<"$(run_wrk "$relayed" 1 1)"
 read -r a_p50 a_p99 _ <<<"$(run_wrk "$proxied" 1 1)"
 read -r _ _ d_rps <<<"$(run_wrk "$direct" 2 64)"
+read -r _ _ s_rps <<<"$(run_wrk "$relayed" 2 64)"
 read -r _ _ a_rps <<<"$(run_wrk "$proxied" 2 64)"
 read -r d_ttfb d_ttfb99 <<<"$("$build/bench/aimo_bench_stream" ttfb "$router_port" /api/v1/chat/completions 500)"
 read -r a_ttfb a_ttfb99 <<<"$("$build/bench/aimo_bench_stream" ttfb "$aimo_port" /v1/chat/completions 500)"
@@ -72,6 +80,7 @@ idle_rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$aimo_pid/status")
 read -r held rss <<<"$("$build/bench/aimo_bench_stream" hold "$aimo_port" '/v1/chat/completions?hold_ms=60000' 1000 "$aimo_pid")"
 
 awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
+    -v sp50="$s_p50" -v sp99="$s_p99" -v srps="$s_rps" \
     -v drps="$d_rps" -v arps="$a_rps" -v dt="$d_ttfb" -v at="$a_ttfb" \
     -v held="$held" -v rss="$rss" -v idle="$idle_rss" -v dur="$duration" -v cores="$(nproc)" 'BEGIN {
   printf "aimo benchmark: direct to a local fake router vs through aimo, same run (%ss wrk runs, %s cores)\n", dur, cores
@@ -79,6 +88,8 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, concurrency 1", dp50, ap50, ap50 - dp50, "<= 50us"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p99, concurrency 1", dp99, ap99, ap99 - dp99, "-"
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", drps, arps, arps / drps, ">= 0.70x"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "  reference: socat TCP relay, p50", dp50, sp50, sp50 - dp50, "-"
+  printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "  reference: socat TCP relay, c=64", drps, srps, srps / drps, "-"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "stream time to first byte, p50", dt, at, at - dt, "<= 1000us"
   printf "%-34s %12s %10d MB %12s %10s\n", "resident memory, " held " open streams", "-", rss, "idle " idle " MB", "<= 150 MB"
 }'

@@ -222,7 +222,11 @@ std::unique_ptr<Connection> ClientPool::acquire(const Url& url, const Timeouts& 
         while (!idle.empty()) {
             auto conn = std::move(idle.back());
             idle.pop_back();
-            if (now - conn->idle_since < max_idle_age && conn->idle_and_open()) {
+            auto idle_for = now - conn->idle_since;
+            // A stale connection is retried safely in send(), so only connections idle long
+            // enough to have met an upstream's keep-alive timeout pay for a liveness check.
+            if (idle_for < max_idle_age &&
+                (idle_for < std::chrono::seconds(1) || conn->idle_and_open())) {
                 reused = true;
                 return conn;
             }
