@@ -19,6 +19,7 @@ void add_list_models_flags(CLI::App& app, ListModelsFlags& flags) {
     add_setting_flag(app, flags.settings, "keypair");
     add_setting_flag(app, flags.settings, "router_url");
     add_setting_flag(app, flags.settings, "chain_id");
+    add_setting_flag(app, flags.settings, "ca_file");
     app.add_flag("--json", flags.json, "Print the OpenAI-shaped model list as JSON");
 }
 

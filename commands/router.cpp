@@ -58,6 +58,7 @@ CommandSpec register_router(CLI::App& root) {
     add_setting_flag(*flags->balance_app, flags->balance_settings, "keypair");
     add_setting_flag(*flags->balance_app, flags->balance_settings, "router_url");
     add_setting_flag(*flags->balance_app, flags->balance_settings, "chain_id");
+    add_setting_flag(*flags->balance_app, flags->balance_settings, "ca_file");
     flags->balance_app->add_flag("--json", flags->balance_json, "Print the router's JSON answer");
     return {app, [flags](core::Context& ctx) {
                 if (flags->list_app->parsed()) {

@@ -8,10 +8,9 @@
 namespace aimo::commands {
 
 void add_serve_flags(CLI::App& app, SettingFlags& flags) {
-    for (auto key :
-         {"host", "port", "keypair", "router_url", "chain_id", "models_cache_ttl", "max_body_bytes",
-          "drain_timeout", "connect_timeout", "read_timeout", "log_format"}) {
-        add_setting_flag(app, flags, key);
+    // The proxy uses every setting.
+    for (const auto& spec : core::setting_specs()) {
+        add_setting_flag(app, flags, spec.key);
     }
 }
 

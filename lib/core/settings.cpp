@@ -28,6 +28,8 @@ const std::vector<SettingSpec>& setting_specs() {
         {"keypair", "AIMO_KEYPAIR", "--keypair", "ed25519 keypair file (Solana CLI format)"},
         {"router_url", "AIMO_ROUTER_URL", "--router-url", "AiMo router base URL"},
         {"chain_id", "AIMO_CHAIN_ID", "--chain-id", "CAIP-2 chain id written into signatures"},
+        {"ca_file", "AIMO_CA_FILE", "--ca-file",
+         "PEM file of CA certificates to trust for https upstreams (default: the system's)"},
         {"host", "AIMO_HOST", "--host", "address the proxy listens on"},
         {"port", "AIMO_PORT", "--port", "port the proxy listens on (0 picks a free one)"},
         {"models_cache_ttl", "AIMO_MODELS_CACHE_TTL", "--models-cache-ttl",

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -110,8 +111,16 @@ Connection::Connection(const Url& url, std::chrono::milliseconds connect_timeout
     SSL* ssl = SSL_new(static_cast<SSL_CTX*>(tls_context));
     m_ssl = ssl;
     SSL_set_fd(ssl, m_fd);
-    SSL_set_tlsext_host_name(ssl, url.host.c_str());
-    SSL_set1_host(ssl, url.host.c_str());
+    in6_addr ip{};
+    bool ip_literal = ::inet_pton(AF_INET, url.host.c_str(), &ip) == 1 ||
+                      ::inet_pton(AF_INET6, url.host.c_str(), &ip) == 1;
+    if (ip_literal) {
+        // Certificates name IP addresses in their own SAN entries; SNI takes no IPs.
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
+    } else {
+        SSL_set_tlsext_host_name(ssl, url.host.c_str());
+        SSL_set1_host(ssl, url.host.c_str());
+    }
     if (SSL_connect(ssl) != 1) {
         long verify = SSL_get_verify_result(ssl);
         std::string why =

@@ -235,10 +235,15 @@ std::unique_ptr<Connection> ClientPool::acquire(const Url& url, const Timeouts& 
             SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
             SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-            if (m_ca_file.empty()) {
-                SSL_CTX_set_default_verify_paths(ctx);
-            } else {
-                SSL_CTX_load_verify_locations(ctx, m_ca_file.c_str(), nullptr);
+            bool loaded = m_ca_file.empty()
+                              ? SSL_CTX_set_default_verify_paths(ctx) == 1
+                              : SSL_CTX_load_verify_locations(ctx, m_ca_file.c_str(), nullptr) == 1;
+            if (!loaded) {
+                SSL_CTX_free(ctx);
+                throw Error(ErrorKind::invalid_input,
+                            m_ca_file.empty() ? "cannot load the system's CA certificates"
+                                              : "cannot load CA certificates from " + m_ca_file,
+                            "install the ca-certificates package, or fix --ca-file");
             }
             m_tls = ctx;
         }

@@ -1,5 +1,6 @@
 #include "upstream/router_client.hpp"
 
+#include "core/error.hpp"
 #include "crypto/keypair.hpp"
 
 namespace aimo::upstream {
@@ -12,6 +13,15 @@ RouterSettings router_settings(const core::Settings& settings) {
     out.chain_id = settings.value("chain_id");
     out.timeouts.connect = std::chrono::seconds(settings.get_int("connect_timeout", 1, 3600));
     out.timeouts.read = std::chrono::seconds(settings.get_int("read_timeout", 1, 86400));
+    if (const auto& ca = settings.get("ca_file"); !ca.value.empty()) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(ca.value, ec)) {
+            throw core::Error(core::ErrorKind::usage,
+                              "CA file '" + ca.value + "' (from " + ca.origin + ") does not exist",
+                              "point --ca-file / AIMO_CA_FILE at a PEM file, or unset it");
+        }
+        out.ca_file = ca.value;
+    }
     out.signature_reuse =
         std::chrono::milliseconds(settings.get_int("signature_reuse_ms", 0, 60'000));
     return out;

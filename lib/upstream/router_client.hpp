@@ -19,6 +19,7 @@ struct RouterSettings {
     std::string chain_id;
     Timeouts timeouts;
     std::chrono::milliseconds signature_reuse{0};
+    std::string ca_file; ///< empty: the system's CA store
 };
 
 /// Reads router_url, keypair, chain_id, connect_timeout and read_timeout; throws core::Error
@@ -28,7 +29,8 @@ RouterSettings router_settings(const core::Settings& settings);
 /// A connection pool and a signing router client that uses it.
 struct RouterClient {
     RouterClient(const RouterSettings& settings, crypto::SiwxSigner signer)
-        : pool(settings.timeouts), router(settings.url, std::move(signer), pool) {}
+        : pool(settings.timeouts, settings.ca_file), router(settings.url, std::move(signer), pool) {
+    }
     ClientPool pool;
     AimoRouter router;
 };

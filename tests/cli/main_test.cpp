@@ -1,3 +1,4 @@
+#include "core/settings.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
 
@@ -57,4 +58,16 @@ TEST_CASE("errors are not coloured when stderr is not a terminal", "[main]") {
     auto result = aimo_run({"address"}, home);
     CHECK(result.code == 1);
     CHECK(result.err.find('\033') == std::string::npos);
+}
+
+TEST_CASE("serve and chat accept a flag for every setting", "[main]") {
+    test::TempDir home;
+    for (const char* command : {"serve", "chat"}) {
+        auto help = aimo_run({"help", command}, home);
+        REQUIRE(help.code == 0);
+        for (const auto& spec : core::setting_specs()) {
+            CAPTURE(command, spec.flag);
+            CHECK_THAT(help.out, Contains(std::string(spec.flag)));
+        }
+    }
 }

@@ -17,7 +17,8 @@ std::string FakeRouter::sse_answer() {
     return out + "data: [DONE]\n\n";
 }
 
-FakeRouter::FakeRouter() {
+FakeRouter::FakeRouter(const TlsFiles* tls, std::string host)
+    : m_scheme(tls ? "https" : "http"), m_host(std::move(host)) {
     models_body = R"({"data":[
         {"name":"deepseek/deepseek-v3.2","display_name":"DeepSeek V3.2","context_length":131072,
          "providers":[{"name":"p1","pricing":{"prompt":"0.00000028","completion":"0.00000042"}}]},
@@ -36,7 +37,8 @@ FakeRouter::FakeRouter() {
                         "application/json");
     };
 
-    auto server = std::make_unique<httplib::Server>();
+    auto server = tls ? std::make_unique<httplib::SSLServer>(tls->cert.c_str(), tls->key.c_str())
+                      : std::make_unique<httplib::Server>();
     // Enough threads for the many-streams tests, and keep-alive long enough to observe reuse.
     server->new_task_queue = [] { return new httplib::ThreadPool(300); };
     server->set_keep_alive_max_count(100000);

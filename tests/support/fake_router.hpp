@@ -2,6 +2,7 @@
 
 #include "crypto/siwx.hpp"
 #include "test_server.hpp"
+#include "tls_cert.hpp"
 
 #include <condition_variable>
 #include <functional>
@@ -28,9 +29,10 @@ struct SeenRequest {
 /// script upstream behaviour (errors, slow or broken streams).
 class FakeRouter {
 public:
-    FakeRouter();
+    /// Plain HTTP on 127.0.0.1, or HTTPS with `tls`'s certificate, addressed as `host`.
+    explicit FakeRouter(const TlsFiles* tls = nullptr, std::string host = "127.0.0.1");
 
-    std::string url() const { return m_server->url(); }
+    std::string url() const { return m_scheme + "://" + m_host + ":" + std::to_string(port()); }
     int port() const { return m_server->port(); }
 
     /// Everything seen so far.
@@ -62,6 +64,8 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_changed;
     std::vector<SeenRequest> m_requests;
+    std::string m_scheme;
+    std::string m_host;
     bool m_gate_open = false;
     size_t m_waiting = 0;
     std::unique_ptr<TestServer> m_server;

@@ -16,7 +16,7 @@ proxy::ServerOptions server_options(const ProxyFixtureOptions& options, std::ost
 } // namespace
 
 ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions options)
-    : pool(options.timeouts),
+    : pool(options.timeouts, options.ca_file),
       router(upstream::parse_url(router_url, "router URL"),
              crypto::SiwxSigner(rfc8032_keypair(), std::string(crypto::mainnet_chain_id),
                                 [] { return std::chrono::system_clock::now(); }),

@@ -16,6 +16,7 @@ struct ProxyFixtureOptions {
     std::chrono::seconds models_ttl{60};
     size_t max_body_bytes = 32 * 1024 * 1024;
     proxy::LogFormat log_format = proxy::LogFormat::text;
+    std::string ca_file; ///< trust only this CA for https routers
 };
 
 /// The real proxy (pool, signer, handler, server) in-process on a free loopback port, signing

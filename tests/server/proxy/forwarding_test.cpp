@@ -24,7 +24,11 @@ TEST_CASE("a completion is forwarded byte for byte with a fresh SIWx signature",
     test::ProxyFixture proxy(router.url());
     auto reply = test::http_post(proxy.port(), "/v1/chat/completions", chat_body,
                                  {{"Authorization", "Bearer sk-anything"},
-                                  {"Connection", "keep-alive"},
+                                  {"Proxy-Authorization", "Basic x"},
+                                  {"Keep-Alive", "timeout=5"},
+                                  {"TE", "trailers"},
+                                  {"Upgrade", "h2c"},
+                                  {"SIGN-IN-WITH-X", "forged"},
                                   {"X-Custom", "kept"}});
     REQUIRE(reply.status == 200);
     CHECK(json::parse(reply.body)["choices"][0]["message"]["content"] == "Hello!");
@@ -35,7 +39,12 @@ TEST_CASE("a completion is forwarded byte for byte with a fresh SIWx signature",
     const auto& upstream = seen[0];
     CHECK(upstream.path == "/api/v1/chat/completions");
     CHECK(upstream.body == chat_body);
-    CHECK(upstream.headers.count("Authorization") == 0);
+    for (const char* dropped :
+         {"Authorization", "Proxy-Authorization", "Keep-Alive", "TE", "Upgrade", "Connection"}) {
+        CAPTURE(dropped);
+        CHECK(upstream.headers.count(dropped) == 0);
+    }
+    CHECK(upstream.headers.count("SIGN-IN-WITH-X") == 1);
     CHECK(upstream.headers.find("X-Custom")->second == "kept");
     CHECK(upstream.headers.find("Content-Type")->second == "application/json");
     REQUIRE(upstream.siwx.valid);
