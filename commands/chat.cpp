@@ -39,12 +39,7 @@ int run_chat(core::Context& ctx, const ChatFlags& flags) {
         throw core::Error(core::ErrorKind::usage, "--model is required to chat",
                           "pick one from 'aimo list-models', or use 'aimo chat --serve'");
     }
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    std::vector<std::string> warnings;
-    auto client = upstream::make_router_client(ctx, upstream::router_settings(settings), warnings);
-    for (const auto& warning : warnings) {
-        print_warning(ctx, warning);
-    }
+    auto client = connect_router(ctx, flags.settings);
     auto messages = nlohmann::json::array();
     if (flags.system) {
         messages.push_back({{"role", "system"}, {"content", *flags.system}});

@@ -19,6 +19,23 @@ void add_setting_flag(CLI::App& app, SettingFlags& flags, std::string_view key) 
     throw std::logic_error("no setting named " + std::string(key));
 }
 
+void add_router_flags(CLI::App& app, SettingFlags& flags) {
+    for (auto key : {"keypair", "router_url", "chain_id", "ca_file"}) {
+        add_setting_flag(app, flags, key);
+    }
+}
+
+std::unique_ptr<upstream::RouterClient> connect_router(core::Context& ctx,
+                                                       const SettingFlags& flags) {
+    auto settings = core::load_settings(ctx, flags.values);
+    std::vector<std::string> warnings;
+    auto client = upstream::make_router_client(ctx, upstream::router_settings(settings), warnings);
+    for (const auto& warning : warnings) {
+        print_warning(ctx, warning);
+    }
+    return client;
+}
+
 int exit_code_for(core::ErrorKind kind) {
     switch (kind) {
     case core::ErrorKind::usage:

@@ -3,6 +3,7 @@
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/settings.hpp"
+#include "upstream/router_client.hpp"
 
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -27,6 +28,15 @@ struct SettingFlags {
 /// Adds the flag for setting `key` (e.g. "keypair" -> --keypair) to `app`; its value is only
 /// recorded in `flags`, resolution happens later in core::load_settings.
 void add_setting_flag(CLI::App& app, SettingFlags& flags, std::string_view key);
+
+/// Adds the flags of the settings a router client needs (--keypair, --router-url, --chain-id,
+/// --ca-file).
+void add_router_flags(CLI::App& app, SettingFlags& flags);
+
+/// Resolves settings with these flags, loads the keypair (printing its warnings) and returns
+/// a signing router client.
+std::unique_ptr<upstream::RouterClient> connect_router(core::Context& ctx,
+                                                       const SettingFlags& flags);
 
 /// Prints `aimo: error: …` and the hint to stderr; returns the exit code for the error.
 int report_error(core::Context& ctx, const core::Error& error);

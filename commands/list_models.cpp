@@ -16,20 +16,12 @@ std::string price(const std::optional<double>& value) {
 } // namespace
 
 void add_list_models_flags(CLI::App& app, ListModelsFlags& flags) {
-    add_setting_flag(app, flags.settings, "keypair");
-    add_setting_flag(app, flags.settings, "router_url");
-    add_setting_flag(app, flags.settings, "chain_id");
-    add_setting_flag(app, flags.settings, "ca_file");
+    add_router_flags(app, flags.settings);
     app.add_flag("--json", flags.json, "Print the OpenAI-shaped model list as JSON");
 }
 
 int run_list_models(core::Context& ctx, const ListModelsFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    std::vector<std::string> warnings;
-    auto client = upstream::make_router_client(ctx, upstream::router_settings(settings), warnings);
-    for (const auto& warning : warnings) {
-        print_warning(ctx, warning);
-    }
+    auto client = connect_router(ctx, flags.settings);
     auto catalogue = upstream::fetch_catalogue(client->router);
     if (flags.json) {
         *ctx.out << upstream::to_openai_list(catalogue).dump(2) << "\n";

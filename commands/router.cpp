@@ -17,12 +17,7 @@ struct RouterFlags {
 };
 
 int run_get_balance(core::Context& ctx, const RouterFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.balance_settings.values);
-    std::vector<std::string> warnings;
-    auto client = upstream::make_router_client(ctx, upstream::router_settings(settings), warnings);
-    for (const auto& warning : warnings) {
-        print_warning(ctx, warning);
-    }
+    auto client = connect_router(ctx, flags.balance_settings);
     auto balance = upstream::fetch_balance(client->router);
     if (flags.balance_json) {
         *ctx.out << balance.dump() << "\n";
@@ -55,10 +50,7 @@ CommandSpec register_router(CLI::App& root) {
     add_list_models_flags(*flags->list_app, flags->list);
     flags->balance_app =
         app->add_subcommand("get-balance", "Show your wallet's balance on the router");
-    add_setting_flag(*flags->balance_app, flags->balance_settings, "keypair");
-    add_setting_flag(*flags->balance_app, flags->balance_settings, "router_url");
-    add_setting_flag(*flags->balance_app, flags->balance_settings, "chain_id");
-    add_setting_flag(*flags->balance_app, flags->balance_settings, "ca_file");
+    add_router_flags(*flags->balance_app, flags->balance_settings);
     flags->balance_app->add_flag("--json", flags->balance_json, "Print the router's JSON answer");
     return {app, [flags](core::Context& ctx) {
                 if (flags->list_app->parsed()) {

@@ -43,14 +43,11 @@ int port_from_banner(const std::string& text) {
 }
 
 bool refuses_connections(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool refused = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0;
-    close(fd);
-    return refused;
+    int fd = test::connect_loopback(port);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return fd < 0;
 }
 } // namespace
 

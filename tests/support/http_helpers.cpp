@@ -62,7 +62,6 @@ Reply http_post(int port, const std::string& path, const std::string& body,
     return reply;
 }
 
-namespace {
 int connect_loopback(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -77,7 +76,6 @@ int connect_loopback(int port) {
     }
     return fd;
 }
-} // namespace
 
 RawConnection::RawConnection(int port) : m_fd(connect_loopback(port)) {}
 

@@ -25,6 +25,9 @@ Reply http_post(int port, const std::string& path, const std::string& body,
                 const httplib::Headers& headers = {},
                 const std::function<bool(const std::string&)>& on_chunk = {}, int timeout_s = 10);
 
+/// A TCP connection to 127.0.0.1:`port` (10 s receive timeout), or -1 when refused.
+int connect_loopback(int port);
+
 /// One client TCP connection kept open across requests, to observe keep-alive.
 class RawConnection {
 public:
