@@ -8,6 +8,8 @@ const std::vector<CommandEntry>& command_registry() {
         {"serve", register_serve},
         {"list-models", register_list_models},
         {"router", register_router},
+        {"connect", register_connect},
+        {"doctor", register_doctor},
         {"keygen", register_keygen},
         {"address", register_address},
     };

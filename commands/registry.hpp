@@ -22,5 +22,7 @@ CommandSpec register_chat(CLI::App& root);
 CommandSpec register_serve(CLI::App& root);
 CommandSpec register_list_models(CLI::App& root);
 CommandSpec register_router(CLI::App& root);
+CommandSpec register_connect(CLI::App& root);
+CommandSpec register_doctor(CLI::App& root);
 
 } // namespace aimo::commands

@@ -1,6 +1,7 @@
 #include "crypto/encoding.hpp"
 
 #include <array>
+#include <sodium.h>
 
 namespace aimo::crypto {
 
@@ -169,6 +170,12 @@ std::optional<std::vector<uint8_t>> hex_decode(std::string_view text) {
         out.push_back(static_cast<uint8_t>(hi * 16 + lo));
     }
     return out;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    return hex_encode(digest, sizeof digest);
 }
 
 } // namespace aimo::crypto

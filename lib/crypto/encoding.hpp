@@ -26,4 +26,7 @@ std::optional<std::string> base64_decode(std::string_view text);
 std::string hex_encode(const uint8_t* data, size_t size);
 std::optional<std::vector<uint8_t>> hex_decode(std::string_view text);
 
+/// Lower-case hex SHA-256 of `bytes`.
+std::string sha256_hex(std::string_view bytes);
+
 } // namespace aimo::crypto

@@ -1,5 +1,6 @@
 #include "fake_router.hpp"
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 namespace aimo::test {
@@ -47,16 +48,28 @@ FakeRouter::FakeRouter(const TlsFiles* tls, std::string host)
         res.status = models_status;
         res.set_content(models_body, "application/json");
     });
-    server->Get("/api/v1/session/balance",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                    record(req);
-                    res.set_content(R"({"balance":"12.50","currency":"USD"})", "application/json");
-                });
+    server->Get(
+        "/api/v1/session/balance", [this](const httplib::Request& req, httplib::Response& res) {
+            record(req);
+            res.status = balance_status;
+            res.set_content(balance_status == 200 ? R"({"balance":"12.50","currency":"USD"})"
+                                                  : R"({"error":{"message":"invalid signature"}})",
+                            "application/json");
+        });
     server->Post("/api/v1/(chat/completions|completions|embeddings|responses)",
                  [this](const httplib::Request& req, httplib::Response& res) {
                      record(req);
                      on_completion(req, res);
                  });
+    server->set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+        auto now =
+            std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + clock_offset);
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char date[64];
+        std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        res.set_header("Date", date);
+    });
     m_server = std::make_unique<TestServer>(std::move(server));
 }
 

@@ -45,6 +45,10 @@ public:
     /// Body served on GET /api/v1/models and its status.
     std::string models_body;
     int models_status = 200;
+    /// Status of GET /api/v1/session/balance (401 simulates a rejected signature).
+    int balance_status = 200;
+    /// Added to this machine's clock in the Date header of every answer.
+    std::chrono::seconds clock_offset{0};
     /// Handles POST /api/v1/{chat/completions,completions,embeddings,responses}.
     std::function<void(const httplib::Request&, httplib::Response&)> on_completion;
 

@@ -1,0 +1,299 @@
+#include "doctor/doctor.hpp"
+
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "crypto/keypair.hpp"
+#include "openclaw/edit.hpp"
+#include "openclaw/json5.hpp"
+#include "openclaw/locate.hpp"
+#include "upstream/catalogue.hpp"
+#include "upstream/chat.hpp"
+#include "upstream/router_client.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <fmt/format.h>
+#include <optional>
+
+namespace aimo::doctor {
+
+namespace {
+using openclaw::Json;
+
+Check pass(std::string name, std::string message) {
+    return {std::move(name), Status::pass, std::move(message), {}};
+}
+Check warn(std::string name, std::string message, std::string fix) {
+    return {std::move(name), Status::warn, std::move(message), std::move(fix)};
+}
+Check fail(std::string name, std::string message, std::string fix) {
+    return {std::move(name), Status::fail, std::move(message), std::move(fix)};
+}
+
+std::optional<std::time_t> parse_http_date(const std::string& text) {
+    std::tm tm{};
+    if (strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) {
+        return std::nullopt;
+    }
+    return timegm(&tm);
+}
+
+struct RouterState {
+    std::optional<upstream::RouterSettings> settings;
+    std::unique_ptr<upstream::RouterClient> client; ///< when the keypair loaded
+    bool reachable = false;
+};
+
+Check check_keypair(const core::Context& ctx, const core::Settings& settings, RouterState& router) {
+    std::string path = settings.value("keypair");
+    try {
+        router.settings = upstream::router_settings(settings);
+        std::vector<std::string> warnings;
+        router.client = upstream::make_router_client(ctx, *router.settings, warnings);
+        auto mode = core::file_mode(path);
+        if ((mode & 077) != 0) {
+            return warn("keypair",
+                        fmt::format("{} is readable by others (mode {:04o})", path, mode),
+                        "chmod 600 " + path);
+        }
+        return pass("keypair", fmt::format("{} ({}, mode {:04o})", router.client->router.address(),
+                                           path, mode));
+    } catch (const core::Error& e) {
+        return fail("keypair", e.what(), e.hint().empty() ? "run 'aimo keygen'" : e.hint());
+    }
+}
+
+Check check_router(const core::Context& ctx, RouterState& router) {
+    if (!router.settings) {
+        return fail("router", "the router URL is invalid", "fix --router-url / AIMO_ROUTER_URL");
+    }
+    const auto& url = router.settings->url;
+    try {
+        upstream::ClientPool pool(router.settings->timeouts, router.settings->ca_file);
+        upstream::HttpRequest request;
+        request.target = url.path + "/api/v1/models";
+        auto response = pool.send(url, request);
+        response.read_all(64 * 1024 * 1024);
+        router.reachable = true;
+        const std::string* date = response.header("date");
+        auto remote = date ? parse_http_date(*date) : std::nullopt;
+        if (!remote) {
+            return warn("router",
+                        fmt::format("{} answers (HTTP {}) but sent no Date to compare "
+                                    "clocks with",
+                                    url.origin(), response.status),
+                        "make sure this machine's clock is synchronised (timedatectl)");
+        }
+        auto local = std::chrono::system_clock::to_time_t(ctx.now());
+        auto skew = static_cast<long long>(local - *remote);
+        if (std::llabs(skew) > 60) {
+            return fail("router",
+                        fmt::format("this machine's clock is {} s {} the router's; signatures "
+                                    "expire, so requests will be refused",
+                                    std::llabs(skew), skew > 0 ? "ahead of" : "behind"),
+                        "synchronise the clock, e.g. 'sudo timedatectl set-ntp true'");
+        }
+        return pass("router", fmt::format("{} answers (HTTP {}); clocks agree within {} s",
+                                          url.origin(), response.status, std::llabs(skew)));
+    } catch (const core::Error& e) {
+        return fail("router", e.what(), "check the network and --router-url");
+    }
+}
+
+Check check_signature(RouterState& router) {
+    if (!router.client || !router.reachable) {
+        return warn("signature", "skipped: needs a valid keypair and a reachable router",
+                    "fix the checks above first");
+    }
+    try {
+        auto balance = upstream::fetch_balance(router.client->router);
+        const Json& data = balance.contains("data") ? balance["data"] : balance;
+        std::string shown = data.is_object() && data.contains("balance")
+                                ? (data["balance"].is_string() ? data["balance"].get<std::string>()
+                                                               : data["balance"].dump())
+                                : balance.dump();
+        return pass("signature", "the router accepted a signed request; balance: " + shown);
+    } catch (const core::Error& e) {
+        return fail("signature", e.what(),
+                    e.hint().empty() ? "check the keypair and the clock" : e.hint());
+    }
+}
+
+Check check_proxy(const core::Settings& settings) {
+    std::string host = settings.value("host");
+    if (host == "0.0.0.0" || host == "::") {
+        host = "127.0.0.1";
+    }
+    std::string base;
+    try {
+        base = fmt::format("http://{}:{}", host, settings.get_int("port", 1, 65535));
+        auto url = upstream::parse_url(base, "proxy URL");
+        upstream::ClientPool pool({std::chrono::seconds(2), std::chrono::seconds(5)});
+        upstream::HttpRequest request;
+        request.target = "/health";
+        auto response = pool.send(url, request);
+        Json body = Json::parse(response.read_all(1024 * 1024), nullptr, false);
+        if (response.status == 200 && body.is_object() && body.value("service", "") == "aimo") {
+            return pass("proxy",
+                        fmt::format("aimo {} answers at {}/v1", body.value("version", "?"), base));
+        }
+        return fail(
+            "proxy",
+            fmt::format("something other than aimo answers at {} (HTTP {})", base, response.status),
+            "stop that program or run aimo on another --port (and reconnect OpenClaw)");
+    } catch (const core::Error& e) {
+        return fail("proxy", fmt::format("nothing answers at {}: {}", base, e.what()),
+                    "start it with 'aimo chat --serve'");
+    }
+}
+
+void check_openclaw(const core::Context& ctx, const core::Settings& settings,
+                    const std::string& provider_id, std::vector<Check>& checks) {
+    openclaw::Location where;
+    try {
+        where = openclaw::locate(ctx);
+    } catch (const core::Error& e) {
+        checks.push_back(warn("openclaw-config", e.what(), e.hint()));
+        return;
+    }
+    std::string path = where.config.string();
+    if (where.read_only) {
+        checks.push_back(warn("openclaw-readonly",
+                              "OPENCLAW_CONFIG_READONLY=1: nobody, aimo included, may edit it",
+                              "unset it before 'aimo connect openclaw'"));
+    }
+    std::string text;
+    try {
+        text = core::read_file(where.config);
+    } catch (const core::Error& e) {
+        checks.push_back(warn("openclaw-config",
+                              fmt::format("no OpenClaw config at {} ({})", path, where.reason),
+                              "if you use OpenClaw: 'aimo connect openclaw'"));
+        return;
+    }
+    Json config;
+    try {
+        config = openclaw::parse_json5(text, path);
+    } catch (const core::Error& e) {
+        checks.push_back(fail("openclaw-config", e.what(), e.hint()));
+        return;
+    }
+    checks.push_back(pass("openclaw-config", path + " is valid JSON5"));
+
+    const Json* provider = nullptr;
+    if (config.contains("models") && config["models"].is_object() &&
+        config["models"].contains("providers") && config["models"]["providers"].is_object() &&
+        config["models"]["providers"].contains(provider_id)) {
+        provider = &config["models"]["providers"][provider_id];
+    }
+    std::string expected_port = settings.value("port");
+    if (provider == nullptr || !provider->is_object()) {
+        checks.push_back(fail("openclaw-provider",
+                              fmt::format("no '{}' provider in {}", provider_id, path),
+                              "run 'aimo connect openclaw'"));
+    } else {
+        std::string base_url = provider->value("baseUrl", "");
+        std::string problem;
+        if (base_url.size() < 3 || base_url.substr(base_url.size() - 3) != "/v1") {
+            problem = fmt::format("baseUrl '{}' does not end in /v1", base_url);
+        } else if (base_url.find(":" + expected_port + "/") == std::string::npos) {
+            problem = fmt::format("baseUrl '{}' is not on port {}", base_url, expected_port);
+        } else if (!provider->contains("api") || (*provider)["api"] != "openai-completions") {
+            problem = "'api' is not set to openai-completions";
+        } else if (provider->value("apiKey", "").empty()) {
+            problem = "'apiKey' is empty; OpenClaw will refuse to call it";
+        }
+        if (problem.empty()) {
+            checks.push_back(pass("openclaw-provider", "'" + provider_id + "' at " + base_url));
+        } else {
+            checks.push_back(fail("openclaw-provider", problem, "run 'aimo connect openclaw'"));
+        }
+    }
+
+    std::string primary = openclaw::default_primary(config);
+    std::string prefix = provider_id + "/";
+    if (primary.rfind(prefix, 0) == 0) {
+        checks.push_back(pass("openclaw-default-model", primary));
+    } else {
+        checks.push_back(warn("openclaw-default-model",
+                              fmt::format("OpenClaw's default model is {}, not an aimo model",
+                                          primary.empty() ? "unset" : primary),
+                              "run 'aimo connect openclaw' (or pick aimo/… in OpenClaw)"));
+    }
+    if (!primary.empty()) {
+        const Json& defaults = config.contains("agents") && config["agents"].contains("defaults")
+                                   ? config["agents"]["defaults"]
+                                   : Json::object();
+        std::string blocked;
+        if (defaults.contains("modelPolicy") && defaults["modelPolicy"].contains("allow") &&
+            defaults["modelPolicy"]["allow"].is_array() &&
+            !defaults["modelPolicy"]["allow"].empty()) {
+            const auto& allow = defaults["modelPolicy"]["allow"];
+            if (std::find(allow.begin(), allow.end(), Json(primary)) == allow.end()) {
+                blocked = "agents.defaults.modelPolicy.allow";
+            }
+        }
+        if (defaults.contains("models") && defaults["models"].is_object() &&
+            !defaults["models"].contains(primary)) {
+            blocked = "agents.defaults.models";
+        }
+        if (blocked.empty()) {
+            checks.push_back(pass("openclaw-allowlist", primary + " is allowed"));
+        } else {
+            checks.push_back(fail("openclaw-allowlist",
+                                  fmt::format("{} is not in {}", primary, blocked),
+                                  "run 'aimo connect openclaw' (it adds it)"));
+        }
+    }
+
+    std::vector<std::string> stale;
+    std::error_code ec;
+    if (std::filesystem::is_directory(where.state_dir / "agents", ec)) {
+        for (const auto& entry :
+             std::filesystem::directory_iterator(where.state_dir / "agents", ec)) {
+            auto registry = entry.path() / "agent" / "models.json";
+            try {
+                Json json = openclaw::parse_json5(core::read_file(registry), registry.string());
+                if (json.contains("providers") && json["providers"].contains(provider_id)) {
+                    stale.push_back(registry.string());
+                }
+            } catch (const core::Error&) {
+            }
+        }
+    }
+    if (stale.empty()) {
+        checks.push_back(pass("openclaw-registries", "no per-agent models.json overrides aimo"));
+    } else {
+        checks.push_back(fail("openclaw-registries",
+                              fmt::format("{} has a stale '{}' entry that overrides the config",
+                                          stale.front(), provider_id),
+                              "run 'aimo connect openclaw' (it removes them, with a backup)"));
+    }
+}
+} // namespace
+
+std::string_view to_string(Status status) {
+    switch (status) {
+    case Status::pass:
+        return "PASS";
+    case Status::warn:
+        return "WARN";
+    case Status::fail:
+        return "FAIL";
+    }
+    return "FAIL";
+}
+
+std::vector<Check> run_checks(const core::Context& ctx, const core::Settings& settings,
+                              const std::string& provider_id) {
+    std::vector<Check> checks;
+    RouterState router;
+    checks.push_back(check_keypair(ctx, settings, router));
+    checks.push_back(check_router(ctx, router));
+    checks.push_back(check_signature(router));
+    checks.push_back(check_proxy(settings));
+    check_openclaw(ctx, settings, provider_id, checks);
+    return checks;
+}
+
+} // namespace aimo::doctor

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "core/context.hpp"
+#include "core/settings.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aimo::doctor {
+
+enum class Status { pass, warn, fail };
+
+/// "PASS", "WARN" or "FAIL".
+std::string_view to_string(Status status);
+
+/// One named check: what was found and, unless it passed, the one-line fix.
+struct Check {
+    std::string name;
+    Status status = Status::pass;
+    std::string message;
+    std::string fix;
+};
+
+/// Runs every check in order: keypair, router (reachable, clock), signature (signed balance),
+/// proxy (answering and being aimo), then OpenClaw's config (found and valid, provider, default
+/// model, allowlists, stale registries, read-only flag). Never throws for what it diagnoses.
+std::vector<Check> run_checks(const core::Context& ctx, const core::Settings& settings,
+                              const std::string& provider_id = "aimo");
+
+} // namespace aimo::doctor

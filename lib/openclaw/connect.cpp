@@ -1,0 +1,278 @@
+#include "openclaw/connect.hpp"
+
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "core/paths.hpp"
+#include "core/process.hpp"
+#include "core/text_diff.hpp"
+#include "crypto/encoding.hpp"
+
+#include <fmt/format.h>
+#include <set>
+
+namespace aimo::openclaw {
+
+using core::Error;
+using core::ErrorKind;
+
+namespace {
+std::optional<std::string> read_if_exists(const std::filesystem::path& path) {
+    try {
+        return core::read_file(path);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::not_found) {
+            return std::nullopt;
+        }
+        throw;
+    }
+}
+
+// aimo's memory of the configs it edited, keyed by config path.
+Json load_state(const core::Context& ctx) {
+    auto text = read_if_exists(connect_state_path(ctx));
+    if (!text) {
+        return Json::object();
+    }
+    Json state = Json::parse(*text, nullptr, false);
+    return state.is_object() ? state : Json::object();
+}
+
+void save_state(const core::Context& ctx, const Json& state) {
+    core::write_file_atomic(connect_state_path(ctx), state.dump(2) + "\n", 0600);
+}
+
+// Runs `openclaw config validate --json` on `config` when openclaw is installed; returns the
+// set of "path: message" issues, or nullopt when openclaw is not on PATH.
+std::optional<std::set<std::string>> validate(const core::Context& ctx,
+                                              const std::filesystem::path& config) {
+    auto openclaw = core::find_executable(ctx, "openclaw");
+    if (!openclaw) {
+        return std::nullopt;
+    }
+    std::map<std::string, std::string> env = {{"OPENCLAW_CONFIG_PATH", config.string()}};
+    for (const char* name : {"PATH", "HOME", "OPENCLAW_HOME", "OPENCLAW_STATE_DIR"}) {
+        if (auto value = ctx.getenv(name)) {
+            env[name] = *value;
+        }
+    }
+    auto output = core::run_process({openclaw->string(), "config", "validate", "--json"}, env);
+    auto start = output.out.find('{');
+    Json result =
+        start == std::string::npos ? Json() : Json::parse(output.out.substr(start), nullptr, false);
+    if (!result.is_object() || !result.contains("valid")) {
+        throw Error(ErrorKind::io,
+                    "'openclaw config validate --json' gave no verdict: " +
+                        output.err.substr(0, 300),
+                    "run it yourself to see why");
+    }
+    std::set<std::string> issues;
+    if (result["valid"] != true) {
+        if (result.contains("issues") && result["issues"].is_array()) {
+            for (const auto& issue : result["issues"]) {
+                issues.insert(fmt::format("{}: {}", issue.value("path", "?"),
+                                          issue.value("message", issue.dump())));
+            }
+        }
+        if (issues.empty()) {
+            issues.insert(result.contains("error") ? result["error"].dump() : "invalid");
+        }
+    }
+    return issues;
+}
+
+void write_config(const std::filesystem::path& path, const std::string& text) {
+    core::write_file_atomic(path, text, 0600);
+}
+
+// Removes the provider from per-agent registries that older OpenClaw releases let override the
+// config; each touched file is backed up once.
+std::vector<std::filesystem::path> clean_registries(const Location& where,
+                                                    const std::string& provider_id, bool dry_run) {
+    std::vector<std::filesystem::path> cleaned;
+    std::error_code ec;
+    auto agents = where.state_dir / "agents";
+    if (!std::filesystem::is_directory(agents, ec)) {
+        return cleaned;
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(agents, ec)) {
+        auto registry = entry.path() / "agent" / "models.json";
+        auto text = read_if_exists(registry);
+        if (!text) {
+            continue;
+        }
+        Json json;
+        try {
+            json = parse_json5(*text, registry.string());
+        } catch (const Error&) {
+            continue; // not ours to repair
+        }
+        if (!json.is_object() || !json.contains("providers") || !json["providers"].is_object() ||
+            !json["providers"].contains(provider_id)) {
+            continue;
+        }
+        cleaned.push_back(registry);
+        if (dry_run) {
+            continue;
+        }
+        auto backup = registry.string() + ".aimo-backup";
+        if (!std::filesystem::exists(backup, ec)) {
+            core::write_file_atomic(backup, *text, 0600);
+        }
+        json["providers"].erase(provider_id);
+        core::write_file_atomic(registry, json.dump(2) + "\n", 0600);
+    }
+    return cleaned;
+}
+
+Location checked_location(const core::Context& ctx, const ConnectOptions& options) {
+    auto where = locate(ctx, options.config_override);
+    if (where.read_only && !options.dry_run) {
+        throw Error(ErrorKind::invalid_input,
+                    fmt::format("OpenClaw's config {} is read-only (OPENCLAW_CONFIG_READONLY=1)",
+                                where.config.string()),
+                    "unset OPENCLAW_CONFIG_READONLY to let aimo edit it, or use --dry-run to see "
+                    "the change and apply it yourself");
+    }
+    return where;
+}
+
+// Writes `text`, then validates; if our change introduced new issues, puts `original` back.
+bool write_validated(const core::Context& ctx, const std::filesystem::path& path,
+                     const std::optional<std::string>& original, const std::string& text) {
+    std::optional<std::set<std::string>> before;
+    if (original) {
+        before = validate(ctx, path);
+    }
+    write_config(path, text);
+    auto after = validate(ctx, path);
+    if (!after) {
+        return false;
+    }
+    std::vector<std::string> introduced;
+    for (const auto& issue : *after) {
+        if (!before || before->count(issue) == 0) {
+            introduced.push_back(issue);
+        }
+    }
+    if (introduced.empty()) {
+        return after->empty();
+    }
+    if (original) {
+        write_config(path, *original);
+    } else {
+        std::filesystem::remove(path);
+    }
+    std::string list;
+    for (const auto& issue : introduced) {
+        list += "\n  " + issue;
+    }
+    throw Error(ErrorKind::invalid_input,
+                "OpenClaw rejected the change, so the file was put back as it was:" + list,
+                "report this with 'openclaw --version'; your config is unchanged");
+}
+} // namespace
+
+std::filesystem::path connect_state_path(const core::Context& ctx) {
+    return core::state_dir(ctx) / "openclaw-connect.json";
+}
+
+ConnectReport connect(const core::Context& ctx, const ConnectOptions& options) {
+    ConnectReport report;
+    report.location = checked_location(ctx, options);
+    const auto& path = report.location.config;
+    auto original = read_if_exists(path);
+    report.created = !original;
+    Json config = original ? parse_json5(*original, path.string()) : Json::object();
+    refuse_includes(config, path.string());
+    auto edit = connect_config(std::move(config), options.request);
+    std::string text = edit.config.dump(2) + "\n";
+    report.changes = edit.changes;
+    report.primary = edit.primary;
+    report.changed = !original || *original != text;
+    report.diff = core::line_diff(original.value_or(""), text);
+    report.cleaned_registries =
+        clean_registries(report.location, options.request.provider_id, true);
+    if (options.dry_run || (!report.changed && report.cleaned_registries.empty())) {
+        return report;
+    }
+
+    Json state = load_state(ctx);
+    Json& entry = state[path.string()];
+    if (!entry.is_object()) {
+        entry = Json::object();
+    }
+    if (original) {
+        auto backup = path.string() + ".aimo-backup";
+        std::error_code ec;
+        if (!std::filesystem::exists(backup, ec)) {
+            core::write_file_atomic(backup, *original, 0600);
+            report.backup = backup;
+        }
+        entry["backup"] = backup;
+    }
+    if (edit.previous_primary && !entry.contains("previous_primary")) {
+        entry["previous_primary"] = *edit.previous_primary;
+    }
+    if (report.changed) {
+        report.validated = write_validated(ctx, path, original, text);
+    }
+    entry["written_sha256"] = crypto::sha256_hex(text);
+    save_state(ctx, state);
+    report.cleaned_registries =
+        clean_registries(report.location, options.request.provider_id, false);
+    return report;
+}
+
+ConnectReport disconnect(const core::Context& ctx, const ConnectOptions& options) {
+    ConnectReport report;
+    report.location = checked_location(ctx, options);
+    const auto& path = report.location.config;
+    auto original = read_if_exists(path);
+    if (!original) {
+        throw Error(
+            ErrorKind::not_found,
+            fmt::format("no OpenClaw config at {} ({})", path.string(), report.location.reason),
+            "nothing to disconnect; pass --config-path if it lives elsewhere");
+    }
+    Json state = load_state(ctx);
+    Json entry = state.contains(path.string()) ? state[path.string()] : Json::object();
+    std::string text;
+    std::optional<std::string> backup_text;
+    if (entry.contains("backup") && entry.contains("written_sha256") &&
+        entry["written_sha256"] == crypto::sha256_hex(*original)) {
+        backup_text = read_if_exists(entry["backup"].get<std::string>());
+    }
+    if (backup_text) {
+        text = *backup_text;
+        report.changes.push_back("restored " + entry["backup"].get<std::string>() +
+                                 " (the file was unchanged since aimo wrote it)");
+    } else {
+        Json config = parse_json5(*original, path.string());
+        refuse_includes(config, path.string());
+        std::optional<std::string> previous;
+        if (entry.contains("previous_primary") && entry["previous_primary"].is_string()) {
+            previous = entry["previous_primary"].get<std::string>();
+        }
+        auto edit = disconnect_config(std::move(config), options.request.provider_id, previous);
+        text = edit.config.dump(2) + "\n";
+        report.changes = edit.changes;
+    }
+    report.changed = text != *original;
+    report.diff = core::line_diff(*original, text);
+    report.primary = default_primary(parse_json5(text, path.string()));
+    report.cleaned_registries =
+        clean_registries(report.location, options.request.provider_id, true);
+    if (options.dry_run) {
+        return report;
+    }
+    if (report.changed) {
+        report.validated = write_validated(ctx, path, original, text);
+    }
+    report.cleaned_registries =
+        clean_registries(report.location, options.request.provider_id, false);
+    state.erase(path.string());
+    save_state(ctx, state);
+    return report;
+}
+
+} // namespace aimo::openclaw

@@ -1,0 +1,69 @@
+#include "openclaw/models_source.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace aimo::openclaw {
+
+ProviderModel to_provider_model(const upstream::ModelInfo& model) {
+    ProviderModel out;
+    out.id = model.id;
+    out.name = model.display_name.empty() ? model.id : model.display_name;
+    out.context_window = model.context_length.value_or(128000);
+    out.max_tokens = std::min<int64_t>(8192, out.context_window);
+    const auto& object = model.object;
+    if (object.contains("top_provider") && object["top_provider"].is_object()) {
+        const auto& top = object["top_provider"];
+        if (top.contains("max_completion_tokens") &&
+            top["max_completion_tokens"].is_number_integer()) {
+            out.max_tokens = top["max_completion_tokens"].get<int64_t>();
+        }
+    }
+    if (object.contains("reasoning") && object["reasoning"].is_boolean()) {
+        out.reasoning = object["reasoning"].get<bool>();
+    }
+    return out;
+}
+
+ModelList fetch_models(const core::Context& ctx, const std::string& proxy_base_url,
+                       const upstream::RouterSettings& router) {
+    ModelList list;
+    std::string proxy_problem;
+    try {
+        auto url = upstream::parse_url(proxy_base_url, "proxy URL");
+        upstream::ClientPool pool({std::chrono::seconds(2), std::chrono::seconds(30)});
+        upstream::HttpRequest request;
+        request.target = url.path + "/models";
+        auto response = pool.send(url, request);
+        std::string body = response.read_all(64 * 1024 * 1024);
+        upstream::check_status(response, body, url.join("/models"));
+        auto catalogue = upstream::parse_catalogue(body, url.join("/models"));
+        for (const auto& model : catalogue.models) {
+            list.models.push_back(to_provider_model(model));
+        }
+        list.source = "the running proxy at " + proxy_base_url;
+        return list;
+    } catch (const core::Error& e) {
+        proxy_problem = e.what();
+    }
+    try {
+        std::vector<std::string> warnings;
+        auto client = upstream::make_router_client(ctx, router, warnings);
+        auto catalogue = upstream::fetch_catalogue(client->router);
+        for (const auto& model : catalogue.models) {
+            list.models.push_back(to_provider_model(model));
+        }
+        list.source = "the router at " + router.url.origin();
+        return list;
+    } catch (const core::Error& e) {
+        throw core::Error(core::ErrorKind::upstream_unreachable,
+                          fmt::format("no model catalogue: the proxy said \"{}\" and the router "
+                                      "said \"{}\"",
+                                      proxy_problem, e.what()),
+                          "start 'aimo chat --serve' first, or name a model with --model");
+    }
+}
+
+} // namespace aimo::openclaw
