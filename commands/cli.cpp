@@ -59,6 +59,33 @@ const CLI::App* deepest_parsed(const CLI::App* app) {
 }
 } // namespace
 
+namespace {
+void describe(const CLI::App& app, const std::string& path, std::vector<CommandDescription>& out) {
+    CommandDescription node;
+    node.path = path;
+    for (const auto* option : app.get_options()) {
+        for (const auto& name : option->get_lnames()) {
+            node.long_options.push_back(name);
+        }
+    }
+    auto subcommands = app.get_subcommands([](const CLI::App*) { return true; });
+    for (const auto* sub : subcommands) {
+        node.subcommands.push_back(sub->get_name());
+    }
+    out.push_back(node);
+    for (const auto* sub : subcommands) {
+        describe(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), out);
+    }
+}
+} // namespace
+
+std::vector<CommandDescription> describe_cli() {
+    Tree tree = build_tree();
+    std::vector<CommandDescription> out;
+    describe(*tree.root, "", out);
+    return out;
+}
+
 int run_cli(core::Context& ctx, const std::vector<std::string>& args) {
     Tree tree = build_tree();
     std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -11,4 +11,14 @@ namespace aimo::commands {
 /// exit code: 0 ok, 1 failure, 2 usage error, 130 interrupted.
 int run_cli(core::Context& ctx, const std::vector<std::string>& args);
 
+/// One node of the real command tree, for checks such as completion coverage.
+struct CommandDescription {
+    std::string path; ///< e.g. "connect openclaw"
+    std::vector<std::string> subcommands;
+    std::vector<std::string> long_options; ///< without the leading "--"
+};
+
+/// Every command and subcommand with its long options, walked from the CLI11 tree.
+std::vector<CommandDescription> describe_cli();
+
 } // namespace aimo::commands

@@ -12,6 +12,7 @@ const std::vector<CommandEntry>& command_registry() {
         {"doctor", register_doctor},
         {"keygen", register_keygen},
         {"address", register_address},
+        {"completion", register_completion},
     };
     return entries;
 }

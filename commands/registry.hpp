@@ -24,5 +24,6 @@ CommandSpec register_list_models(CLI::App& root);
 CommandSpec register_router(CLI::App& root);
 CommandSpec register_connect(CLI::App& root);
 CommandSpec register_doctor(CLI::App& root);
+CommandSpec register_completion(CLI::App& root);
 
 } // namespace aimo::commands

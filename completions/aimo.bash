@@ -1,0 +1,62 @@
+# bash completion for aimo                                  -*- shell-script -*-
+# Install: copy to ~/.local/share/bash-completion/completions/aimo, or run
+#   source <(aimo completion bash)
+
+_aimo() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    local commands="chat serve list-models router connect doctor keygen address completion help"
+    local router_flags="--keypair --router-url --chain-id --ca-file"
+    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms"
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --model -m --message --system --config-path --provider-id --api-key "
+
+    case $prev in
+        --keypair | --ca-file | --config-path)
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+            return ;;
+        --log-format)
+            mapfile -t COMPREPLY < <(compgen -W "text json off" -- "$cur")
+            return ;;
+    esac
+    [[ $takes_value == *" $prev "* ]] && return
+
+    # The command path so far, skipping options and their values.
+    local cmd="" sub="" i word
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        if [[ $word == -* ]]; then
+            [[ $takes_value == *" $word "* ]] && ((i++))
+        elif [[ -z $cmd ]]; then
+            cmd=$word
+        elif [[ -z $sub ]]; then
+            sub=$word
+        fi
+    done
+
+    local words="" flags="--help"
+    case $cmd in
+        "") words=$commands; flags="--help --version" ;;
+        chat) flags="--serve --model -m --message --system $settings --help" ;;
+        serve) flags="$settings --help" ;;
+        list-models) flags="$router_flags --json --help" ;;
+        router)
+            case $sub in
+                list-models | get-balance) flags="$router_flags --json --help" ;;
+                *) words="list-models get-balance" ;;
+            esac ;;
+        connect)
+            case $sub in
+                openclaw) flags="--model --port --host $router_flags --config-path --provider-id --api-key --no-default --dry-run --json --disconnect --help" ;;
+                *) words="openclaw" ;;
+            esac ;;
+        doctor) flags="--port --host $router_flags --json --help" ;;
+        keygen) flags="--keypair --force --json --help" ;;
+        address) flags="--keypair --help" ;;
+        completion) [[ -z $sub ]] && words="bash zsh fish" ;;
+        help) [[ -z $sub ]] && words=$commands ;;
+    esac
+    if [[ $cur == -* || -z $words ]]; then
+        words=$flags
+    fi
+    mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
+}
+complete -F _aimo aimo

@@ -1,0 +1,52 @@
+# fish completion for aimo. Install: copy to ~/.config/fish/completions/aimo.fish, or run
+#   aimo completion fish | source
+
+set -l commands chat serve list-models router connect doctor keygen address completion help
+complete -c aimo -f
+complete -c aimo -n "not __fish_seen_subcommand_from $commands" -a "$commands"
+complete -c aimo -n "not __fish_seen_subcommand_from $commands" -l version -d "Print the version"
+complete -c aimo -l help -d "Show help"
+
+# Flags shared by everything that talks to the router.
+for cmd in chat serve list-models router connect doctor
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l keypair -r -F -d "Keypair file"
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l router-url -r -d "Router URL"
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l chain-id -r -d "Chain id"
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l ca-file -r -F -d "CA certificates"
+end
+for cmd in chat serve connect doctor
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l host -r -d "Listen address"
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l port -r -d "Proxy port"
+end
+for cmd in chat serve
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l models-cache-ttl -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l max-body-bytes -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l drain-timeout -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l connect-timeout -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l read-timeout -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l log-format -r -a "text json off"
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l signature-reuse-ms -r
+end
+
+complete -c aimo -n "__fish_seen_subcommand_from chat" -l serve -d "Run the proxy"
+complete -c aimo -n "__fish_seen_subcommand_from chat" -s m -l model -r -d "Model id"
+complete -c aimo -n "__fish_seen_subcommand_from chat" -l message -r -d "One message"
+complete -c aimo -n "__fish_seen_subcommand_from chat" -l system -r -d "System prompt"
+
+complete -c aimo -n "__fish_seen_subcommand_from router; and not __fish_seen_subcommand_from list-models get-balance" -a "list-models get-balance"
+complete -c aimo -n "__fish_seen_subcommand_from list-models get-balance doctor keygen" -l json -d "JSON output"
+
+complete -c aimo -n "__fish_seen_subcommand_from connect; and not __fish_seen_subcommand_from openclaw" -a openclaw
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l model -r -d "Default model"
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l config-path -r -F -d "OpenClaw config"
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l provider-id -r
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l api-key -r
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l no-default
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l dry-run
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l json
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l disconnect
+
+complete -c aimo -n "__fish_seen_subcommand_from keygen" -l force -d "Replace the keypair"
+complete -c aimo -n "__fish_seen_subcommand_from address keygen" -l keypair -r -F
+complete -c aimo -n "__fish_seen_subcommand_from completion" -a "bash zsh fish"
+complete -c aimo -n "__fish_seen_subcommand_from help" -a "$commands"
