@@ -235,3 +235,22 @@ TEST_CASE("a change OpenClaw rejects is rolled back", "[connect]") {
                                Contains("models.providers.aimo: Unrecognized key"));
     CHECK(s.read_config() == json5_config);
 }
+
+TEST_CASE("connect reports as JSON and honours provider id, key and no-default", "[connect]") {
+    Setup s;
+    s.write_config(R"({"agents":{"defaults":{"model":"openai/gpt-4o"}}})");
+    auto result =
+        s.connect({"--json", "--provider-id", "local-aimo", "--api-key", "k1", "--no-default"});
+    REQUIRE(result.code == 0);
+    auto report = json::parse(result.out);
+    CHECK(report["config"] == s.config.string());
+    CHECK(report["changed"] == true);
+    CHECK(report["primary"] == "openai/gpt-4o");
+    CHECK_THAT(report["models_from"].get<std::string>(), Contains("running proxy"));
+    auto config = json::parse(s.read_config());
+    CHECK(config["models"]["providers"]["local-aimo"]["apiKey"] == "k1");
+    CHECK(config["agents"]["defaults"]["model"] == "openai/gpt-4o");
+
+    auto empty_key = s.connect({"--api-key", ""});
+    CHECK(empty_key.code == 2);
+}

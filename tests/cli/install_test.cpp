@@ -125,3 +125,26 @@ TEST_CASE("unsupported systems and bad options are explained", "[install]") {
     CHECK_THAT(bad.err, Contains("unknown option '--frobnicate'"));
     CHECK_FALSE(std::filesystem::exists(home.dir / ".aimo"));
 }
+
+TEST_CASE("file:// URLs, a custom install dir, quiet mode and help work", "[install]") {
+    test::TempDir dist;
+    release(dist.path());
+    Home home;
+    std::map<std::string, std::string> env = {
+        {"HOME", home.dir.path().string()},
+        {"SHELL", "/bin/zsh"},
+        {"PATH", "/usr/bin:/bin"},
+        {"AIMO_DOWNLOAD_URL", "file://" + dist.path().string()},
+        {"AIMO_INSTALL_DIR", (home.dir / "tools").string()}};
+    auto quiet = test::run_process({"dash", (dist / "install.sh").string(), "-y", "-q"}, env);
+    INFO(quiet.err);
+    CHECK(quiet.code == 0);
+    CHECK(quiet.out.empty());
+    CHECK(std::filesystem::exists(home.dir / "tools/aimo"));
+    CHECK(count(core::read_file(home.dir / ".zshrc"), (home.dir / "tools").string()) == 1);
+    CHECK(home.rc() == original_rc); // zsh users' .bashrc is not touched
+
+    auto help = test::run_process({"dash", (dist / "install.sh").string(), "--help"}, env);
+    CHECK(help.code == 0);
+    CHECK_THAT(help.out, Contains("--no-modify-path") && Contains("AIMO_INSTALL_DIR"));
+}

@@ -142,3 +142,16 @@ TEST_CASE("disconnect removes only aimo and restores the previous primary", "[ed
           parse(R"(["anthropic/claude"])"));
     CHECK_FALSE(without_previous.config["agents"]["entries"]["main"].contains("model"));
 }
+
+TEST_CASE("disconnect handles legacy agents.list and string defaults", "[edit]") {
+    auto config = parse(R"({"agents":{"defaults":{"model":"openai/gpt-4o"},
+        "list":[{"id":"main","model":"openai/gpt-4o"}]}})");
+    auto connected = openclaw::connect_config(config, request());
+    CHECK(connected.config["agents"]["list"][0]["model"] == "aimo/deepseek/deepseek-v3.2");
+    auto restored =
+        openclaw::disconnect_config(connected.config, "aimo", connected.previous_primary);
+    CHECK(restored.config["agents"] == config["agents"]);
+    auto dropped = openclaw::disconnect_config(connected.config, "aimo", std::nullopt);
+    CHECK_FALSE(dropped.config["agents"]["defaults"].contains("model"));
+    CHECK_FALSE(dropped.config["agents"]["list"][0].contains("model"));
+}
