@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <sstream>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 extern char** environ;
@@ -33,10 +34,29 @@ std::optional<std::filesystem::path> find_executable(const Context& ctx, const s
     return std::nullopt;
 }
 
+namespace {
+// The program to exec: `name` itself when it has a slash, else the first match on `path`.
+std::string resolve(const std::string& name, const std::string& path) {
+    if (name.find('/') != std::string::npos) {
+        return name;
+    }
+    std::stringstream dirs(path);
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+        auto candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+    }
+    return name;
+}
+} // namespace
+
 ProcessOutput run_process(const std::vector<std::string>& argv,
-                          const std::map<std::string, std::string>& env) {
+                          const std::map<std::string, std::string>& env,
+                          const ProcessOptions& options) {
     std::map<std::string, std::string> merged;
-    for (char** e = environ; *e != nullptr; ++e) {
+    for (char** e = environ; options.inherit_environment && *e != nullptr; ++e) {
         std::string entry(*e);
         auto eq = entry.find('=');
         if (eq != std::string::npos) {
@@ -55,31 +75,47 @@ ProcessOutput run_process(const std::vector<std::string>& argv,
         envp.push_back(e.data());
     }
     envp.push_back(nullptr);
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));
+    std::string program = resolve(argv.at(0), merged.count("PATH") ? merged["PATH"] : "");
+    std::vector<char*> args = {program.data()};
+    for (size_t i = 1; i < argv.size(); ++i) {
+        args.push_back(const_cast<char*>(argv[i].c_str()));
     }
     args.push_back(nullptr);
 
-    int out_pipe[2], err_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+    if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+        pipe2(err_pipe, O_CLOEXEC) != 0) {
         throw Error(ErrorKind::io, std::string("cannot create a pipe: ") + std::strerror(errno));
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
     pid_t pid = -1;
     int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    close(in_pipe[0]);
     close(out_pipe[1]);
     close(err_pipe[1]);
     if (rc != 0) {
+        close(in_pipe[1]);
         close(out_pipe[0]);
         close(err_pipe[0]);
         throw Error(ErrorKind::io, "cannot run " + argv[0] + ": " + std::strerror(rc));
     }
+    // Feed stdin from a thread so a child that writes a lot before reading cannot deadlock us.
+    std::thread writer([fd = in_pipe[1], &input = options.input] {
+        size_t done = 0;
+        while (done < input.size()) {
+            ssize_t n = ::write(fd, input.data() + done, input.size() - done);
+            if (n <= 0) {
+                break;
+            }
+            done += static_cast<size_t>(n);
+        }
+        close(fd);
+    });
     ProcessOutput output;
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     int open_fds = 2;
@@ -101,6 +137,7 @@ ProcessOutput run_process(const std::vector<std::string>& argv,
             }
         }
     }
+    writer.join();
     int status = 0;
     waitpid(pid, &status, 0);
     output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -20,9 +20,17 @@ struct ProcessOutput {
 /// The first executable named `name` in the context's PATH, if any.
 std::optional<std::filesystem::path> find_executable(const Context& ctx, const std::string& name);
 
-/// Runs `argv` with this process's environment plus `env` overrides, stdin closed, and
-/// collects its output. Throws Error(io) when it cannot be started.
+/// How to run a child process.
+struct ProcessOptions {
+    bool inherit_environment = true; ///< start from this process's environment
+    std::string input;               ///< written to the child's stdin, which is then closed
+};
+
+/// Runs `argv` with the environment (inherited or not) plus `env` overrides, feeds it `input`
+/// and collects its output. A bare program name is looked up on the child's PATH. Throws
+/// Error(io) when it cannot be started.
 ProcessOutput run_process(const std::vector<std::string>& argv,
-                          const std::map<std::string, std::string>& env);
+                          const std::map<std::string, std::string>& env,
+                          const ProcessOptions& options = {});
 
 } // namespace aimo::core

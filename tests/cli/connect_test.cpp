@@ -22,11 +22,7 @@ struct Setup {
     std::filesystem::path config = home / ".openclaw/openclaw.json";
 
     Setup() {
-        std::filesystem::create_directories(home / ".config/aimo");
-        auto key = home / ".config/aimo/keypair.json";
-        std::ofstream(key) << test::rfc8032_keypair().to_file_json();
-        std::filesystem::permissions(key, std::filesystem::perms::owner_read |
-                                              std::filesystem::perms::owner_write);
+        test::write_rfc8032_keypair(home / ".config/aimo/keypair.json");
         cli.env["AIMO_ROUTER_URL"] = router.url();
         cli.env["PATH"] = "/usr/bin:/bin";
     }

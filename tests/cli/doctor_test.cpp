@@ -22,10 +22,7 @@ struct Setup {
     std::filesystem::path config = home / ".openclaw/openclaw.json";
 
     Setup() {
-        std::filesystem::create_directories(key.parent_path());
-        std::ofstream(key) << test::rfc8032_keypair().to_file_json();
-        std::filesystem::permissions(key, std::filesystem::perms::owner_read |
-                                              std::filesystem::perms::owner_write);
+        test::write_rfc8032_keypair(key);
         cli.env["AIMO_ROUTER_URL"] = router.url();
         cli.env["AIMO_PORT"] = std::to_string(proxy->port());
         cli.env["PATH"] = "/usr/bin:/bin";

@@ -17,11 +17,7 @@ struct Setup {
     test::FakeRouter router;
     test::CliHarness cli{home.path()};
     Setup() {
-        std::filesystem::create_directories(home / ".config/aimo");
-        std::ofstream(home / ".config/aimo/keypair.json") << test::rfc8032_keypair().to_file_json();
-        std::filesystem::permissions(home / ".config/aimo/keypair.json",
-                                     std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+        test::write_rfc8032_keypair(home / ".config/aimo/keypair.json");
         cli.env["AIMO_ROUTER_URL"] = router.url();
     }
 };

@@ -22,10 +22,7 @@ struct ServeSetup {
     std::map<std::string, std::string> env;
     ServeSetup() {
         env = {{"HOME", home.path().string()}, {"PATH", "/usr/bin:/bin"}};
-        auto key = home / "key.json";
-        std::ofstream(key) << test::rfc8032_keypair().to_file_json();
-        std::filesystem::permissions(key, std::filesystem::perms::owner_read |
-                                              std::filesystem::perms::owner_write);
+        test::write_rfc8032_keypair(home / "key.json");
     }
     std::vector<std::string> argv(std::vector<std::string> args) const {
         std::vector<std::string> out = {AIMO_BINARY};

@@ -18,9 +18,7 @@ TEST_CASE("OpenClaw answers through aimo after aimo connect openclaw", "[e2e]") 
     test::TempDir home;
     test::FakeRouter router;
     auto key = home / "keypair.json";
-    std::ofstream(key) << test::rfc8032_keypair().to_file_json();
-    std::filesystem::permissions(key, std::filesystem::perms::owner_read |
-                                          std::filesystem::perms::owner_write);
+    test::write_rfc8032_keypair(key);
     std::map<std::string, std::string> env = {
         {"HOME", home.path().string()},
         {"PATH", std::string(AIMO_E2E_PATH) + ":/usr/local/bin:/usr/bin:/bin"},

@@ -1,5 +1,7 @@
 #include "subprocess.hpp"
 
+#include "core/process.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -8,56 +10,28 @@
 #include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 namespace aimo::test {
 
 namespace {
-struct Spawned {
-    pid_t pid;
-    int in_fd;
-    int out_fd;
-    int err_fd;
-};
-
-Spawned spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-              bool with_pipes_for_io) {
-    int in_pipe[2], out_pipe[2], err_pipe[2];
-    if (pipe2(in_pipe, O_CLOEXEC) || pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC)) {
+// Starts a background child with stdin and stdout on /dev/null; returns its pid and the read
+// end of its stderr. `argv[0]` must be a path (tests pass AIMO_BINARY).
+std::pair<pid_t, int> spawn_with_stderr(const std::vector<std::string>& argv,
+                                        const std::map<std::string, std::string>& env) {
+    int err_pipe[2];
+    if (pipe2(err_pipe, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe failed");
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-    if (with_pipes_for_io) {
-        posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-    } else {
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-    // Find the program on the child's PATH, not ours.
-    std::string program = argv[0];
-    if (program.find('/') == std::string::npos && env.count("PATH")) {
-        std::string dirs = env.at("PATH");
-        for (size_t start = 0; start <= dirs.size();) {
-            size_t end = dirs.find(':', start);
-            std::string candidate =
-                dirs.substr(start, end == std::string::npos ? std::string::npos : end - start) +
-                "/" + argv[0];
-            if (access(candidate.c_str(), X_OK) == 0) {
-                program = candidate;
-                break;
-            }
-            if (end == std::string::npos) {
-                break;
-            }
-            start = end + 1;
-        }
-    }
     std::vector<char*> args;
-    args.push_back(program.data());
-    for (size_t i = 1; i < argv.size(); ++i) {
-        args.push_back(const_cast<char*>(argv[i].c_str()));
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
     std::vector<std::string> env_strings;
@@ -70,15 +44,14 @@ Spawned spawn(const std::vector<std::string>& argv, const std::map<std::string, 
     }
     envp.push_back(nullptr);
     pid_t pid = -1;
-    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+    int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
-    close(in_pipe[0]);
-    close(out_pipe[1]);
     close(err_pipe[1]);
     if (rc != 0) {
+        close(err_pipe[0]);
         throw std::runtime_error("cannot start " + argv[0]);
     }
-    return {pid, in_pipe[1], out_pipe[0], err_pipe[0]};
+    return {pid, err_pipe[0]};
 }
 
 int decode_status(int status) {
@@ -94,54 +67,13 @@ int decode_status(int status) {
 
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env, const std::string& input) {
-    Spawned child = spawn(argv, env, true);
-    // Write input from a thread so a child that prints a lot before reading cannot deadlock us.
-    std::thread writer([&] {
-        size_t done = 0;
-        while (done < input.size()) {
-            ssize_t n = write(child.in_fd, input.data() + done, input.size() - done);
-            if (n <= 0) {
-                break;
-            }
-            done += static_cast<size_t>(n);
-        }
-        close(child.in_fd);
-    });
-    ProcessResult result;
-    pollfd fds[2] = {{child.out_fd, POLLIN, 0}, {child.err_fd, POLLIN, 0}};
-    int open_fds = 2;
-    char buffer[65536];
-    while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) {
-            continue;
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) {
-                ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
-                if (n <= 0) {
-                    close(fds[i].fd);
-                    fds[i].fd = -1;
-                    --open_fds;
-                } else {
-                    (i == 0 ? result.out : result.err).append(buffer, static_cast<size_t>(n));
-                }
-            }
-        }
-    }
-    writer.join();
-    int status = 0;
-    waitpid(child.pid, &status, 0);
-    result.code = decode_status(status);
-    return result;
+    auto output = core::run_process(argv, env, {false, input});
+    return {output.exit_code, output.out, output.err};
 }
 
 Subprocess::Subprocess(const std::vector<std::string>& argv,
                        const std::map<std::string, std::string>& env) {
-    Spawned child = spawn(argv, env, false);
-    close(child.in_fd);
-    close(child.out_fd);
-    m_pid = child.pid;
-    m_err_fd = child.err_fd;
+    std::tie(m_pid, m_err_fd) = spawn_with_stderr(argv, env);
 }
 
 Subprocess::~Subprocess() {

@@ -4,6 +4,8 @@
 #include "crypto/keypair.hpp"
 
 #include <array>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace aimo::test {
@@ -20,6 +22,14 @@ inline crypto::Keypair rfc8032_keypair() {
     std::array<uint8_t, 32> seed{};
     std::copy(bytes.begin(), bytes.end(), seed.begin());
     return crypto::Keypair::from_seed(seed);
+}
+
+/// Writes the RFC 8032 keypair to `path` with mode 0600, creating its directory.
+inline void write_rfc8032_keypair(const std::filesystem::path& path) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << rfc8032_keypair().to_file_json();
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write);
 }
 
 } // namespace aimo::test
