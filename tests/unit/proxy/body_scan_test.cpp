@@ -1,6 +1,8 @@
 #include "proxy/body_scan.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <random>
 
 using namespace aimo;
 
@@ -26,4 +28,38 @@ TEST_CASE("the body scan rejects what is not JSON", "[body_scan]") {
     auto array = proxy::scan_body("[1]");
     CHECK(array.valid_json);
     CHECK_FALSE(array.is_object);
+}
+
+TEST_CASE("the body scan agrees with a reference parser on mutated inputs", "[body_scan]") {
+    const std::string seed =
+        R"({"model":"m\u00e9\"x","stream":true,"stream_options":{"include_usage":false},)"
+        R"("n":[0,-1.5e+3,1E2,0.25,true,false,null,{}],"s":"tab\t\\ \/ \ud83d\ude00 é 日本"})";
+    REQUIRE(nlohmann::json::accept(seed));
+    auto summary = proxy::scan_body(seed);
+    REQUIRE(summary.valid_json);
+    CHECK(summary.model == "m\xc3\xa9\"x");
+    CHECK(summary.stream);
+    CHECK_FALSE(summary.include_usage);
+
+    std::mt19937 random(12345);
+    const std::string alphabet = "{}[]\",:.-+eE0123456789tfnrul\\ \t\n\x01\xc3\xa9\xff";
+    for (int i = 0; i < 20000; ++i) {
+        std::string text = seed;
+        int edits = 1 + static_cast<int>(random() % 3);
+        for (int e = 0; e < edits; ++e) {
+            size_t at = random() % text.size();
+            switch (random() % 3) {
+            case 0:
+                text.erase(at, 1);
+                break;
+            case 1:
+                text.insert(at, 1, alphabet[random() % alphabet.size()]);
+                break;
+            default:
+                text[at] = alphabet[random() % alphabet.size()];
+            }
+        }
+        CAPTURE(text);
+        REQUIRE(proxy::scan_body(text).valid_json == nlohmann::json::accept(text));
+    }
 }
