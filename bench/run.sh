@@ -54,13 +54,31 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer bench"
 LUA
 
+# An OpenClaw-sized request (~55 KB: a long system prompt and 40 tool schemas).
+python3 - "$work/big.json" <<'PY'
+import json, sys
+tools = [{"type": "function", "function": {"name": f"tool_{i}", "description": "d" * 600,
+          "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}}}
+         for i in range(40)]
+body = {"model": "bench/model", "max_completion_tokens": 8192, "tools": tools,
+        "messages": [{"role": "system", "content": "s" * 20000}, {"role": "user", "content": "hi"}]}
+open(sys.argv[1], "w").write(json.dumps(body))
+PY
+cat >"$work/big.lua" <<LUA
+local f = io.open("$work/big.json", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
 to_us() { # wrk prints 52.00us, 1.20ms or 1.01s
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000;
                          else if (v ~ /s$/) print n * 1000000; else print n }'
 }
-run_wrk() { # url threads connections -> "p50_us p99_us req_per_s"
+run_wrk() { # url threads connections [script] -> "p50_us p99_us req_per_s"
   local out
-  out=$(wrk -t"$2" -c"$3" -d"${duration}s" --latency -s "$work/post.lua" "$1")
+  out=$(wrk -t"$2" -c"$3" -d"${duration}s" --latency -s "${4:-$work/post.lua}" "$1")
   if echo "$out" | grep -q "Non-2xx"; then echo "bench: errors from $1" >&2; echo "$out" >&2; exit 1; fi
   echo "$(to_us "$(echo "$out" | awk '$1 == "50%" {print $2}')")" \
        "$(to_us "$(echo "$out" | awk '$1 == "99%" {print $2}')")" \
@@ -71,6 +89,8 @@ wrk -t1 -c1 -d1s -s "$work/post.lua" "$proxied" >/dev/null # warm up connections
 read -r d_p50 d_p99 _ <<<"$(run_wrk "$direct" 1 1)"
 read -r s_p50 s_p99 _ <<<"$(run_wrk "$relayed" 1 1)"
 read -r a_p50 a_p99 _ <<<"$(run_wrk "$proxied" 1 1)"
+read -r b_d_p50 _ _ <<<"$(run_wrk "$direct" 1 1 "$work/big.lua")"
+read -r b_a_p50 _ _ <<<"$(run_wrk "$proxied" 1 1 "$work/big.lua")"
 read -r _ _ d_rps <<<"$(run_wrk "$direct" 2 64)"
 read -r _ _ s_rps <<<"$(run_wrk "$relayed" 2 64)"
 read -r _ _ a_rps <<<"$(run_wrk "$proxied" 2 64)"
@@ -80,13 +100,14 @@ idle_rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$aimo_pid/status")
 read -r held rss <<<"$("$build/bench/aimo_bench_stream" hold "$aimo_port" '/v1/chat/completions?hold_ms=60000' 1000 "$aimo_pid")"
 
 awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
-    -v sp50="$s_p50" -v sp99="$s_p99" -v srps="$s_rps" \
+    -v sp50="$s_p50" -v sp99="$s_p99" -v srps="$s_rps" -v bdp50="$b_d_p50" -v bap50="$b_a_p50" \
     -v drps="$d_rps" -v arps="$a_rps" -v dt="$d_ttfb" -v at="$a_ttfb" \
     -v held="$held" -v rss="$rss" -v idle="$idle_rss" -v dur="$duration" -v cores="$(nproc)" 'BEGIN {
   printf "aimo benchmark: direct to a local fake router vs through aimo, same run (%ss wrk runs, %s cores)\n", dur, cores
   printf "%-34s %12s %12s %12s %10s\n", "figure", "direct", "via aimo", "added/ratio", "target"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, concurrency 1", dp50, ap50, ap50 - dp50, "<= 50us"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p99, concurrency 1", dp99, ap99, ap99 - dp99, "-"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, 55 KB body", bdp50, bap50, bap50 - bdp50, "-"
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", drps, arps, arps / drps, ">= 0.70x"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "  reference: socat TCP relay, p50", dp50, sp50, sp50 - dp50, "-"
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "  reference: socat TCP relay, c=64", drps, srps, srps / drps, "-"
