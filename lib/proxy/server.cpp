@@ -36,12 +36,15 @@ public:
         bool stopping = false;
     };
 
+    static constexpr size_t max_threads = 8192;
+
     explicit ElasticQueue(std::shared_ptr<State> state) : m_state(std::move(state)) {}
 
     void enqueue(std::function<void()> fn) override {
         std::unique_lock lock(m_state->mutex);
         m_state->jobs.push_back(std::move(fn));
-        if (m_state->idle >= m_state->jobs.size()) {
+        // Past the cap, connections wait for a thread instead of exhausting the process.
+        if (m_state->idle >= m_state->jobs.size() || m_state->threads >= max_threads) {
             m_state->ready.notify_one();
             return;
         }
