@@ -90,6 +90,23 @@ private:
         }
     }
 
+    enum class Next { more, done, bad };
+
+    // After an element of an object or array: a ',' (more follows), `close` (done) or neither.
+    Next after_element(char close) {
+        skip_space();
+        if (m_p < m_end && *m_p == ',') {
+            ++m_p;
+            skip_space();
+            return Next::more;
+        }
+        if (m_p < m_end && *m_p == close) {
+            ++m_p;
+            return Next::done;
+        }
+        return Next::bad;
+    }
+
     bool object(int depth, Slot parent) {
         if (depth > 512) {
             return fail("nesting is too deep");
@@ -130,17 +147,9 @@ private:
             if (!value(depth, slot)) {
                 return false;
             }
-            skip_space();
-            if (m_p < m_end && *m_p == ',') {
-                ++m_p;
-                skip_space();
-                continue;
+            if (Next next = after_element('}'); next != Next::more) {
+                return next == Next::done || fail("expected ',' or '}' in an object");
             }
-            if (m_p < m_end && *m_p == '}') {
-                ++m_p;
-                return true;
-            }
-            return fail("expected ',' or '}' in an object");
         }
     }
 
@@ -158,17 +167,9 @@ private:
             if (!value(depth, Slot::none)) {
                 return false;
             }
-            skip_space();
-            if (m_p < m_end && *m_p == ',') {
-                ++m_p;
-                skip_space();
-                continue;
+            if (Next next = after_element(']'); next != Next::more) {
+                return next == Next::done || fail("expected ',' or ']' in an array");
             }
-            if (m_p < m_end && *m_p == ']') {
-                ++m_p;
-                return true;
-            }
-            return fail("expected ',' or ']' in an array");
         }
     }
 
