@@ -254,7 +254,8 @@ ConnectReport disconnect(const core::Context& ctx, const ConnectOptions& options
             previous = entry["previous_primary"].get<std::string>();
         }
         auto edit = disconnect_config(std::move(config), options.request.provider_id, previous);
-        text = edit.config.dump(2) + "\n";
+        // Nothing of ours in it: leave the user's file (comments and all) exactly as it is.
+        text = edit.changes.empty() ? *original : edit.config.dump(2) + "\n";
         report.changes = edit.changes;
     }
     report.changed = text != *original;

@@ -250,3 +250,49 @@ TEST_CASE("connect reports as JSON and honours provider id, key and no-default",
     auto empty_key = s.connect({"--api-key", ""});
     CHECK(empty_key.code == 2);
 }
+
+TEST_CASE("disconnect explains each config it cannot or need not touch", "[connect]") {
+    Setup s;
+    SECTION("no file") {
+        auto result = s.connect({"--disconnect"});
+        CHECK(result.code == 1);
+        CHECK_THAT(result.err, Contains("no OpenClaw config at " + s.config.string()));
+        CHECK_FALSE(std::filesystem::exists(s.config));
+    }
+    SECTION("read-only") {
+        s.write_config(json5_config);
+        s.cli.env["OPENCLAW_CONFIG_READONLY"] = "1";
+        CHECK(s.connect({"--disconnect"}).code == 1);
+        CHECK(s.read_config() == json5_config);
+    }
+    SECTION("malformed") {
+        s.write_config("{ models: [ }");
+        auto result = s.connect({"--disconnect"});
+        CHECK(result.code == 1);
+        CHECK_THAT(result.err, Contains(s.config.string() + ":1:13"));
+        CHECK(s.read_config() == "{ models: [ }");
+    }
+    SECTION("$include") {
+        s.write_config(R"({"agents": {"$include": "./agents.json5"}})");
+        auto result = s.connect({"--disconnect"});
+        CHECK(result.code == 1);
+        CHECK_THAT(result.err, Contains("$include"));
+    }
+    SECTION("never connected") {
+        s.write_config(json5_config);
+        auto result = s.connect({"--disconnect"});
+        CHECK(result.code == 0);
+        CHECK_THAT(result.err, Contains("not connected"));
+        CHECK(s.read_config() == json5_config);
+    }
+    SECTION("stale registries are cleaned on the way out too") {
+        s.write_config(json5_config);
+        auto registry = s.home / ".openclaw/agents/helper/agent/models.json";
+        std::filesystem::create_directories(registry.parent_path());
+        std::ofstream(registry) << R"({"providers":{"aimo":{"baseUrl":"http://old/v1"}}})";
+        auto result = s.connect({"--disconnect"});
+        CHECK(result.code == 0);
+        CHECK_FALSE(json::parse(core::read_file(registry))["providers"].contains("aimo"));
+        CHECK(s.read_config() == json5_config);
+    }
+}
