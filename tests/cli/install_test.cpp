@@ -27,6 +27,30 @@ void release(const std::filesystem::path& out, const std::string& version = "") 
     REQUIRE(result.code == 0);
 }
 
+TEST_CASE("a release archive holds the binary and completions and man page", "[install]") {
+    test::TempDir dist;
+    release(dist.path());
+    std::string archive;
+    for (const auto& entry : std::filesystem::directory_iterator(dist.path())) {
+        if (entry.path().extension() == ".gz") {
+            archive = entry.path().string();
+        }
+    }
+    REQUIRE_FALSE(archive.empty());
+    auto listing = test::run_process({"tar", "tzf", archive}, {{"PATH", "/usr/bin:/bin"}});
+    std::string root = std::filesystem::path(archive).stem().stem().string() + "/";
+    for (const char* path :
+         {"bin/aimo", "share/bash-completion/completions/aimo", "share/zsh/site-functions/_aimo",
+          "share/fish/vendor_completions.d/aimo.fish", "share/man/man1/aimo.1", "README.md"}) {
+        CAPTURE(path);
+        CHECK_THAT(listing.out, Contains(root + path + "\n"));
+    }
+    CHECK(core::read_file(archive + ".sha256")
+              .find(std::filesystem::path(archive).filename().string()) != std::string::npos);
+    CHECK(core::read_file(dist / "latest") == "0.1.0\n");
+    CHECK(core::read_file(dist / "install.sh") == core::read_file(source_dir + "/install.sh"));
+}
+
 struct Served {
     test::TempDir dist;
     std::unique_ptr<test::TestServer> server;
