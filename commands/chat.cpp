@@ -57,9 +57,6 @@ int run_chat(core::Context& ctx, const ChatFlags& flags) {
         if (!std::getline(*ctx.in, line) || line == "/exit" || line.empty()) {
             break;
         }
-        if (ctx.is_interrupted()) {
-            throw core::Error(core::ErrorKind::interrupted, "interrupted");
-        }
         messages.push_back({{"role", "user"}, {"content", line}});
         std::string answer = ask(ctx, client->router, flags.model, messages);
         messages.push_back({{"role", "assistant"}, {"content", answer}});

@@ -22,7 +22,6 @@ bool Context::color_err() const {
 }
 
 Context make_process_context() {
-    static std::atomic<bool> interrupted{false};
     Context ctx;
     ctx.env = [](std::string_view name) -> std::optional<std::string> {
         const char* value = std::getenv(std::string(name).c_str());
@@ -37,7 +36,6 @@ Context make_process_context() {
     ctx.err = &std::cerr;
     ctx.out_is_tty = isatty(STDOUT_FILENO) == 1;
     ctx.err_is_tty = isatty(STDERR_FILENO) == 1;
-    ctx.interrupted = &interrupted;
     return ctx;
 }
 

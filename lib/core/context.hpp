@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <iosfwd>
@@ -25,15 +24,11 @@ struct Context {
     std::ostream* err = nullptr; ///< messages, warnings, progress
     bool out_is_tty = false;     ///< decides table vs. plain rendering and colour
     bool err_is_tty = false;
-    /// Set by the signal handler; long-running commands poll it to stop cleanly.
-    std::atomic<bool>* interrupted = nullptr;
 
     /// Environment value or nullopt; empty values count as unset.
     std::optional<std::string> getenv(std::string_view name) const;
     /// True when colour may be used on stderr (a terminal and NO_COLOR unset).
     bool color_err() const;
-    /// True once SIGINT/SIGTERM has been received.
-    bool is_interrupted() const { return interrupted != nullptr && interrupted->load(); }
 };
 
 /// A Context wired to the real process: environment, system clock, std streams.

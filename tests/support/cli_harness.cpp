@@ -14,7 +14,6 @@ CliResult CliHarness::run(const std::vector<std::string>& args, const std::strin
     std::ostringstream out;
     std::ostringstream err;
     std::istringstream in(input);
-    std::atomic<bool> interrupted{false};
     core::Context ctx;
     ctx.env = [this](std::string_view name) -> std::optional<std::string> {
         auto it = env.find(std::string(name));
@@ -27,7 +26,6 @@ CliResult CliHarness::run(const std::vector<std::string>& args, const std::strin
     ctx.out = &out;
     ctx.err = &err;
     ctx.in = &in;
-    ctx.interrupted = &interrupted;
     CliResult result;
     result.code = commands::run_cli(ctx, args);
     result.out = out.str();
