@@ -34,7 +34,9 @@ Tree build_tree() {
 
 int show_help(core::Context& ctx, Tree& tree) {
     CLI::App* node = tree.root.get();
+    std::string prefix; // "aimo connect" for `help connect openclaw`
     for (const auto& name : tree.help_topic) {
+        prefix = node == tree.root.get() ? "aimo" : prefix + " " + node->get_name();
         CLI::App* next = nullptr;
         try {
             next = node->get_subcommand(name);
@@ -47,7 +49,7 @@ int show_help(core::Context& ctx, Tree& tree) {
         }
         node = next;
     }
-    *ctx.out << node->help(node == tree.root.get() ? "" : "aimo");
+    *ctx.out << node->help(prefix);
     return 0;
 }
 

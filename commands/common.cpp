@@ -12,7 +12,9 @@ void add_setting_flag(CLI::App& app, SettingFlags& flags, std::string_view key) 
                    std::string(spec.flag),
                    [&flags, name](const std::string& value) { flags.values[name] = value; },
                    std::string(spec.description) + " [env " + std::string(spec.env) + "]")
-                ->type_name(key == "keypair" ? "PATH" : (key == "router_url" ? "URL" : "VALUE"));
+                ->type_name(key == "keypair" || key == "ca_file" ? "PATH"
+                            : key == "router_url"                ? "URL"
+                                                                 : "VALUE");
             return;
         }
     }

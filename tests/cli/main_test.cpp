@@ -34,6 +34,11 @@ TEST_CASE("help flags and help <command> describe the commands", "[main]") {
     CHECK_THAT(keygen_help.out, Contains("--force") && Contains("--keypair"));
     CHECK(aimo_run({"keygen", "--help"}, home).out == keygen_help.out);
 
+    auto nested = aimo_run({"help", "connect", "openclaw"}, home);
+    CHECK(nested.code == 0);
+    CHECK_THAT(nested.out, Contains("Usage: aimo connect openclaw") && Contains("--disconnect"));
+    CHECK_THAT(aimo_run({"help", "keygen"}, home).out, Contains("Usage: aimo keygen"));
+
     auto unknown_topic = aimo_run({"help", "nope"}, home);
     CHECK(unknown_topic.code == 2);
     CHECK_THAT(unknown_topic.err, StartsWith("aimo: error: unknown command 'nope'"));
