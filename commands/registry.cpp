@@ -10,6 +10,7 @@ const std::vector<CommandEntry>& command_registry() {
         {"router", register_router},
         {"connect", register_connect},
         {"doctor", register_doctor},
+        {"config", register_config},
         {"keygen", register_keygen},
         {"address", register_address},
         {"completion", register_completion},

@@ -25,5 +25,6 @@ CommandSpec register_router(CLI::App& root);
 CommandSpec register_connect(CLI::App& root);
 CommandSpec register_doctor(CLI::App& root);
 CommandSpec register_completion(CLI::App& root);
+CommandSpec register_config(CLI::App& root);
 
 } // namespace aimo::commands

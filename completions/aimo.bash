@@ -4,7 +4,7 @@
 
 _aimo() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="chat serve list-models router connect doctor keygen address completion help"
+    local commands="chat serve list-models router connect doctor config keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
     local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms"
     local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --model -m --message --system --config-path --provider-id --api-key "
@@ -49,6 +49,13 @@ _aimo() {
                 *) words="openclaw" ;;
             esac ;;
         doctor) flags="--port --host $router_flags --json --help" ;;
+        config)
+            case $sub in
+                show) flags="$settings --json --help" ;;
+                check) flags="$settings --help" ;;
+                path) ;;
+                *) words="path show check" ;;
+            esac ;;
         keygen) flags="--keypair --force --json --help" ;;
         address) flags="--keypair --help" ;;
         completion) [[ -z $sub ]] && words="bash zsh fish" ;;

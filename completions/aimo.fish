@@ -1,24 +1,24 @@
 # fish completion for aimo. Install: copy to ~/.config/fish/completions/aimo.fish, or run
 #   aimo completion fish | source
 
-set -l commands chat serve list-models router connect doctor keygen address completion help
+set -l commands chat serve list-models router connect doctor config keygen address completion help
 complete -c aimo -f
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -a "$commands"
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -l version -d "Print the version"
 complete -c aimo -l help -d "Show help"
 
 # Flags shared by everything that talks to the router.
-for cmd in chat serve list-models router connect doctor
+for cmd in chat serve list-models router connect doctor show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l keypair -r -F -d "Keypair file"
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l router-url -r -d "Router URL"
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l chain-id -r -d "Chain id"
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l ca-file -r -F -d "CA certificates"
 end
-for cmd in chat serve connect doctor
+for cmd in chat serve connect doctor show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l host -r -d "Listen address"
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l port -r -d "Proxy port"
 end
-for cmd in chat serve
+for cmd in chat serve show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l models-cache-ttl -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l max-body-bytes -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l drain-timeout -r
@@ -34,7 +34,8 @@ complete -c aimo -n "__fish_seen_subcommand_from chat" -l message -r -d "One mes
 complete -c aimo -n "__fish_seen_subcommand_from chat" -l system -r -d "System prompt"
 
 complete -c aimo -n "__fish_seen_subcommand_from router; and not __fish_seen_subcommand_from list-models get-balance" -a "list-models get-balance"
-complete -c aimo -n "__fish_seen_subcommand_from list-models get-balance doctor keygen" -l json -d "JSON output"
+complete -c aimo -n "__fish_seen_subcommand_from list-models get-balance doctor keygen show" -l json -d "JSON output"
+complete -c aimo -n "__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from path show check" -a "path show check"
 
 complete -c aimo -n "__fish_seen_subcommand_from connect; and not __fish_seen_subcommand_from openclaw" -a openclaw
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l model -r -d "Default model"

@@ -64,7 +64,9 @@ long long Settings::get_int(std::string_view key, long long min, long long max) 
     const char* end = begin + setting.value.size();
     auto [ptr, ec] = std::from_chars(begin, end, number);
     if (ec != std::errc() || ptr != end || number < min || number > max) {
-        throw Error(ErrorKind::usage,
+        // A bad flag is a usage error; a bad file or variable is a failure to fix there.
+        throw Error(setting.source == SettingSource::flag ? ErrorKind::usage
+                                                          : ErrorKind::invalid_input,
                     fmt::format("invalid {} '{}' (from {}): expected a whole number from {} to {}",
                                 key, setting.value, setting.origin, min, max),
                     fmt::format("fix or remove it in {}", setting.origin));

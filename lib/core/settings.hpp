@@ -54,7 +54,8 @@ public:
     const SettingValue& get(std::string_view key) const;
     /// Shorthand for get(key).value.
     const std::string& value(std::string_view key) const { return get(key).value; }
-    /// The value as an integer in [min, max]; throws Error(usage) naming the origin otherwise.
+    /// The value as an integer in [min, max]; otherwise throws Error naming the origin: usage
+    /// for a flag, invalid_input for a variable or the config file.
     long long get_int(std::string_view key, long long min, long long max) const;
     /// Every value, keyed by setting key.
     const std::map<std::string, SettingValue>& all() const { return m_values; }

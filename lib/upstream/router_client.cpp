@@ -8,7 +8,15 @@ namespace aimo::upstream {
 RouterSettings router_settings(const core::Settings& settings) {
     RouterSettings out;
     const auto& url = settings.get("router_url");
-    out.url = parse_url(url.value, "router URL (from " + url.origin + ")");
+    try {
+        out.url = parse_url(url.value, "router URL (from " + url.origin + ")");
+    } catch (const core::Error& e) {
+        if (url.source == core::SettingSource::flag) {
+            throw;
+        }
+        throw core::Error(core::ErrorKind::invalid_input, e.what(),
+                          "fix or remove it in " + url.origin);
+    }
     out.keypair = settings.value("keypair");
     out.chain_id = settings.value("chain_id");
     out.timeouts.connect = std::chrono::seconds(settings.get_int("connect_timeout", 1, 3600));

@@ -48,12 +48,15 @@ TEST_CASE("every command and long option is in every completion script", "[compl
 }
 
 TEST_CASE("bash completes commands and subcommands", "[completion]") {
-    CHECK(complete_bash("aimo con", 1) == "connect\n");
+    // `config` (issue 6) shares the prefix, so `con` offers both and `conn` only connect.
+    CHECK(complete_bash("aimo con", 1) == "connect config\n");
+    CHECK(complete_bash("aimo conn", 1) == "connect\n");
     CHECK(complete_bash("aimo connect ''", 2) == "openclaw\n");
     CHECK(complete_bash("aimo router g", 2) == "get-balance\n");
     CHECK(complete_bash("aimo connect openclaw --dis", 3) == "--disconnect\n");
     CHECK(complete_bash("aimo serve --port 80 --log-format j", 5) == "json\n");
     CHECK(complete_bash("aimo completion ''", 2) == "bash zsh fish\n");
+    CHECK(complete_bash("aimo config ''", 2) == "path show check\n");
 }
 
 TEST_CASE("aimo completion prints the matching script", "[completion]") {

@@ -170,7 +170,7 @@ TEST_CASE("serve explains a port in use and bad settings", "[serve]") {
     auto env = s.env;
     env["AIMO_PORT"] = "eighty";
     auto bad_port = test::run_process(s.argv({"serve", "--keypair", s.key()}), env);
-    CHECK(bad_port.code == 2);
+    CHECK(bad_port.code == 1);
     CHECK_THAT(bad_port.err, Contains("invalid port 'eighty' (from AIMO_PORT)"));
 
     auto bad_format =

@@ -52,11 +52,17 @@ TEST_CASE("integer settings name their origin when invalid", "[settings]") {
         settings.get_int("port", 0, 65535);
         FAIL("expected an error");
     } catch (const core::Error& e) {
-        CHECK(e.kind() == core::ErrorKind::usage);
+        CHECK(e.kind() == core::ErrorKind::invalid_input);
         CHECK_THAT(std::string(e.what()), Contains("'80a'") && Contains("AIMO_PORT"));
     }
     layers.flags = {{"port", "70000"}};
-    CHECK_THROWS_AS(core::resolve_settings(layers).get_int("port", 0, 65535), core::Error);
+    try {
+        core::resolve_settings(layers).get_int("port", 0, 65535);
+        FAIL("expected an error");
+    } catch (const core::Error& e) {
+        CHECK(e.kind() == core::ErrorKind::usage);
+        CHECK_THAT(std::string(e.what()), Contains("--port"));
+    }
     layers.flags = {{"port", "0"}};
     CHECK(core::resolve_settings(layers).get_int("port", 0, 65535) == 0);
 }
