@@ -172,3 +172,27 @@ TEST_CASE("file:// URLs, a custom install dir, quiet mode and help work", "[inst
     CHECK(help.code == 0);
     CHECK_THAT(help.out, Contains("--no-modify-path") && Contains("AIMO_INSTALL_DIR"));
 }
+
+TEST_CASE("questions are asked on the terminal and answered there", "[install]") {
+    test::TempDir dist;
+    release(dist.path());
+    Home home;
+    std::map<std::string, std::string> env = {
+        {"HOME", home.dir.path().string()},
+        {"SHELL", "/bin/bash"},
+        {"PATH", "/usr/bin:/bin"},
+        {"AIMO_DOWNLOAD_URL", "file://" + dist.path().string()}};
+    // `script` gives the installer a real terminal; "n" declines the PATH change.
+    auto declined = test::run_process(
+        {"script", "-qec", "dash " + (dist / "install.sh").string(), "/dev/null"}, env, "n\n");
+    INFO(declined.out << declined.err);
+    CHECK(declined.code == 0);
+    CHECK_THAT(declined.out, Contains("Add " + (home.dir / ".aimo/bin").string() + " to PATH"));
+    CHECK(std::filesystem::exists(home.binary()));
+    CHECK(home.rc() == original_rc);
+
+    auto accepted = test::run_process(
+        {"script", "-qec", "dash " + (dist / "install.sh").string(), "/dev/null"}, env, "y\n");
+    CHECK(accepted.code == 0);
+    CHECK(count(home.rc(), "added by the aimo installer") == 1);
+}
