@@ -21,6 +21,13 @@ int run_serve(core::Context& ctx, const SettingFlags& flags) {
         for (const auto& warning : ready.warnings) {
             print_warning(ctx, warning);
         }
+        if (!ready.loopback) {
+            print_warning(ctx, "listening beyond this machine with no authentication: anyone who "
+                               "can reach " +
+                                   ready.base_url +
+                                   " spends your wallet's balance; use --host 127.0.0.1 unless "
+                                   "a firewall protects the port");
+        }
         *ctx.err << "aimo proxy ready\n"
                  << "  base URL: " << ready.base_url << "\n"
                  << "  wallet:   " << ready.address << "\n"

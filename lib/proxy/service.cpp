@@ -58,6 +58,8 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
         options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     ready.base_url = fmt::format("http://{}:{}/v1", host, port);
     ready.address = client->router.address();
+    ready.loopback =
+        options.host == "localhost" || options.host == "::1" || options.host.rfind("127.", 0) == 0;
     ready.router = config.router.url.origin() + config.router.url.path;
     on_ready(ready);
     bool drained = server.run();

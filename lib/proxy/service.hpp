@@ -26,6 +26,7 @@ struct ProxyReady {
     std::string base_url; ///< http://HOST:PORT/v1
     std::string address;  ///< wallet address
     std::string router;   ///< router origin
+    bool loopback = true; ///< only this machine can connect
     std::vector<std::string> warnings;
 };
 

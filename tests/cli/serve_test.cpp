@@ -178,3 +178,22 @@ TEST_CASE("serve explains a port in use and bad settings", "[serve]") {
     CHECK(bad_format.code == 2);
     CHECK_THAT(bad_format.err, Contains("unknown log format 'xml'"));
 }
+
+TEST_CASE("serving beyond loopback warns that anyone can spend the balance", "[serve]") {
+    ServeSetup s;
+    test::FakeRouter router;
+    test::Subprocess server(s.argv({"serve", "--host", "0.0.0.0", "--port", "0", "--router-url",
+                                    router.url(), "--keypair", s.key()}),
+                            s.env);
+    REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+    CHECK_THAT(server.stderr_text(),
+               Contains("aimo: warning: listening beyond this machine with no authentication"));
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+
+    test::Subprocess local(
+        s.argv({"serve", "--port", "0", "--router-url", router.url(), "--keypair", s.key()}),
+        s.env);
+    REQUIRE(local.wait_for_stderr("Ctrl-C stops"));
+    CHECK(local.stderr_text().find("warning") == std::string::npos);
+}

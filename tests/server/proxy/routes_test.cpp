@@ -65,6 +65,21 @@ TEST_CASE("the model list is cached for the configured time", "[proxy][models]")
     }
 }
 
+TEST_CASE("the last good model list is served when a refresh fails", "[proxy][models]") {
+    test::FakeRouter router;
+    test::ProxyFixtureOptions options;
+    options.models_ttl = std::chrono::seconds(0);
+    test::ProxyFixture proxy(router.url(), options);
+    auto good = test::http_get(proxy.port(), "/v1/models");
+    REQUIRE(good.status == 200);
+    router.models_status = 503;
+    router.models_body = R"({"error":{"message":"maintenance"}})";
+    auto stale = test::http_get(proxy.port(), "/v1/models");
+    CHECK(stale.status == 200);
+    CHECK(stale.body == good.body);
+    CHECK(router.count("/api/v1/models") == 2);
+}
+
 TEST_CASE("one model by id, with raw or encoded slashes", "[proxy][models]") {
     test::FakeRouter router;
     test::ProxyFixture proxy(router.url());
