@@ -296,3 +296,17 @@ TEST_CASE("disconnect explains each config it cannot or need not touch", "[conne
         CHECK(s.read_config() == json5_config);
     }
 }
+
+TEST_CASE("connect takes the router's catalogue when the proxy is not running", "[connect]") {
+    Setup s;
+    auto result = s.cli.run({"connect", "openclaw", "--port", "1"});
+    REQUIRE(result.code == 0);
+    CHECK_THAT(result.err, Contains("Models from the router at " + s.router.url()));
+    auto provider = json::parse(s.read_config())["models"]["providers"]["aimo"];
+    CHECK(provider["baseUrl"] == "http://127.0.0.1:1/v1");
+    CHECK(provider["models"].size() == 3);
+    auto seen = s.router.requests();
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back().path == "/api/v1/models");
+    CHECK(seen.back().siwx.valid);
+}
