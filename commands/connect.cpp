@@ -2,9 +2,9 @@
 
 #include "core/error.hpp"
 #include "openclaw/models_source.hpp"
+#include "proxy/service.hpp"
 #include "registry.hpp"
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -97,12 +97,10 @@ int run_connect(core::Context& ctx, const ConnectFlags& flags) {
         render(ctx, flags, report, "");
         return 0;
     }
-    int port = static_cast<int>(settings.get_int("port", 1, 65535));
-    std::string host = settings.value("host");
-    if (host == "0.0.0.0" || host == "::" || host.empty()) {
-        host = "127.0.0.1";
-    }
-    options.request.base_url = fmt::format("http://{}:{}/v1", host, port);
+    options.request.base_url =
+        proxy::local_proxy_url(settings.value("host"),
+                               static_cast<int>(settings.get_int("port", 1, 65535)))
+            .join("/v1");
     options.request.set_default = !flags.no_default;
     if (!flags.model.empty()) {
         options.request.primary = flags.model;

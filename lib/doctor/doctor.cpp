@@ -6,6 +6,7 @@
 #include "openclaw/edit.hpp"
 #include "openclaw/json5.hpp"
 #include "openclaw/locate.hpp"
+#include "proxy/service.hpp"
 #include "upstream/catalogue.hpp"
 #include "upstream/chat.hpp"
 #include "upstream/router_client.hpp"
@@ -69,11 +70,8 @@ Check check_router(const core::Context& ctx, RouterState& router) {
     }
     const auto& url = router.settings->url;
     try {
-        upstream::ClientPool pool(router.settings->timeouts, router.settings->ca_file);
-        upstream::HttpRequest request;
-        request.target = url.path + "/api/v1/models";
-        auto response = pool.send(url, request);
-        response.read_all(64 * 1024 * 1024);
+        auto response = upstream::fetch_once(url, url.path + "/api/v1/models",
+                                             router.settings->timeouts, router.settings->ca_file);
         router.reachable = true;
         const std::string* date = response.header("date");
         auto remote = date ? parse_http_date(*date) : std::nullopt;
@@ -120,19 +118,14 @@ Check check_signature(RouterState& router) {
 }
 
 Check check_proxy(const core::Settings& settings) {
-    std::string host = settings.value("host");
-    if (host == "0.0.0.0" || host == "::") {
-        host = "127.0.0.1";
-    }
     std::string base;
     try {
-        base = fmt::format("http://{}:{}", host, settings.get_int("port", 1, 65535));
-        auto url = upstream::parse_url(base, "proxy URL");
-        upstream::ClientPool pool({std::chrono::seconds(2), std::chrono::seconds(5)});
-        upstream::HttpRequest request;
-        request.target = "/health";
-        auto response = pool.send(url, request);
-        Json body = Json::parse(response.read_all(1024 * 1024), nullptr, false);
+        auto url = proxy::local_proxy_url(settings.value("host"),
+                                          static_cast<int>(settings.get_int("port", 1, 65535)));
+        base = url.origin();
+        auto response = upstream::fetch_once(url, "/health",
+                                             {std::chrono::seconds(2), std::chrono::seconds(5)});
+        Json body = Json::parse(response.body, nullptr, false);
         if (response.status == 200 && body.is_object() && body.value("service", "") == "aimo") {
             return pass("proxy",
                         fmt::format("aimo {} answers at {}/v1", body.value("version", "?"), base));

@@ -33,13 +33,10 @@ ModelList fetch_models(const core::Context& ctx, const std::string& proxy_base_u
     std::string proxy_problem;
     try {
         auto url = upstream::parse_url(proxy_base_url, "proxy URL");
-        upstream::ClientPool pool({std::chrono::seconds(2), std::chrono::seconds(30)});
-        upstream::HttpRequest request;
-        request.target = url.path + "/models";
-        auto response = pool.send(url, request);
-        std::string body = response.read_all(64 * 1024 * 1024);
-        upstream::check_status(response, body, url.join("/models"));
-        auto catalogue = upstream::parse_catalogue(body, url.join("/models"));
+        auto response = upstream::fetch_once(url, url.path + "/models",
+                                             {std::chrono::seconds(2), std::chrono::seconds(30)});
+        upstream::check_status(response.status, response.body, url.join("/models"));
+        auto catalogue = upstream::parse_catalogue(response.body, url.join("/models"));
         for (const auto& model : catalogue.models) {
             list.models.push_back(to_provider_model(model));
         }

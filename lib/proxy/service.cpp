@@ -25,6 +25,18 @@ ProxyConfig proxy_config(const core::Settings& settings) {
     return config;
 }
 
+upstream::Url local_proxy_url(std::string host, int port) {
+    if (host.empty() || host == "0.0.0.0" || host == "::") {
+        host = "127.0.0.1";
+    }
+    upstream::Url url;
+    url.scheme = "http";
+    url.host = std::move(host);
+    url.port = port;
+    url.explicit_port = true;
+    return url;
+}
+
 bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                const std::function<void(const ProxyReady&)>& on_ready) {
     // Before any thread exists: every thread started later inherits the blocked signal mask,
@@ -54,9 +66,9 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
         }
     }
     int port = server.bind();
-    std::string host =
-        options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
-    ready.base_url = fmt::format("http://{}:{}/v1", host, port);
+    upstream::Url listening = local_proxy_url(options.host, port);
+    listening.host = options.host; // the banner names the address actually bound
+    ready.base_url = listening.join("/v1");
     ready.address = client->router.address();
     ready.loopback =
         options.host == "localhost" || options.host == "::1" || options.host.rfind("127.", 0) == 0;

@@ -21,6 +21,10 @@ struct ProxyConfig {
 /// Validates host, port, limits, timeouts and log format; errors name the value's origin.
 ProxyConfig proxy_config(const core::Settings& settings);
 
+/// The URL a client on this machine uses to reach a proxy listening on `host`:`port`
+/// (without /v1): wildcard or empty hosts become 127.0.0.1, IPv6 hosts are bracketed.
+upstream::Url local_proxy_url(std::string host, int port);
+
 /// What the banner shows once the proxy accepts connections.
 struct ProxyReady {
     std::string base_url; ///< http://HOST:PORT/v1

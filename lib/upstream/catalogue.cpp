@@ -156,8 +156,8 @@ json to_openai_list(const Catalogue& catalogue) {
     return {{"object", "list"}, {"data", std::move(data)}};
 }
 
-void check_status(const HttpResponse& response, const std::string& body, const std::string& url) {
-    if (response.status >= 200 && response.status < 300) {
+void check_status(int status, const std::string& body, const std::string& url) {
+    if (status >= 200 && status < 300) {
         return;
     }
     std::string detail;
@@ -174,7 +174,7 @@ void check_status(const HttpResponse& response, const std::string& body, const s
         detail = body.substr(0, 200);
     }
     std::string hint;
-    switch (response.status) {
+    switch (status) {
     case 401:
     case 403:
         hint = "the router rejected the signature: check the clock ('aimo doctor') and keypair";
@@ -186,17 +186,17 @@ void check_status(const HttpResponse& response, const std::string& body, const s
         hint = "rate limited: wait a moment and try again";
         break;
     default:
-        hint = response.status >= 500 ? "the router is having trouble; try again shortly" : "";
+        hint = status >= 500 ? "the router is having trouble; try again shortly" : "";
     }
     throw core::Error(core::ErrorKind::upstream_status,
-                      fmt::format("{} answered {}: {}", url, response.status, detail), hint);
+                      fmt::format("{} answered {}: {}", url, status, detail), hint);
 }
 
 Catalogue fetch_catalogue(const AimoRouter& router) {
     auto response = router.send("GET", "/models", "", {{"Accept", "application/json"}}, "");
     std::string body = response.read_all(64 * 1024 * 1024);
     std::string url = router.url_for("/models", "");
-    check_status(response, body, url);
+    check_status(response.status, body, url);
     return parse_catalogue(body, url);
 }
 

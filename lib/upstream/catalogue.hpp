@@ -41,8 +41,8 @@ nlohmann::json to_openai_list(const Catalogue& catalogue);
 /// core::Error(upstream_status) quoting the router's message.
 Catalogue fetch_catalogue(const AimoRouter& router);
 
-/// Throws core::Error(upstream_status) for a non-2xx response, with the router's error message
+/// Throws core::Error(upstream_status) for a non-2xx `status`, with the router's error message
 /// (OpenAI-shaped `error.message` when present) and a hint fitting the status.
-void check_status(const HttpResponse& response, const std::string& body, const std::string& url);
+void check_status(int status, const std::string& body, const std::string& url);
 
 } // namespace aimo::upstream

@@ -19,7 +19,7 @@ std::string stream_chat(const AimoRouter& router, const std::string& model, cons
                     {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}}, body);
     std::string url = router.url_for("/chat/completions", "");
     if (response.status < 200 || response.status >= 300) {
-        check_status(response, response.read_all(1024 * 1024), url);
+        check_status(response.status, response.read_all(1024 * 1024), url);
     }
     std::string answer;
     bool done = false;
@@ -80,7 +80,7 @@ json fetch_balance(const AimoRouter& router) {
         router.send("GET", "/session/balance", "", {{"Accept", "application/json"}}, "");
     std::string body = response.read_all(1024 * 1024);
     std::string url = router.url_for("/session/balance", "");
-    check_status(response, body, url);
+    check_status(response.status, body, url);
     json parsed = json::parse(body, nullptr, false);
     if (parsed.is_discarded()) {
         throw core::Error(core::ErrorKind::upstream_protocol,

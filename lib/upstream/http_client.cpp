@@ -197,6 +197,30 @@ std::string HttpResponse::read_all(size_t limit) {
     return body;
 }
 
+// ---- fetch_once -----------------------------------------------------------------------
+
+const std::string* FetchedResponse::header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (key == name) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
+FetchedResponse fetch_once(const Url& url, const std::string& target, const Timeouts& timeouts,
+                           const std::string& ca_file, size_t limit) {
+    ClientPool pool(timeouts, ca_file);
+    HttpRequest request;
+    request.target = target;
+    auto response = pool.send(url, request);
+    FetchedResponse fetched;
+    fetched.body = response.read_all(limit);
+    fetched.status = response.status;
+    fetched.headers = std::move(response.headers);
+    return fetched;
+}
+
 // ---- ClientPool ------------------------------------------------------------------------
 
 ClientPool::ClientPool(Timeouts timeouts, std::string ca_file)

@@ -108,4 +108,19 @@ private:
     std::atomic<size_t> m_opened{0};
 };
 
+/// A whole response, read to the end.
+struct FetchedResponse {
+    int status = 0;
+    Headers headers; ///< names lower-cased
+    std::string body;
+    /// The first header named `name` (lower-case), or nullptr.
+    const std::string* header(std::string_view name) const;
+};
+
+/// One GET of `target` on `url`'s origin over a connection of its own, body read up to `limit`
+/// bytes. For checks and one-off look-ups; the proxy's hot path keeps a pool instead. Throws
+/// core::Error as ClientPool::send does.
+FetchedResponse fetch_once(const Url& url, const std::string& target, const Timeouts& timeouts,
+                           const std::string& ca_file = {}, size_t limit = 64 * 1024 * 1024);
+
 } // namespace aimo::upstream
