@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "crypto/keypair.hpp"
+#include "openclaw/connect.hpp"
 #include "openclaw/edit.hpp"
 #include "openclaw/json5.hpp"
 #include "openclaw/locate.hpp"
@@ -239,27 +240,13 @@ void check_openclaw(const core::Context& ctx, const core::Settings& settings,
         }
     }
 
-    std::vector<std::string> stale;
-    std::error_code ec;
-    if (std::filesystem::is_directory(where.state_dir / "agents", ec)) {
-        for (const auto& entry :
-             std::filesystem::directory_iterator(where.state_dir / "agents", ec)) {
-            auto registry = entry.path() / "agent" / "models.json";
-            try {
-                Json json = openclaw::parse_json5(core::read_file(registry), registry.string());
-                if (json.contains("providers") && json["providers"].contains(provider_id)) {
-                    stale.push_back(registry.string());
-                }
-            } catch (const core::Error&) {
-            }
-        }
-    }
+    auto stale = openclaw::find_stale_registries(where, provider_id);
     if (stale.empty()) {
         checks.push_back(pass("openclaw-registries", "no per-agent models.json overrides aimo"));
     } else {
         checks.push_back(fail("openclaw-registries",
                               fmt::format("{} has a stale '{}' entry that overrides the config",
-                                          stale.front(), provider_id),
+                                          stale.front().path.string(), provider_id),
                               "run 'aimo connect openclaw' (it removes them, with a backup)"));
     }
 }

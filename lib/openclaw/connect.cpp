@@ -84,44 +84,25 @@ void write_config(const std::filesystem::path& path, const std::string& text) {
     core::write_file_atomic(path, text, 0600);
 }
 
-// Removes the provider from per-agent registries that older OpenClaw releases let override the
-// config; each touched file is backed up once.
-std::vector<std::filesystem::path> clean_registries(const Location& where,
-                                                    const std::string& provider_id, bool dry_run) {
-    std::vector<std::filesystem::path> cleaned;
-    std::error_code ec;
-    auto agents = where.state_dir / "agents";
-    if (!std::filesystem::is_directory(agents, ec)) {
-        return cleaned;
-    }
-    for (const auto& entry : std::filesystem::directory_iterator(agents, ec)) {
-        auto registry = entry.path() / "agent" / "models.json";
-        auto text = read_if_exists(registry);
-        if (!text) {
-            continue;
-        }
-        Json json;
-        try {
-            json = parse_json5(*text, registry.string());
-        } catch (const Error&) {
-            continue; // not ours to repair
-        }
-        if (!json.is_object() || !json.contains("providers") || !json["providers"].is_object() ||
-            !json["providers"].contains(provider_id)) {
-            continue;
-        }
-        cleaned.push_back(registry);
-        if (dry_run) {
-            continue;
-        }
-        auto backup = registry.string() + ".aimo-backup";
+// Removes the provider from each registry, backing every file up once.
+void clean_registries(std::vector<StaleRegistry>& registries, const std::string& provider_id) {
+    for (auto& registry : registries) {
+        auto backup = registry.path.string() + ".aimo-backup";
+        std::error_code ec;
         if (!std::filesystem::exists(backup, ec)) {
-            core::write_file_atomic(backup, *text, 0600);
+            core::write_file_atomic(backup, registry.text, 0600);
         }
-        json["providers"].erase(provider_id);
-        core::write_file_atomic(registry, json.dump(2) + "\n", 0600);
+        registry.json["providers"].erase(provider_id);
+        core::write_file_atomic(registry.path, registry.json.dump(2) + "\n", 0600);
     }
-    return cleaned;
+}
+
+std::vector<std::filesystem::path> paths_of(const std::vector<StaleRegistry>& registries) {
+    std::vector<std::filesystem::path> paths;
+    for (const auto& registry : registries) {
+        paths.push_back(registry.path);
+    }
+    return paths;
 }
 
 Location checked_location(const core::Context& ctx, const ConnectOptions& options) {
@@ -172,6 +153,35 @@ bool write_validated(const core::Context& ctx, const std::filesystem::path& path
 }
 } // namespace
 
+std::vector<StaleRegistry> find_stale_registries(const Location& where,
+                                                 const std::string& provider_id) {
+    std::vector<StaleRegistry> found;
+    std::error_code ec;
+    auto agents = where.state_dir / "agents";
+    if (!std::filesystem::is_directory(agents, ec)) {
+        return found;
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(agents, ec)) {
+        StaleRegistry registry{entry.path() / "agent" / "models.json", {}, {}};
+        auto text = read_if_exists(registry.path);
+        if (!text) {
+            continue;
+        }
+        try {
+            registry.json = parse_json5(*text, registry.path.string());
+        } catch (const Error&) {
+            continue;
+        }
+        if (registry.json.is_object() && registry.json.contains("providers") &&
+            registry.json["providers"].is_object() &&
+            registry.json["providers"].contains(provider_id)) {
+            registry.text = std::move(*text);
+            found.push_back(std::move(registry));
+        }
+    }
+    return found;
+}
+
 std::filesystem::path connect_state_path(const core::Context& ctx) {
     return core::state_dir(ctx) / "openclaw-connect.json";
 }
@@ -190,9 +200,9 @@ ConnectReport connect(const core::Context& ctx, const ConnectOptions& options) {
     report.primary = edit.primary;
     report.changed = !original || *original != text;
     report.diff = core::line_diff(original.value_or(""), text);
-    report.cleaned_registries =
-        clean_registries(report.location, options.request.provider_id, true);
-    if (options.dry_run || (!report.changed && report.cleaned_registries.empty())) {
+    auto stale = find_stale_registries(report.location, options.request.provider_id);
+    report.cleaned_registries = paths_of(stale);
+    if (options.dry_run || (!report.changed && stale.empty())) {
         return report;
     }
 
@@ -218,8 +228,7 @@ ConnectReport connect(const core::Context& ctx, const ConnectOptions& options) {
     }
     entry["written_sha256"] = crypto::sha256_hex(text);
     save_state(ctx, state);
-    report.cleaned_registries =
-        clean_registries(report.location, options.request.provider_id, false);
+    clean_registries(stale, options.request.provider_id);
     return report;
 }
 
@@ -261,16 +270,15 @@ ConnectReport disconnect(const core::Context& ctx, const ConnectOptions& options
     report.changed = text != *original;
     report.diff = core::line_diff(*original, text);
     report.primary = default_primary(parse_json5(text, path.string()));
-    report.cleaned_registries =
-        clean_registries(report.location, options.request.provider_id, true);
+    auto stale = find_stale_registries(report.location, options.request.provider_id);
+    report.cleaned_registries = paths_of(stale);
     if (options.dry_run) {
         return report;
     }
     if (report.changed) {
         report.validated = write_validated(ctx, path, original, text);
     }
-    report.cleaned_registries =
-        clean_registries(report.location, options.request.provider_id, false);
+    clean_registries(stale, options.request.provider_id);
     state.erase(path.string());
     save_state(ctx, state);
     return report;

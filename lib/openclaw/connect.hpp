@@ -41,6 +41,19 @@ ConnectReport connect(const core::Context& ctx, const ConnectOptions& options);
 /// removes only aimo's provider and `aimo/…` references and restores the saved default model.
 ConnectReport disconnect(const core::Context& ctx, const ConnectOptions& options);
 
+/// A per-agent `<state dir>/agents/<id>/agent/models.json` that still lists the provider; older
+/// OpenClaw releases let such an entry override the config's baseUrl and apiKey.
+struct StaleRegistry {
+    std::filesystem::path path;
+    std::string text; ///< as read, for the backup
+    Json json;
+};
+
+/// Every registry that lists `provider_id`. Unreadable or unparseable files are skipped: they
+/// are not aimo's to repair.
+std::vector<StaleRegistry> find_stale_registries(const Location& where,
+                                                 const std::string& provider_id);
+
 /// Where aimo keeps what it remembers about OpenClaw configs it edited.
 std::filesystem::path connect_state_path(const core::Context& ctx);
 

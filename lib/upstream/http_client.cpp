@@ -58,7 +58,7 @@ HttpResponse::HttpResponse(HttpResponse&& other) noexcept
 
 HttpResponse::~HttpResponse() = default;
 
-const std::string* HttpResponse::header(std::string_view name) const {
+const std::string* find_header(const Headers& headers, std::string_view name) {
     for (const auto& [key, value] : headers) {
         if (key == name) {
             return &value;
@@ -198,15 +198,6 @@ std::string HttpResponse::read_all(size_t limit) {
 }
 
 // ---- fetch_once -----------------------------------------------------------------------
-
-const std::string* FetchedResponse::header(std::string_view name) const {
-    for (const auto& [key, value] : headers) {
-        if (key == name) {
-            return &value;
-        }
-    }
-    return nullptr;
-}
 
 FetchedResponse fetch_once(const Url& url, const std::string& target, const Timeouts& timeouts,
                            const std::string& ca_file, size_t limit) {

@@ -24,6 +24,9 @@ struct Timeouts {
 /// Header list in wire order; names of response headers are lower-cased.
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+/// The first header named `name` (compared exactly; response names are lower-case), or nullptr.
+const std::string* find_header(const Headers& headers, std::string_view name);
+
 /// One outgoing request. Host and Content-Length are added by the client.
 struct HttpRequest {
     std::string method = "GET";
@@ -50,7 +53,7 @@ public:
     long long wait_us = 0;
 
     /// The first header named `name` (lower-case), or nullptr.
-    const std::string* header(std::string_view name) const;
+    const std::string* header(std::string_view name) const { return find_header(headers, name); }
     /// Replaces `chunk` with the next body bytes available; false at the end of the body.
     /// Throws core::Error on timeout, reset or malformed framing.
     bool read(std::string& chunk);
@@ -114,7 +117,7 @@ struct FetchedResponse {
     Headers headers; ///< names lower-cased
     std::string body;
     /// The first header named `name` (lower-case), or nullptr.
-    const std::string* header(std::string_view name) const;
+    const std::string* header(std::string_view name) const { return find_header(headers, name); }
 };
 
 /// One GET of `target` on `url`'s origin over a connection of its own, body read up to `limit`
