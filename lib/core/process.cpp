@@ -15,42 +15,30 @@ extern char** environ;
 
 namespace aimo::core {
 
-std::optional<std::filesystem::path> find_executable(const Context& ctx, const std::string& name) {
-    auto path = ctx.getenv("PATH");
-    if (!path) {
-        return std::nullopt;
-    }
-    std::stringstream dirs(*path);
+namespace {
+// The first executable regular file named `name` in the colon-separated `path`; empty entries
+// (the current directory) are not searched.
+std::optional<std::filesystem::path> search_path(const std::string& name, const std::string& path) {
+    std::stringstream dirs(path);
     std::string dir;
     while (std::getline(dirs, dir, ':')) {
         if (dir.empty()) {
             continue;
         }
         auto candidate = std::filesystem::path(dir) / name;
-        if (::access(candidate.c_str(), X_OK) == 0 && std::filesystem::is_regular_file(candidate)) {
+        std::error_code ec;
+        if (::access(candidate.c_str(), X_OK) == 0 &&
+            std::filesystem::is_regular_file(candidate, ec)) {
             return candidate;
         }
     }
     return std::nullopt;
 }
-
-namespace {
-// The program to exec: `name` itself when it has a slash, else the first match on `path`.
-std::string resolve(const std::string& name, const std::string& path) {
-    if (name.find('/') != std::string::npos) {
-        return name;
-    }
-    std::stringstream dirs(path);
-    std::string dir;
-    while (std::getline(dirs, dir, ':')) {
-        auto candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
-        if (::access(candidate.c_str(), X_OK) == 0) {
-            return candidate;
-        }
-    }
-    return name;
-}
 } // namespace
+
+std::optional<std::filesystem::path> find_executable(const Context& ctx, const std::string& name) {
+    return search_path(name, ctx.getenv("PATH").value_or(""));
+}
 
 ProcessOutput run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env,
@@ -75,7 +63,13 @@ ProcessOutput run_process(const std::vector<std::string>& argv,
         envp.push_back(e.data());
     }
     envp.push_back(nullptr);
-    std::string program = resolve(argv.at(0), merged.count("PATH") ? merged["PATH"] : "");
+    // A bare name is looked up on the child's PATH, not ours.
+    std::string program = argv.at(0);
+    if (program.find('/') == std::string::npos) {
+        if (auto found = search_path(program, merged.count("PATH") ? merged["PATH"] : "")) {
+            program = found->string();
+        }
+    }
     std::vector<char*> args = {program.data()};
     for (size_t i = 1; i < argv.size(); ++i) {
         args.push_back(const_cast<char*>(argv[i].c_str()));

@@ -43,16 +43,6 @@ Keypair Keypair::from_seed(const std::array<uint8_t, 32>& seed) {
     return keypair;
 }
 
-Keypair::Keypair(const Keypair& other)
-    : m_secret(other.m_secret), m_public(other.m_public), m_address(other.m_address) {}
-
-Keypair& Keypair::operator=(const Keypair& other) {
-    m_secret = other.m_secret;
-    m_public = other.m_public;
-    m_address = other.m_address;
-    return *this;
-}
-
 Keypair::~Keypair() {
     sodium_memzero(m_secret.data(), m_secret.size());
 }

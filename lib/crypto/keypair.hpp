@@ -21,8 +21,8 @@ public:
     /// The keypair whose 32-byte secret seed is `seed`.
     static Keypair from_seed(const std::array<uint8_t, 32>& seed);
 
-    Keypair(const Keypair& other);
-    Keypair& operator=(const Keypair& other);
+    Keypair(const Keypair& other) = default;
+    Keypair& operator=(const Keypair& other) = default;
     ~Keypair();
 
     const PublicKey& public_key() const { return m_public; }
