@@ -23,19 +23,9 @@ int run_get_balance(core::Context& ctx, const RouterFlags& flags) {
         *ctx.out << balance.dump() << "\n";
         return 0;
     }
-    const nlohmann::json& data =
-        balance.is_object() && balance.contains("data") ? balance["data"] : balance;
-    for (const char* key : {"balance", "balance_usd", "available", "amount"}) {
-        if (data.is_object() && data.contains(key) && !data[key].is_object()) {
-            const auto& value = data[key];
-            *ctx.out << "balance: "
-                     << (value.is_string() ? value.get<std::string>() : value.dump());
-            if (data.contains("currency") && data["currency"].is_string()) {
-                *ctx.out << " " << data["currency"].get<std::string>();
-            }
-            *ctx.out << "\n";
-            return 0;
-        }
+    if (auto amount = upstream::balance_amount(balance)) {
+        *ctx.out << "balance: " << *amount << "\n";
+        return 0;
     }
     *ctx.out << balance.dump(2) << "\n";
     return 0;

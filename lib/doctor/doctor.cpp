@@ -106,11 +106,7 @@ Check check_signature(RouterState& router) {
     }
     try {
         auto balance = upstream::fetch_balance(router.client->router);
-        const Json& data = balance.contains("data") ? balance["data"] : balance;
-        std::string shown = data.is_object() && data.contains("balance")
-                                ? (data["balance"].is_string() ? data["balance"].get<std::string>()
-                                                               : data["balance"].dump())
-                                : balance.dump();
+        std::string shown = upstream::balance_amount(balance).value_or(balance.dump());
         return pass("signature", "the router accepted a signed request; balance: " + shown);
     } catch (const core::Error& e) {
         return fail("signature", e.what(),

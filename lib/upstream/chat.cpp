@@ -89,4 +89,22 @@ json fetch_balance(const AimoRouter& router) {
     return parsed;
 }
 
+std::optional<std::string> balance_amount(const json& balance) {
+    const json& data = balance.is_object() && balance.contains("data") ? balance["data"] : balance;
+    if (!data.is_object()) {
+        return std::nullopt;
+    }
+    for (const char* key : {"balance", "balance_usd", "available", "amount"}) {
+        if (data.contains(key) && !data[key].is_object()) {
+            const auto& value = data[key];
+            std::string amount = value.is_string() ? value.get<std::string>() : value.dump();
+            if (data.contains("currency") && data["currency"].is_string()) {
+                amount += " " + data["currency"].get<std::string>();
+            }
+            return amount;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace aimo::upstream

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,10 @@ std::string stream_chat(const AimoRouter& router, const std::string& model,
 /// Signed `GET /api/v1/session/balance`, parsed. Throws core::Error for an error status or a
 /// body that is not JSON.
 nlohmann::json fetch_balance(const AimoRouter& router);
+
+/// The amount in a balance answer, e.g. "12.50 USD": the first of balance, balance_usd,
+/// available or amount (at the top level or under `data`), with `currency` when given.
+/// nullopt when the answer has none of them.
+std::optional<std::string> balance_amount(const nlohmann::json& balance);
 
 } // namespace aimo::upstream
