@@ -75,17 +75,7 @@ TEST_CASE("serve prints a banner, answers, and exits 0 on SIGTERM or SIGINT", "[
 TEST_CASE("on SIGTERM in-flight streams finish while new connections are refused", "[serve]") {
     ServeSetup s;
     test::FakeRouter router;
-    router.on_completion = [&](const httplib::Request&, httplib::Response& res) {
-        res.set_chunked_content_provider("text/event-stream", [&](size_t, httplib::DataSink& sink) {
-            std::string first = "data: {\"n\":1}\n\n";
-            sink.write(first.data(), first.size());
-            router.wait_gate(20000);
-            std::string done = "data: [DONE]\n\n";
-            sink.write(done.data(), done.size());
-            sink.done();
-            return true;
-        });
-    };
+    router.stream_with_gate("data: {\"n\":1}\n\n", "data: [DONE]\n\n");
     test::Subprocess server(
         s.argv({"serve", "--port", "0", "--router-url", router.url(), "--keypair", s.key()}),
         s.env);

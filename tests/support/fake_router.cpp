@@ -112,6 +112,21 @@ size_t FakeRouter::connections() {
     return ports.size();
 }
 
+void FakeRouter::stream_with_gate(std::string first, std::string rest, int wait_ms) {
+    on_completion = [this, first, rest, wait_ms](const httplib::Request&, httplib::Response& res) {
+        res.set_chunked_content_provider(
+            "text/event-stream", [this, first, rest, wait_ms](size_t, httplib::DataSink& sink) {
+                if (!sink.write(first.data(), first.size())) {
+                    return false;
+                }
+                m_gate_opened_in_stream = wait_gate(wait_ms);
+                sink.write(rest.data(), rest.size());
+                sink.done();
+                return true;
+            });
+    };
+}
+
 void FakeRouter::open_gate() {
     std::lock_guard lock(m_mutex);
     m_gate_open = true;

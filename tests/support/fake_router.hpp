@@ -4,6 +4,7 @@
 #include "test_server.hpp"
 #include "tls_cert.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -52,6 +53,12 @@ public:
     /// Handles POST /api/v1/{chat/completions,completions,embeddings,responses}.
     std::function<void(const httplib::Request&, httplib::Response&)> on_completion;
 
+    /// Completions answer as an SSE stream: `first`, then a wait at the gate (up to `wait_ms`),
+    /// then `rest`. A client that is gone by then ends the stream early.
+    void stream_with_gate(std::string first, std::string rest, int wait_ms = 20000);
+    /// Whether the last wait in stream_with_gate ended because the gate opened.
+    bool gate_opened_in_stream() const { return m_gate_opened_in_stream; }
+
     /// A gate tests open to let a held-back upstream response continue.
     void open_gate();
     /// Blocks (at most `ms`) until open_gate(); returns whether it opened.
@@ -71,6 +78,7 @@ private:
     std::string m_scheme;
     std::string m_host;
     bool m_gate_open = false;
+    std::atomic<bool> m_gate_opened_in_stream{false};
     size_t m_waiting = 0;
     std::unique_ptr<TestServer> m_server;
 };

@@ -2,7 +2,6 @@
 #include "http_helpers.hpp"
 #include "proxy_fixture.hpp"
 
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -34,19 +33,8 @@ TEST_CASE("a stream is relayed byte for byte, comments and [DONE] included", "[p
 
 TEST_CASE("stream events reach the client as they arrive, not at the end", "[proxy][stream]") {
     test::FakeRouter router;
-    std::atomic<bool> gate_opened_by_client{false};
-    router.on_completion = [&](const httplib::Request&, httplib::Response& res) {
-        res.set_chunked_content_provider("text/event-stream", [&](size_t, httplib::DataSink& sink) {
-            std::string first = event("first");
-            sink.write(first.data(), first.size());
-            // Only a client that already received "first" can open the gate.
-            gate_opened_by_client = router.wait_gate(10000);
-            std::string rest = event("second") + "data: [DONE]\n\n";
-            sink.write(rest.data(), rest.size());
-            sink.done();
-            return true;
-        });
-    };
+    // Only a client that already received "first" can open the gate.
+    router.stream_with_gate(event("first"), event("second") + "data: [DONE]\n\n", 10000);
     test::ProxyFixture proxy(router.url());
     auto reply = test::http_post(proxy.port(), "/v1/chat/completions", stream_body, {},
                                  [&](const std::string& piece) {
@@ -56,7 +44,7 @@ TEST_CASE("stream events reach the client as they arrive, not at the end", "[pro
                                      return true;
                                  });
     REQUIRE(reply.status == 200);
-    CHECK(gate_opened_by_client);
+    CHECK(router.gate_opened_in_stream());
     CHECK(reply.body == event("first") + event("second") + "data: [DONE]\n\n");
     CHECK(reply.chunks.size() >= 2);
 }
@@ -89,19 +77,7 @@ TEST_CASE("an upstream dying mid-stream ends with an SSE error event", "[proxy][
 
 TEST_CASE("a client hanging up mid-stream does not disturb the proxy", "[proxy][stream]") {
     test::FakeRouter router;
-    router.on_completion = [&](const httplib::Request&, httplib::Response& res) {
-        res.set_chunked_content_provider("text/event-stream", [&](size_t, httplib::DataSink& sink) {
-            std::string first = event("first");
-            if (!sink.write(first.data(), first.size())) {
-                return false;
-            }
-            router.wait_gate(10000);
-            std::string rest = event("second") + "data: [DONE]\n\n";
-            sink.write(rest.data(), rest.size());
-            sink.done();
-            return true;
-        });
-    };
+    router.stream_with_gate(event("first"), event("second") + "data: [DONE]\n\n", 10000);
     test::ProxyFixture proxy(router.url());
     auto reply = test::http_post(proxy.port(), "/v1/chat/completions", stream_body, {},
                                  [](const std::string&) { return false; });
