@@ -8,7 +8,8 @@
 namespace aimo::commands {
 
 /// Parses `args` (without the program name), runs the chosen command and returns the process
-/// exit code: 0 ok, 1 failure, 2 usage error, 130 interrupted.
+/// exit code: 0 ok, 1 failure, 2 usage error. Ctrl-C ends other commands the default way, which
+/// the shell reports as 130; serve catches it to drain and exits 0.
 int run_cli(core::Context& ctx, const std::vector<std::string>& args);
 
 /// One node of the real command tree, for checks such as completion coverage.

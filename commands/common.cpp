@@ -42,8 +42,6 @@ int exit_code_for(core::ErrorKind kind) {
     switch (kind) {
     case core::ErrorKind::usage:
         return 2;
-    case core::ErrorKind::interrupted:
-        return 130;
     default:
         return 1;
     }

@@ -44,7 +44,7 @@ int report_error(core::Context& ctx, const core::Error& error);
 /// Prints `aimo: warning: …` to stderr.
 void print_warning(core::Context& ctx, const std::string& message);
 
-/// 0 ok, 1 failure, 2 usage, 130 interrupted.
+/// 0 ok, 1 failure, 2 usage. (130 is SIGINT's own: only serve catches it, to drain and exit 0.)
 int exit_code_for(core::ErrorKind kind);
 
 } // namespace aimo::commands

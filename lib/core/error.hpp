@@ -17,7 +17,6 @@ enum class ErrorKind {
     upstream_timeout,     ///< an upstream did not answer in time
     upstream_protocol,    ///< an upstream answered something that is not valid HTTP/JSON
     upstream_status,      ///< an upstream answered with an error status
-    interrupted,          ///< the user pressed Ctrl-C (exit 130)
 };
 
 /// An error a user can act on: a one-line message saying what was wrong and a hint saying

@@ -58,7 +58,10 @@ Signature Keypair::sign(std::string_view message) const {
 std::string Keypair::to_file_json() const {
     std::string out = "[";
     for (size_t i = 0; i < m_secret.size(); ++i) {
-        out += (i == 0 ? "" : ",") + std::to_string(m_secret[i]);
+        if (i > 0) {
+            out += ',';
+        }
+        out += std::to_string(m_secret[i]);
     }
     return out + "]";
 }

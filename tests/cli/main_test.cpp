@@ -1,8 +1,12 @@
 #include "core/settings.hpp"
+#include "scripted_server.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
+#include "vectors.hpp"
 
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <sys/socket.h>
 
 using namespace aimo;
 using Catch::Matchers::Contains;
@@ -75,4 +79,21 @@ TEST_CASE("serve and chat accept a flag for every setting", "[main]") {
             CHECK_THAT(help.out, Contains(std::string(spec.flag)));
         }
     }
+}
+
+TEST_CASE("Ctrl-C during a command ends it with status 130", "[main]") {
+    test::TempDir home;
+    test::write_rfc8032_keypair(home / "key.json");
+    // A router that accepts the request and never answers keeps list-models waiting.
+    test::ScriptedServer silent([](int fd, int) {
+        test::ScriptedServer::read_request(fd);
+        char c;
+        recv(fd, &c, 1, 0);
+    });
+    test::Subprocess command({AIMO_BINARY, "list-models", "--router-url", silent.url(), "--keypair",
+                              (home / "key.json").string()},
+                             {{"HOME", home.path().string()}});
+    REQUIRE(silent.wait_accepted(1));
+    command.signal(SIGINT);
+    CHECK(command.wait() == 130);
 }

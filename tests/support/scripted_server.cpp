@@ -28,6 +28,7 @@ ScriptedServer::ScriptedServer(std::function<void(int, int)> script) {
             }
             std::lock_guard lock(m_mutex);
             int index = m_accepted++;
+            m_accepted_changed.notify_all();
             m_connections.emplace_back([script, fd, index] {
                 script(fd, index);
                 close(fd);
@@ -49,6 +50,12 @@ ScriptedServer::~ScriptedServer() {
 int ScriptedServer::accepted() {
     std::lock_guard lock(m_mutex);
     return m_accepted;
+}
+
+bool ScriptedServer::wait_accepted(int count, int timeout_ms) {
+    std::unique_lock lock(m_mutex);
+    return m_accepted_changed.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                       [&] { return m_accepted >= count; });
 }
 
 std::string ScriptedServer::read_request(int fd) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -20,6 +21,8 @@ public:
     int port() const { return m_port; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
     int accepted();
+    /// Blocks until `count` connections have been accepted or `timeout_ms` passed.
+    bool wait_accepted(int count, int timeout_ms = 10000);
 
     /// Reads one request head (up to the blank line) plus a Content-Length body.
     static std::string read_request(int fd);
@@ -30,6 +33,7 @@ private:
     int m_port = 0;
     std::thread m_acceptor;
     std::mutex m_mutex;
+    std::condition_variable m_accepted_changed;
     std::vector<std::thread> m_connections;
     int m_accepted = 0;
 };
