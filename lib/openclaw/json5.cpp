@@ -329,7 +329,7 @@ private:
             }
             size_t dot = number.find('.');
             if (dot == 0 || (dot == 1 && number[0] == '-')) {
-                number.insert(dot, "0");
+                number = number.substr(0, dot) + "0" + number.substr(dot);
             }
             return std::stod(number);
         } catch (const std::exception&) {
