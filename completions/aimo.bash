@@ -6,8 +6,8 @@ _aimo() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="chat serve list-models router connect doctor config keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
-    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --model -m --message --system --config-path --provider-id --api-key "
+    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms"
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --model -m --message --system --config-path --provider-id --api-key "
 
     case $prev in
         --keypair | --ca-file | --config-path)

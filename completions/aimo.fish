@@ -26,6 +26,8 @@ for cmd in chat serve show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l read-timeout -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l log-format -r -a "text json off"
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l signature-reuse-ms -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l stream-keepalive-ms -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l config-poll-ms -r
 end
 
 complete -c aimo -n "__fish_seen_subcommand_from chat" -l serve -d "Run the proxy"

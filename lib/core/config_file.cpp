@@ -24,6 +24,11 @@ std::string known_keys() {
 }
 } // namespace
 
+bool is_routing_section(std::string_view key) {
+    return key == "providers" || key == "aliases" || key == "routes" || key == "retry" ||
+           key == "breaker";
+}
+
 std::map<std::string, std::string> read_config_file(const std::filesystem::path& path,
                                                     const std::filesystem::path& base_dir) {
     std::error_code ec;
@@ -41,6 +46,9 @@ std::map<std::string, std::string> read_config_file(const std::filesystem::path&
     std::map<std::string, std::string> values;
     for (const auto& [key, node] : table) {
         std::string name(key.str());
+        if (is_routing_section(name)) {
+            continue;
+        }
         bool known = false;
         for (const auto& spec : setting_specs()) {
             known = known || spec.key == name;
@@ -48,7 +56,8 @@ std::map<std::string, std::string> read_config_file(const std::filesystem::path&
         if (!known) {
             throw Error(ErrorKind::invalid_input,
                         fmt::format("{}: unknown setting '{}'", where(path, key.source()), name),
-                        "known settings: " + known_keys());
+                        "known settings: " + known_keys() +
+                            "; tables: [[providers]], [aliases], [[routes]], [retry], [breaker]");
         }
         if (auto text = node.value<std::string>(); text && node.is_string()) {
             values[name] = *text;

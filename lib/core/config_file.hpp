@@ -3,8 +3,13 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace aimo::core {
+
+/// Tables of the config file that belong to the routing layer (providers, aliases, routes,
+/// retry, breaker); read_config_file leaves them to routing::load_routing_config.
+bool is_routing_section(std::string_view key);
 
 /// Reads the top-level settings of a TOML config file as text, keyed by setting key.
 /// A missing file yields an empty map. Syntax errors, unknown keys and values of the wrong

@@ -45,6 +45,12 @@ const std::vector<SettingSpec>& setting_specs() {
         {"log_format", "AIMO_LOG_FORMAT", "--log-format", "access log format: text, json or off"},
         {"signature_reuse_ms", "AIMO_SIGNATURE_REUSE_MS", "--signature-reuse-ms",
          "milliseconds a signed header may be reused for the same URL (0: sign every request)"},
+        {"stream_keepalive_ms", "AIMO_STREAM_KEEPALIVE_MS", "--stream-keepalive-ms",
+         "milliseconds a stream waits for its first upstream byte before SSE keep-alive "
+         "comments start, and between them (0: never)"},
+        {"config_poll_ms", "AIMO_CONFIG_POLL_MS", "--config-poll-ms",
+         "milliseconds between checks of the config file for changes to reload (0: only on "
+         "SIGHUP)"},
     };
     return specs;
 }
@@ -123,6 +129,8 @@ Settings load_settings(const Context& ctx, const std::map<std::string, std::stri
         {"read_timeout", "300"},
         {"log_format", "text"},
         {"signature_reuse_ms", "1000"},
+        {"stream_keepalive_ms", "10000"},
+        {"config_poll_ms", "1000"},
     };
     return resolve_settings(layers);
 }

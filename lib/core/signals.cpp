@@ -16,6 +16,7 @@ SignalWatcher::SignalWatcher(std::function<void(int)> on_signal) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, reinterpret_cast<sigset_t*>(m_old_mask));
     m_signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
     m_stop_fd = eventfd(0, EFD_CLOEXEC);

@@ -5,7 +5,7 @@
 
 namespace aimo::core {
 
-/// Turns SIGINT and SIGTERM into a callback on a dedicated thread, so a server can stop
+/// Turns SIGINT, SIGTERM and SIGHUP into a callback on a dedicated thread, so a server can stop
 /// cleanly instead of dying. Construct it before starting any other thread: it blocks the
 /// signals in the constructing thread, and threads started later inherit that. The previous
 /// signal mask is restored on destruction.

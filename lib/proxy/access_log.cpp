@@ -33,6 +33,10 @@ std::string format_access_line(const AccessRecord& r, LogFormat format) {
                                {"duration_us", r.total_us},
                                {"upstream_us", r.fields.upstream_us},
                                {"overhead_us", r.fields.overhead_us}};
+        if (!r.fields.provider.empty()) {
+            line["provider"] = r.fields.provider;
+            line["attempts"] = r.fields.attempts;
+        }
         if (r.aborted) {
             line["aborted"] = true;
         }
@@ -40,11 +44,15 @@ std::string format_access_line(const AccessRecord& r, LogFormat format) {
     }
     std::string upstream =
         r.fields.upstream_us < 0 ? std::string("-") : std::to_string(r.fields.upstream_us);
+    std::string routing =
+        r.fields.provider.empty()
+            ? std::string()
+            : fmt::format(" provider={} attempts={}", r.fields.provider, r.fields.attempts);
     return fmt::format("{} {} {} {} model={} status={} bytes={} duration_us={} upstream_us={} "
-                       "overhead_us={}{}\n",
+                       "overhead_us={}{}{}\n",
                        r.time, r.request_id, r.method, r.path,
                        r.fields.model.empty() ? "-" : r.fields.model, r.status, r.bytes, r.total_us,
-                       upstream, r.fields.overhead_us, r.aborted ? " aborted" : "");
+                       upstream, r.fields.overhead_us, routing, r.aborted ? " aborted" : "");
 }
 
 AccessLog::AccessLog(std::ostream* out, LogFormat format)

@@ -71,6 +71,9 @@ private:
                 m_out.model = token.find('\\') == std::string_view::npos
                                   ? std::string(token.substr(1, token.size() - 2))
                                   : nlohmann::json::parse(token).get<std::string>();
+                m_out.model_begin = static_cast<size_t>(start - m_begin);
+                m_out.model_end = static_cast<size_t>(m_p - m_begin);
+                m_out.has_model = true;
             }
             return true;
         }
@@ -325,6 +328,7 @@ BodySummary scan_body(std::string_view body) {
     if (!summary.valid_json) {
         summary.is_object = false;
         summary.model.clear();
+        summary.has_model = false;
         summary.stream = false;
         summary.include_usage = false;
     }

@@ -9,8 +9,11 @@ namespace aimo::proxy {
 struct BodySummary {
     bool valid_json = false;
     bool is_object = false;
-    std::string error;          ///< parser message when not valid JSON
-    std::string model;          ///< top-level "model" string, if any
+    std::string error;      ///< parser message when not valid JSON
+    std::string model;      ///< top-level "model" string, if any
+    bool has_model = false; ///< a top-level "model" string was found
+    size_t model_begin = 0; ///< byte range of that string's JSON token, quotes included
+    size_t model_end = 0;
     bool stream = false;        ///< top-level "stream": true
     bool include_usage = false; ///< "stream_options": {"include_usage": true}
 };

@@ -124,6 +124,7 @@ struct Server::Impl {
     struct Exchange {
         Impl& impl;
         AccessRecord record;
+        std::shared_ptr<const LogFields> final_log;
         Clock::time_point start;
         Exchange(Impl& i, Clock::time_point s) : impl(i), start(s) {
             std::lock_guard lock(impl.flight_mutex);
@@ -132,6 +133,9 @@ struct Server::Impl {
         ~Exchange() {
             record.total_us =
                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+            if (final_log) {
+                record.fields = *final_log;
+            }
             impl.log(record);
             std::lock_guard lock(impl.flight_mutex);
             if (--impl.in_flight == 0) {
@@ -166,6 +170,7 @@ struct Server::Impl {
         Response response = handler.handle(request);
         record.status = response.status;
         record.fields = response.log;
+        exchange->final_log = std::move(response.final_log);
         res.status = response.status;
         for (const auto& [name, value] : response.headers) {
             res.set_header(name, value);

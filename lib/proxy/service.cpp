@@ -1,10 +1,15 @@
 #include "proxy/service.hpp"
 
 #include "core/error.hpp"
+#include "core/file_watch.hpp"
 #include "core/signals.hpp"
+#include "crypto/keypair.hpp"
+#include "routing/gateway.hpp"
 
+#include <csignal>
 #include <fmt/format.h>
 #include <mutex>
+#include <optional>
 
 namespace aimo::proxy {
 
@@ -22,6 +27,10 @@ ProxyConfig proxy_config(const core::Settings& settings) {
     config.server.drain_timeout = std::chrono::seconds(settings.get_int("drain_timeout", 0, 3600));
     config.server.log_format = parse_log_format(settings.value("log_format"));
     config.models_cache_ttl = std::chrono::seconds(settings.get_int("models_cache_ttl", 0, 86400));
+    config.stream_keepalive =
+        std::chrono::milliseconds(settings.get_int("stream_keepalive_ms", 0, 3'600'000));
+    config.config_poll =
+        std::chrono::milliseconds(settings.get_int("config_poll_ms", 0, 3'600'000));
     return config;
 }
 
@@ -37,23 +46,78 @@ upstream::Url local_proxy_url(std::string host, int port) {
     return url;
 }
 
+namespace {
+bool needs_keypair(const routing::RoutingConfig& config) {
+    for (const auto& provider : config.providers) {
+        if (provider.kind == routing::ProviderKind::aimo) {
+            return true;
+        }
+    }
+    return false;
+}
+} // namespace
+
 bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                const std::function<void(const ProxyReady&)>& on_ready) {
     // Before any thread exists: every thread started later inherits the blocked signal mask,
-    // so SIGINT/SIGTERM reach only the watcher. A signal before the server exists is kept.
+    // so SIGINT/SIGTERM/SIGHUP reach only the watcher. A signal before the server exists is
+    // kept.
     std::mutex mutex;
     Server* running = nullptr;
+    routing::Gateway* gateway_ptr = nullptr;
     bool stop_requested = false;
-    core::SignalWatcher signals([&](int) {
+    auto log_line = [&ctx](const std::string& line) {
+        *ctx.err << line; // one write, so it does not interleave with access log batches
+        ctx.err->flush();
+    };
+    auto reload = [&](const char* why) {
+        routing::Gateway* gateway = nullptr;
+        {
+            std::lock_guard lock(mutex);
+            gateway = gateway_ptr;
+        }
+        if (gateway == nullptr) {
+            return;
+        }
+        auto problem = gateway->reload();
+        log_line(problem.empty()
+                     ? fmt::format("aimo: config reloaded ({})\n", why)
+                     : fmt::format("aimo: error: config not reloaded ({}): {}\nhint: the previous "
+                                   "config keeps serving; fix the file and save it again\n",
+                                   why, problem));
+    };
+    core::SignalWatcher signals([&](int signal) {
+        if (signal == SIGHUP) {
+            reload("SIGHUP");
+            return;
+        }
         std::lock_guard lock(mutex);
         stop_requested = true;
         if (running != nullptr) {
             running->stop();
         }
     });
+
     ProxyReady ready;
-    auto client = upstream::make_router_client(ctx, config.router, ready.warnings);
-    Handler handler(client->router, config.models_cache_ttl);
+    ready.config_file = core::config_file_path(ctx).string();
+    routing::RoutingDefaults defaults{config.router.url, config.router.timeouts};
+    auto env = [&ctx](std::string_view name) { return ctx.getenv(name); };
+    upstream::ClientPool pool(config.router.timeouts, config.router.ca_file);
+    std::shared_ptr<const crypto::SiwxSigner> signer;
+    routing::Gateway gateway([&]() -> std::shared_ptr<const routing::Table> {
+        auto routing_config = routing::load_routing_config(ready.config_file, defaults, env);
+        if (needs_keypair(routing_config) && !signer) {
+            auto loaded = crypto::load_keypair(config.router.keypair);
+            ready.warnings.insert(ready.warnings.end(), loaded.warnings.begin(),
+                                  loaded.warnings.end());
+            signer = std::make_shared<const crypto::SiwxSigner>(
+                std::move(loaded.keypair), config.router.chain_id, ctx.now, std::chrono::minutes(5),
+                config.router.signature_reuse);
+        }
+        return std::make_shared<const routing::Table>(std::move(routing_config), signer, pool,
+                                                      config.models_cache_ttl);
+    });
+    Handler handler(gateway, config.stream_keepalive);
     ServerOptions options = config.server;
     options.log = ctx.err;
     options.clock = ctx.now;
@@ -61,22 +125,37 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     {
         std::lock_guard lock(mutex);
         running = &server;
+        gateway_ptr = &gateway;
         if (stop_requested) {
             server.stop();
         }
+    }
+    std::optional<core::FileWatcher> watcher;
+    if (config.config_poll.count() > 0) {
+        watcher.emplace(ready.config_file, config.config_poll, [&] { reload("file changed"); });
     }
     int port = server.bind();
     upstream::Url listening = local_proxy_url(options.host, port);
     listening.host = options.host; // the banner names the address actually bound
     ready.base_url = listening.join("/v1");
-    ready.address = client->router.address();
+    ready.address = signer ? signer->address() : "";
     ready.loopback =
         options.host == "localhost" || options.host == "::1" || options.host.rfind("127.", 0) == 0;
-    ready.router = config.router.url.origin() + config.router.url.path;
+    auto table = gateway.current();
+    if (table->config().implicit) {
+        ready.router = config.router.url.origin() + config.router.url.path;
+    } else {
+        for (const auto& provider : table->providers()) {
+            ready.providers.push_back(fmt::format("{} ({})", provider.name(),
+                                                  provider.url().origin() + provider.url().path));
+        }
+    }
     on_ready(ready);
     bool drained = server.run();
+    watcher.reset();
     std::lock_guard lock(mutex);
     running = nullptr;
+    gateway_ptr = nullptr;
     return drained;
 }
 

@@ -16,6 +16,8 @@ struct ProxyConfig {
     upstream::RouterSettings router;
     ServerOptions server;
     std::chrono::seconds models_cache_ttl{60};
+    std::chrono::milliseconds stream_keepalive{10'000};
+    std::chrono::milliseconds config_poll{1'000}; ///< zero: reload on SIGHUP only
 };
 
 /// Validates host, port, limits, timeouts and log format; errors name the value's origin.
@@ -27,16 +29,20 @@ upstream::Url local_proxy_url(std::string host, int port);
 
 /// What the banner shows once the proxy accepts connections.
 struct ProxyReady {
-    std::string base_url; ///< http://HOST:PORT/v1
-    std::string address;  ///< wallet address
-    std::string router;   ///< router origin
-    bool loopback = true; ///< only this machine can connect
+    std::string base_url;               ///< http://HOST:PORT/v1
+    std::string address;                ///< wallet address
+    std::string router;                 ///< router origin (no [[providers]] in the config)
+    std::vector<std::string> providers; ///< "name (url)" for each configured provider
+    std::string config_file;            ///< watched for changes
+    bool loopback = true;               ///< only this machine can connect
     std::vector<std::string> warnings;
 };
 
-/// Loads the keypair (a start-up error, never a per-request one), binds, calls `on_ready`,
-/// and serves until SIGINT or SIGTERM; then stops accepting and lets in-flight requests finish
-/// within the drain timeout. Returns true when they all finished.
+/// Reads the routing config and loads the keypair when a provider needs it (start-up errors,
+/// never per-request ones), binds, calls `on_ready`, and serves until SIGINT or SIGTERM; then
+/// stops accepting and lets in-flight requests finish within the drain timeout. SIGHUP or a
+/// change of the config file reloads the routing config; an invalid one is logged and the old
+/// one keeps serving. Returns true when every request finished.
 bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                const std::function<void(const ProxyReady&)>& on_ready);
 

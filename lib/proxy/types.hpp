@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,8 @@ using BodyStream = std::function<bool(std::string& chunk)>;
 /// Timing and labels for the access log; never request or response content.
 struct LogFields {
     std::string model;
+    std::string provider;       ///< the provider that answered (or was tried last)
+    std::string attempts;       ///< every attempt, "aimo:503,ollama:200"
     long long upstream_us = -1; ///< until the upstream's headers arrived; -1 when not called
     long long overhead_us = 0;  ///< time spent in aimo before the answer could start
 };
@@ -41,6 +44,9 @@ struct Response {
     std::string body;
     BodyStream stream;
     LogFields log;
+    /// When set, the access log takes its fields from here once the stream has ended (they
+    /// are only known after the response had to start).
+    std::shared_ptr<const LogFields> final_log;
 };
 
 } // namespace aimo::proxy

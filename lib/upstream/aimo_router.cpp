@@ -12,17 +12,23 @@ std::string AimoRouter::url_for(std::string_view rest, std::string_view query) c
     return url;
 }
 
-HttpResponse AimoRouter::send(std::string_view method, std::string_view rest,
-                              std::string_view query, Headers headers,
-                              std::string_view body) const {
+HttpRequest AimoRouter::request(std::string_view method, std::string_view rest,
+                                std::string_view query, Headers headers,
+                                std::string_view body) const {
     std::string url = url_for(rest, query);
-    headers.emplace_back("SIGN-IN-WITH-X", m_signer.sign(m_base.authority(), url));
+    headers.emplace_back("SIGN-IN-WITH-X", m_signer->sign(m_base.authority(), url));
     HttpRequest request;
     request.method = std::string(method);
     request.target = url.substr(m_base.origin().size());
     request.headers = std::move(headers);
     request.body = body;
-    return m_pool.send(m_base, request);
+    return request;
+}
+
+HttpResponse AimoRouter::send(std::string_view method, std::string_view rest,
+                              std::string_view query, Headers headers,
+                              std::string_view body) const {
+    return m_pool.send(m_base, request(method, rest, query, std::move(headers), body));
 }
 
 } // namespace aimo::upstream

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -165,13 +166,19 @@ void Connection::write_all(std::string_view data) {
 }
 
 bool Connection::read_more(std::chrono::milliseconds timeout) {
+    if (auto more = read_some(timeout)) {
+        return *more;
+    }
+    throw Error(ErrorKind::upstream_timeout,
+                fmt::format("{} sent nothing for {} s", m_origin, timeout.count() / 1000.0),
+                "the upstream is overloaded or stuck; raise the read or idle timeout if it is just "
+                "slow");
+}
+
+std::optional<bool> Connection::read_some(std::chrono::milliseconds timeout) {
     char chunk[16384];
-    auto timed_out = [&] {
-        return Error(ErrorKind::upstream_timeout,
-                     fmt::format("{} sent nothing for {} s", m_origin, timeout.count() / 1000.0),
-                     "the upstream is overloaded or stuck; raise --read-timeout if it is just "
-                     "slow");
-    };
+    // SO_RCVTIMEO and poll both read 0 as "no limit".
+    timeout = std::max(timeout, std::chrono::milliseconds(1));
     if (m_ssl == nullptr) {
         // A blocking recv bounded by SO_RCVTIMEO: one syscall per read instead of poll + recv.
         if (timeout != m_receive_timeout) {
@@ -185,7 +192,7 @@ bool Connection::read_more(std::chrono::milliseconds timeout) {
             n = ::recv(m_fd, chunk, sizeof chunk, 0);
         } while (n < 0 && errno == EINTR);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            throw timed_out();
+            return std::nullopt;
         }
         if (n < 0) {
             throw Error(ErrorKind::upstream_unreachable,
@@ -196,7 +203,7 @@ bool Connection::read_more(std::chrono::milliseconds timeout) {
     }
     for (;;) {
         if (SSL_pending(as_ssl(m_ssl)) == 0 && wait_for(m_fd, POLLIN, timeout) == 0) {
-            throw timed_out();
+            return std::nullopt;
         }
         int n = SSL_read(as_ssl(m_ssl), chunk, sizeof chunk);
         if (n > 0) {

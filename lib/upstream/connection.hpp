@@ -3,6 +3,7 @@
 #include "upstream/url.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,8 @@ public:
     void write_all(std::string_view data);
     /// Appends at least one byte to buffer(); false at end of stream. Throws on timeout/error.
     bool read_more(std::chrono::milliseconds timeout);
+    /// As read_more, but nullopt when `timeout` passes without a byte.
+    std::optional<bool> read_some(std::chrono::milliseconds timeout);
     /// False when the peer has closed the connection or sent unexpected bytes while idle.
     bool idle_and_open();
 

@@ -68,7 +68,23 @@ const std::string* find_header(const Headers& headers, std::string_view name) {
 }
 
 bool HttpResponse::fill() {
-    return m_conn->read_more(m_read_timeout);
+    if (m_deadline == std::chrono::steady_clock::time_point::max()) {
+        return m_conn->read_more(m_read_timeout);
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        m_deadline - std::chrono::steady_clock::now());
+    if (left >= m_read_timeout) {
+        return m_conn->read_more(m_read_timeout);
+    }
+    if (left.count() > 0) {
+        if (auto more = m_conn->read_some(left)) {
+            return *more;
+        }
+    }
+    m_reusable = false;
+    throw Error(ErrorKind::upstream_timeout,
+                fmt::format("{} did not finish its answer within the total timeout", m_label),
+                "raise the provider's total_timeout if answers this long are expected");
 }
 
 void HttpResponse::finish() {
@@ -284,7 +300,25 @@ HttpResponse ClientPool::send(const Url& url, const HttpRequest& request) {
 
 HttpResponse ClientPool::send(const Url& url, const HttpRequest& request,
                               const Timeouts& timeouts) {
-    std::string head;
+    auto pending = start(url, request, timeouts);
+    for (;;) {
+        if (auto response = pending.wait(std::chrono::hours(24))) {
+            return std::move(*response);
+        }
+    }
+}
+
+PendingResponse ClientPool::start(const Url& url, const HttpRequest& request,
+                                  const Timeouts& timeouts) {
+    PendingResponse pending;
+    pending.m_pool = this;
+    pending.m_url = &url;
+    pending.m_timeouts = timeouts;
+    if (pending.m_timeouts.first_byte.count() <= 0) {
+        pending.m_timeouts.first_byte = timeouts.read;
+    }
+    pending.m_head_only = request.method == "HEAD";
+    auto& head = pending.m_head;
     head.reserve(256 + request.target.size());
     head.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
     head.append("Host: ").append(url.authority()).append("\r\n");
@@ -295,111 +329,161 @@ HttpResponse ClientPool::send(const Url& url, const HttpRequest& request,
         head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
     }
     head.append("\r\n");
-    bool small = request.body.size() <= 64 * 1024;
-    if (small) {
+    if (request.body.size() <= 64 * 1024) {
         head.append(request.body);
+    } else {
+        pending.m_large_body = request.body;
     }
+    bool reused = false;
+    auto conn = acquire(url, timeouts, reused);
+    pending.send_on(std::move(conn), reused);
+    return pending;
+}
 
-    std::string label = url.origin();
-    for (int attempt = 0;; ++attempt) {
-        bool reused = false;
-        auto conn = acquire(url, timeouts, reused);
-        size_t header_end = std::string::npos;
-        auto sent_at = std::chrono::steady_clock::now();
-        try {
-            conn->write_all(head);
-            if (!small) {
-                conn->write_all(request.body);
-            }
-            sent_at = std::chrono::steady_clock::now();
-            auto& buffer = conn->buffer();
-            for (;;) {
-                while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-                    if (buffer.size() > max_header_bytes) {
-                        throw protocol_error(label, "headers larger than 64 KiB");
-                    }
-                    if (!conn->read_more(timeouts.read)) {
-                        throw Error(
-                            ErrorKind::upstream_unreachable,
-                            fmt::format("{} closed the connection without answering", label));
-                    }
-                }
-                // Skip interim 1xx responses (e.g. 100 Continue).
-                if (buffer.compare(0, 10, "HTTP/1.1 1") == 0 &&
-                    buffer.compare(0, 12, "HTTP/1.1 101") != 0) {
-                    buffer.erase(0, header_end + 4);
-                    continue;
-                }
-                break;
-            }
-        } catch (const Error& e) {
-            // A pooled connection the upstream closed while idle fails before any byte of an
-            // answer arrives; the request never reached the application, so retry once.
-            bool nothing_received = conn->buffer().empty();
-            if (reused && attempt == 0 && nothing_received &&
-                e.kind() == ErrorKind::upstream_unreachable) {
-                continue;
-            }
+// ---- PendingResponse ------------------------------------------------------------------
+
+PendingResponse::PendingResponse(PendingResponse&&) noexcept = default;
+PendingResponse& PendingResponse::operator=(PendingResponse&&) noexcept = default;
+PendingResponse::~PendingResponse() = default;
+
+void PendingResponse::send_on(std::unique_ptr<Connection> conn, bool reused) {
+    m_conn = std::move(conn);
+    m_reused = reused;
+    try {
+        m_conn->write_all(m_head);
+        if (!m_large_body.empty()) {
+            m_conn->write_all(m_large_body);
+        }
+    } catch (const Error& e) {
+        if (!m_reused || m_resent || e.kind() != ErrorKind::upstream_unreachable) {
             throw;
         }
-
-        HttpResponse response;
-        response.m_pool = this;
-        response.m_label = label;
-        response.m_read_timeout = timeouts.read;
-        response.wait_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::steady_clock::now() - sent_at)
-                               .count();
-        auto& buffer = conn->buffer();
-        std::string_view head_view(buffer.data(), header_end);
-        auto line_end = head_view.find("\r\n");
-        std::string_view status_line = head_view.substr(0, line_end);
-        if (status_line.size() < 12 || status_line.compare(0, 7, "HTTP/1.") != 0) {
-            throw protocol_error(label, "no HTTP status line");
-        }
-        bool http10 = status_line[7] == '0';
-        auto [ptr, ec] =
-            std::from_chars(status_line.data() + 9, status_line.data() + 12, response.status);
-        if (ec != std::errc() || response.status < 100 || response.status > 599) {
-            throw protocol_error(label, "bad status code");
-        }
-        std::string_view rest =
-            line_end == std::string_view::npos ? "" : head_view.substr(line_end + 2);
-        while (!rest.empty()) {
-            auto eol = rest.find("\r\n");
-            std::string_view line = rest.substr(0, eol);
-            rest = eol == std::string_view::npos ? "" : rest.substr(eol + 2);
-            auto colon = line.find(':');
-            if (colon == std::string_view::npos || colon == 0) {
-                throw protocol_error(label, "malformed header line");
-            }
-            response.headers.emplace_back(lower(trim(line.substr(0, colon))),
-                                          std::string(trim(line.substr(colon + 1))));
-        }
-        buffer.erase(0, header_end + 4);
-
-        const std::string* connection = response.header("connection");
-        response.m_reusable = !http10 && !(connection && contains_token(*connection, "close"));
-        const std::string* encoding = response.header("transfer-encoding");
-        const std::string* length = response.header("content-length");
-        if (request.method == "HEAD" || response.status == 204 || response.status == 304) {
-            response.m_framing = HttpResponse::Framing::none;
-        } else if (encoding && contains_token(*encoding, "chunked")) {
-            response.m_framing = HttpResponse::Framing::chunked;
-        } else if (length) {
-            auto [p, e] = std::from_chars(length->data(), length->data() + length->size(),
-                                          response.m_remaining);
-            if (e != std::errc() || p != length->data() + length->size()) {
-                throw protocol_error(label, "bad Content-Length");
-            }
-            response.m_framing = HttpResponse::Framing::length;
-        } else {
-            response.m_framing = HttpResponse::Framing::until_close;
-            response.m_reusable = false;
-        }
-        response.m_conn = std::move(conn);
-        return response;
+        // A pooled connection the upstream closed while idle: the request never reached it.
+        m_resent = true;
+        bool fresh_reused = false;
+        send_on(m_pool->acquire(*m_url, m_timeouts, fresh_reused), false);
+        return;
     }
+    m_sent_at = std::chrono::steady_clock::now();
+}
+
+std::optional<HttpResponse> PendingResponse::wait(std::chrono::milliseconds slice) {
+    const std::string label = m_url->origin();
+    auto now = std::chrono::steady_clock::now();
+    auto first_byte_deadline = m_sent_at + m_timeouts.first_byte;
+    auto slice_end = now + slice;
+    size_t header_end;
+    try {
+        auto& buffer = m_conn->buffer();
+        for (;;) {
+            while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+                if (buffer.size() > max_header_bytes) {
+                    throw protocol_error(label, "headers larger than 64 KiB");
+                }
+                now = std::chrono::steady_clock::now();
+                auto until = std::min(slice_end, first_byte_deadline);
+                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
+                std::optional<bool> more;
+                if (left.count() > 0) {
+                    more = m_conn->read_some(left);
+                }
+                if (!more) {
+                    if (std::chrono::steady_clock::now() < first_byte_deadline) {
+                        return std::nullopt;
+                    }
+                    throw Error(ErrorKind::upstream_timeout,
+                                fmt::format("{} did not start answering within {} s", label,
+                                            m_timeouts.first_byte.count() / 1000.0),
+                                "the upstream is overloaded or stuck; raise the first-byte "
+                                "timeout if it is just slow");
+                }
+                if (!*more) {
+                    throw Error(ErrorKind::upstream_unreachable,
+                                fmt::format("{} closed the connection without answering", label));
+                }
+            }
+            // Skip interim 1xx responses (e.g. 100 Continue).
+            if (buffer.compare(0, 10, "HTTP/1.1 1") == 0 &&
+                buffer.compare(0, 12, "HTTP/1.1 101") != 0) {
+                buffer.erase(0, header_end + 4);
+                continue;
+            }
+            break;
+        }
+    } catch (const Error& e) {
+        // A pooled connection the upstream closed while idle fails before any byte of an
+        // answer arrives; the request never reached the application, so send it once more.
+        if (m_reused && !m_resent && m_conn->buffer().empty() &&
+            e.kind() == ErrorKind::upstream_unreachable) {
+            m_resent = true;
+            bool reused = false;
+            send_on(m_pool->acquire(*m_url, m_timeouts, reused), false);
+            return wait(std::chrono::duration_cast<std::chrono::milliseconds>(
+                slice_end - std::chrono::steady_clock::now()));
+        }
+        throw;
+    }
+    return parse_head(header_end);
+}
+
+HttpResponse PendingResponse::parse_head(size_t header_end) {
+    const std::string label = m_url->origin();
+    HttpResponse response;
+    response.m_pool = m_pool;
+    response.m_label = label;
+    response.m_read_timeout = m_timeouts.read;
+    response.wait_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - m_sent_at)
+                           .count();
+    auto& buffer = m_conn->buffer();
+    std::string_view head_view(buffer.data(), header_end);
+    auto line_end = head_view.find("\r\n");
+    std::string_view status_line = head_view.substr(0, line_end);
+    if (status_line.size() < 12 || status_line.compare(0, 7, "HTTP/1.") != 0) {
+        throw protocol_error(label, "no HTTP status line");
+    }
+    bool http10 = status_line[7] == '0';
+    auto [ptr, ec] =
+        std::from_chars(status_line.data() + 9, status_line.data() + 12, response.status);
+    if (ec != std::errc() || response.status < 100 || response.status > 599) {
+        throw protocol_error(label, "bad status code");
+    }
+    std::string_view rest =
+        line_end == std::string_view::npos ? "" : head_view.substr(line_end + 2);
+    while (!rest.empty()) {
+        auto eol = rest.find("\r\n");
+        std::string_view line = rest.substr(0, eol);
+        rest = eol == std::string_view::npos ? "" : rest.substr(eol + 2);
+        auto colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0) {
+            throw protocol_error(label, "malformed header line");
+        }
+        response.headers.emplace_back(lower(trim(line.substr(0, colon))),
+                                      std::string(trim(line.substr(colon + 1))));
+    }
+    buffer.erase(0, header_end + 4);
+
+    const std::string* connection = response.header("connection");
+    response.m_reusable = !http10 && !(connection && contains_token(*connection, "close"));
+    const std::string* encoding = response.header("transfer-encoding");
+    const std::string* length = response.header("content-length");
+    if (m_head_only || response.status == 204 || response.status == 304) {
+        response.m_framing = HttpResponse::Framing::none;
+    } else if (encoding && contains_token(*encoding, "chunked")) {
+        response.m_framing = HttpResponse::Framing::chunked;
+    } else if (length) {
+        auto [p, e] =
+            std::from_chars(length->data(), length->data() + length->size(), response.m_remaining);
+        if (e != std::errc() || p != length->data() + length->size()) {
+            throw protocol_error(label, "bad Content-Length");
+        }
+        response.m_framing = HttpResponse::Framing::length;
+    } else {
+        response.m_framing = HttpResponse::Framing::until_close;
+        response.m_reusable = false;
+    }
+    response.m_conn = std::move(m_conn);
+    return response;
 }
 
 } // namespace aimo::upstream

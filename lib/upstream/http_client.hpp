@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,11 +15,12 @@
 
 namespace aimo::upstream {
 
-/// How long to wait for an upstream: to connect (TCP and TLS), and for bytes (the first byte
-/// of the answer and every gap between later ones).
+/// How long to wait for an upstream: to connect (TCP and TLS), for the answer's headers
+/// (`first_byte`; zero means the same as `read`), and for every gap between body bytes (`read`).
 struct Timeouts {
     std::chrono::milliseconds connect{10'000};
     std::chrono::milliseconds read{300'000};
+    std::chrono::milliseconds first_byte{0};
 };
 
 /// Header list in wire order; names of response headers are lower-cased.
@@ -59,9 +61,12 @@ public:
     bool read(std::string& chunk);
     /// The rest of the body; throws core::Error(upstream_protocol) past `limit` bytes.
     std::string read_all(size_t limit);
+    /// From now on read() throws core::Error(upstream_timeout) once `deadline` has passed.
+    void set_deadline(std::chrono::steady_clock::time_point deadline) { m_deadline = deadline; }
 
 private:
     friend class ClientPool;
+    friend class PendingResponse;
     enum class Framing { none, length, chunked, until_close };
     HttpResponse() = default;
     bool fill();
@@ -71,11 +76,44 @@ private:
     ClientPool* m_pool = nullptr;
     Framing m_framing = Framing::none;
     std::chrono::milliseconds m_read_timeout{};
+    std::chrono::steady_clock::time_point m_deadline = std::chrono::steady_clock::time_point::max();
     size_t m_remaining = 0; ///< bytes left in the body (length) or current chunk (chunked)
     bool m_in_chunk = false;
     bool m_reusable = false;
     bool m_done = false;
     std::string m_label; ///< names the upstream in errors
+};
+
+/// A request that has been sent and whose answer has not arrived yet. Waiting can be split into
+/// slices, so a caller can do other work (such as keeping its own client's connection alive)
+/// between them. The URL and the request body must outlive it.
+class PendingResponse {
+public:
+    PendingResponse(PendingResponse&&) noexcept;
+    PendingResponse& operator=(PendingResponse&&) noexcept;
+    ~PendingResponse();
+
+    /// Waits up to `slice` for the response headers: the response once they are in, nullopt
+    /// while still waiting. Throws core::Error as ClientPool::send does, upstream_timeout once the
+    /// first-byte timeout has passed.
+    std::optional<HttpResponse> wait(std::chrono::milliseconds slice);
+
+private:
+    friend class ClientPool;
+    PendingResponse() = default;
+    void send_on(std::unique_ptr<Connection> conn, bool reused);
+    HttpResponse parse_head(size_t header_end);
+
+    ClientPool* m_pool = nullptr;
+    const Url* m_url = nullptr;
+    Timeouts m_timeouts;
+    std::string m_head; ///< request line, headers and (when small) the body
+    std::string_view m_large_body;
+    bool m_head_only = false; ///< HEAD: no response body whatever the headers say
+    std::unique_ptr<Connection> m_conn;
+    bool m_reused = false;
+    bool m_resent = false;
+    std::chrono::steady_clock::time_point m_sent_at;
 };
 
 /// Kept-alive HTTP/1.1 and HTTPS connections to any number of upstreams, shared by all threads.
@@ -94,12 +132,16 @@ public:
     HttpResponse send(const Url& url, const HttpRequest& request);
     /// Same with per-call timeouts.
     HttpResponse send(const Url& url, const HttpRequest& request, const Timeouts& timeouts);
+    /// Connects (or reuses a connection) and sends `request` without waiting for the answer.
+    /// Throws core::Error when the upstream cannot be reached.
+    PendingResponse start(const Url& url, const HttpRequest& request, const Timeouts& timeouts);
 
     /// New connections opened so far (reuse shows as this staying flat).
     size_t connections_opened() const { return m_opened.load(); }
 
 private:
     friend class HttpResponse;
+    friend class PendingResponse;
     std::unique_ptr<Connection> acquire(const Url& url, const Timeouts& timeouts, bool& reused);
     void release(std::unique_ptr<Connection> conn);
 

@@ -29,8 +29,9 @@ RouterSettings router_settings(const core::Settings& settings);
 /// A connection pool and a signing router client that uses it.
 struct RouterClient {
     RouterClient(const RouterSettings& settings, crypto::SiwxSigner signer)
-        : pool(settings.timeouts, settings.ca_file), router(settings.url, std::move(signer), pool) {
-    }
+        : pool(settings.timeouts, settings.ca_file),
+          router(settings.url, std::make_shared<const crypto::SiwxSigner>(std::move(signer)),
+                 pool) {}
     ClientPool pool;
     AimoRouter router;
 };

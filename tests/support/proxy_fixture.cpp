@@ -17,17 +17,43 @@ proxy::ServerOptions server_options(const ProxyFixtureOptions& options, std::ost
 
 ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions options)
     : pool(options.timeouts, options.ca_file),
-      router(upstream::parse_url(router_url, "router URL"),
-             crypto::SiwxSigner(rfc8032_keypair(), std::string(crypto::mainnet_chain_id),
-                                [] { return std::chrono::system_clock::now(); }),
-             pool),
-      m_handler(router, options.models_ttl), m_server(m_handler, server_options(options, &m_log)) {
+      m_options(std::move(options)), m_defaults{upstream::parse_url(router_url, "router URL"),
+                                                m_options.timeouts},
+      m_signer(std::make_shared<const crypto::SiwxSigner>(
+          rfc8032_keypair(), std::string(crypto::mainnet_chain_id),
+          [] { return std::chrono::system_clock::now(); })),
+      m_config(m_options.config), m_gateway([this] { return build(); }),
+      m_handler(m_gateway, m_options.stream_keepalive),
+      m_server(m_handler, server_options(m_options, &m_log)) {
     m_port = m_server.bind();
     m_thread = std::thread([this] { m_server.run(); });
 }
 
 ProxyFixture::~ProxyFixture() {
     stop_and_log();
+}
+
+std::shared_ptr<const routing::Table> ProxyFixture::build() {
+    std::string text;
+    {
+        std::lock_guard lock(m_config_mutex);
+        text = m_config;
+    }
+    auto env = [this](std::string_view name) -> std::optional<std::string> {
+        auto it = m_options.env.find(std::string(name));
+        return it == m_options.env.end() ? std::nullopt : std::optional(it->second);
+    };
+    return std::make_shared<const routing::Table>(
+        routing::parse_routing_config(text, "config.toml", m_defaults, env), m_signer, pool,
+        m_options.models_ttl);
+}
+
+std::string ProxyFixture::reload(const std::string& config) {
+    {
+        std::lock_guard lock(m_config_mutex);
+        m_config = config;
+    }
+    return m_gateway.reload();
 }
 
 std::string ProxyFixture::stop_and_log() {

@@ -2,9 +2,11 @@
 
 #include "proxy/handler.hpp"
 #include "proxy/server.hpp"
-#include "upstream/aimo_router.hpp"
+#include "routing/gateway.hpp"
 #include "vectors.hpp"
 
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -17,11 +19,15 @@ struct ProxyFixtureOptions {
     size_t max_body_bytes = 32 * 1024 * 1024;
     proxy::LogFormat log_format = proxy::LogFormat::text;
     std::string ca_file; ///< trust only this CA for https routers
+    /// Routing tables of config.toml ([[providers]], [[routes]], …); empty: the router alone.
+    std::string config;
+    std::map<std::string, std::string> env; ///< what api_key_env names resolve to
+    std::chrono::milliseconds stream_keepalive{0};
 };
 
-/// The real proxy (pool, signer, handler, server) in-process on a free loopback port, signing
-/// with the RFC 8032 key and forwarding to `router_url`. Ready when constructed; stopped and
-/// joined on destruction.
+/// The real proxy (pool, signer, routing, handler, server) in-process on a free loopback port,
+/// signing with the RFC 8032 key; "aimo" providers default to `router_url`. Ready when
+/// constructed; stopped and joined on destruction.
 class ProxyFixture {
 public:
     explicit ProxyFixture(const std::string& router_url, ProxyFixtureOptions options = {});
@@ -30,12 +36,21 @@ public:
     int port() const { return m_port; }
     /// Stops the server and returns the access log written so far.
     std::string stop_and_log();
+    /// Replaces the routing config as a reload would; returns the error, empty on success.
+    std::string reload(const std::string& config);
 
     upstream::ClientPool pool;
-    upstream::AimoRouter router;
 
 private:
+    std::shared_ptr<const routing::Table> build();
+
+    ProxyFixtureOptions m_options;
+    routing::RoutingDefaults m_defaults;
+    std::shared_ptr<const crypto::SiwxSigner> m_signer;
+    std::mutex m_config_mutex;
+    std::string m_config;
     std::ostringstream m_log;
+    routing::Gateway m_gateway;
     proxy::Handler m_handler;
     proxy::Server m_server;
     std::thread m_thread;

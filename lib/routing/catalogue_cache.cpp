@@ -1,8 +1,8 @@
-#include "proxy/catalogue_cache.hpp"
+#include "routing/catalogue_cache.hpp"
 
 #include "core/error.hpp"
 
-namespace aimo::proxy {
+namespace aimo::routing {
 
 std::shared_ptr<const CachedCatalogue> CatalogueCache::get() {
     auto fresh = [this](const std::shared_ptr<const CachedCatalogue>& entry) {
@@ -24,9 +24,7 @@ std::shared_ptr<const CachedCatalogue> CatalogueCache::get() {
         previous = m_current;
     }
     try {
-        auto entry = std::make_shared<CachedCatalogue>();
-        entry->catalogue = upstream::fetch_catalogue(m_router);
-        entry->list_json = upstream::to_openai_list(entry->catalogue).dump();
+        auto entry = std::make_shared<CachedCatalogue>(m_fetch());
         entry->fetched_at = std::chrono::steady_clock::now();
         std::lock_guard lock(m_mutex);
         m_current = entry;
@@ -39,4 +37,4 @@ std::shared_ptr<const CachedCatalogue> CatalogueCache::get() {
     }
 }
 
-} // namespace aimo::proxy
+} // namespace aimo::routing

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "upstream/catalogue.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace aimo::routing {
+
+/// A model catalogue with its serialised OpenAI list and, for bare model ids, the providers
+/// offering each one; shared read-only between threads.
+struct CachedCatalogue {
+    upstream::Catalogue catalogue;
+    std::string list_json;
+    std::map<std::string, std::vector<std::string>, std::less<>> providers_by_model;
+    std::vector<std::string> problems; ///< providers whose list could not be fetched, and why
+    std::chrono::steady_clock::time_point fetched_at;
+};
+
+/// Caches a catalogue for `ttl` so polling clients do not hammer upstreams. One fetch at a
+/// time; when a refresh fails, the previous list keeps being served.
+class CatalogueCache {
+public:
+    using Fetch = std::function<CachedCatalogue()>;
+    CatalogueCache(Fetch fetch, std::chrono::seconds ttl) : m_fetch(std::move(fetch)), m_ttl(ttl) {}
+
+    /// A fresh-enough catalogue; throws core::Error when none could ever be fetched.
+    std::shared_ptr<const CachedCatalogue> get();
+
+private:
+    Fetch m_fetch;
+    std::chrono::seconds m_ttl;
+    std::mutex m_fetch_mutex; // one refresh at a time
+    std::mutex m_mutex;       // guards m_current
+    std::shared_ptr<const CachedCatalogue> m_current;
+};
+
+} // namespace aimo::routing

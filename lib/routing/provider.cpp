@@ -1,0 +1,83 @@
+#include "routing/provider.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+
+namespace aimo::routing {
+
+namespace {
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+} // namespace
+
+Provider::Provider(ProviderConfig config, std::shared_ptr<const crypto::SiwxSigner> signer,
+                   upstream::ClientPool& pool, BreakerPolicy breaker)
+    : m_config(std::move(config)), m_pool(pool), m_breaker(breaker) {
+    if (m_config.kind == ProviderKind::aimo) {
+        m_router.emplace(m_config.base_url, std::move(signer), pool);
+    }
+}
+
+upstream::HttpRequest Provider::request(std::string_view method, std::string_view rest,
+                                        std::string_view query, upstream::Headers headers,
+                                        std::string_view body) const {
+    for (const auto& [name, value] : m_config.headers) {
+        headers.erase(std::remove_if(headers.begin(), headers.end(),
+                                     [&](const auto& h) { return iequals(h.first, name); }),
+                      headers.end());
+        headers.emplace_back(name, value);
+    }
+    if (m_router) {
+        return m_router->request(method, rest, query, std::move(headers), body);
+    }
+    if (!m_config.api_key.empty()) {
+        headers.emplace_back("Authorization", "Bearer " + m_config.api_key);
+    }
+    upstream::HttpRequest request;
+    request.method = std::string(method);
+    request.target = m_config.base_url.path;
+    if (!request.target.empty() && request.target.back() == '/') {
+        request.target.pop_back();
+    }
+    request.target += rest;
+    if (!query.empty()) {
+        request.target.append("?").append(query);
+    }
+    request.headers = std::move(headers);
+    request.body = body;
+    return request;
+}
+
+upstream::Timeouts Provider::timeouts() const {
+    return {m_config.timeouts.connect, m_config.timeouts.idle, m_config.timeouts.first_byte};
+}
+
+upstream::Catalogue Provider::fetch_models() const {
+    if (!m_config.models.empty()) {
+        upstream::Catalogue catalogue;
+        for (const auto& id : m_config.models) {
+            upstream::ModelInfo model;
+            model.id = id;
+            model.object = {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", name()}};
+            catalogue.models.push_back(std::move(model));
+        }
+        return catalogue;
+    }
+    if (m_router) {
+        return upstream::fetch_catalogue(*m_router);
+    }
+    auto response = m_pool.send(m_config.base_url,
+                                request("GET", "/models", "", {{"Accept", "application/json"}}, ""),
+                                timeouts());
+    std::string body = response.read_all(64 * 1024 * 1024);
+    std::string url = m_config.base_url.join("/models");
+    upstream::check_status(response.status, body, url);
+    return upstream::parse_catalogue(body, url);
+}
+
+} // namespace aimo::routing

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "crypto/siwx.hpp"
+#include "routing/config.hpp"
+#include "routing/resilience.hpp"
+#include "upstream/aimo_router.hpp"
+#include "upstream/catalogue.hpp"
+
+#include <memory>
+#include <optional>
+
+namespace aimo::routing {
+
+/// One configured upstream at run time: builds its requests (SIWx signature or bearer key,
+/// extra headers), knows its timeouts, lists its models, and carries its circuit breaker.
+class Provider {
+public:
+    /// `signer` is required for kind "aimo" and ignored otherwise.
+    Provider(ProviderConfig config, std::shared_ptr<const crypto::SiwxSigner> signer,
+             upstream::ClientPool& pool, BreakerPolicy breaker);
+
+    const ProviderConfig& config() const { return m_config; }
+    const std::string& name() const { return m_config.name; }
+    /// The origin requests go to.
+    const upstream::Url& url() const { return m_config.base_url; }
+
+    /// The request for an OpenAI path such as "/chat/completions": the client's `headers`
+    /// plus this provider's credentials and configured headers (which replace same-named
+    /// client headers).
+    upstream::HttpRequest request(std::string_view method, std::string_view rest,
+                                  std::string_view query, upstream::Headers headers,
+                                  std::string_view body) const;
+    /// Sends request(…) without waiting for the answer. Throws core::Error when unreachable.
+    upstream::PendingResponse start(std::string_view method, std::string_view rest,
+                                    std::string_view query, upstream::Headers headers,
+                                    std::string_view body) const {
+        return m_pool.start(url(), request(method, rest, query, std::move(headers), body),
+                            timeouts());
+    }
+    /// Connect, first-byte and idle timeouts for ClientPool.
+    upstream::Timeouts timeouts() const;
+    /// The configured model list, or the provider's GET /models. Throws core::Error.
+    upstream::Catalogue fetch_models() const;
+
+    CircuitBreaker& breaker() const { return m_breaker; }
+
+private:
+    ProviderConfig m_config;
+    upstream::ClientPool& m_pool;
+    std::optional<upstream::AimoRouter> m_router; ///< kind "aimo"
+    mutable CircuitBreaker m_breaker;
+};
+
+} // namespace aimo::routing
