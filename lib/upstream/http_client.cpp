@@ -52,7 +52,7 @@ bool contains_token(std::string_view list, std::string_view token) {
 HttpResponse::HttpResponse(HttpResponse&& other) noexcept
     : status(other.status), headers(std::move(other.headers)), wait_us(other.wait_us),
       m_conn(std::move(other.m_conn)), m_pool(other.m_pool), m_framing(other.m_framing),
-      m_read_timeout(other.m_read_timeout), m_remaining(other.m_remaining),
+      m_read_timeout(other.m_read_timeout), m_deadline(other.m_deadline), m_remaining(other.m_remaining),
       m_in_chunk(other.m_in_chunk), m_reusable(other.m_reusable), m_done(other.m_done),
       m_label(std::move(other.m_label)) {}
 
