@@ -1,3 +1,5 @@
+#include "routing/config.hpp"
+
 #include "core/error.hpp"
 #include "proxy/service.hpp"
 #include "registry.hpp"
@@ -28,8 +30,98 @@ int run_path(core::Context& ctx) {
     return 0;
 }
 
+routing::RoutingConfig load_routing(core::Context& ctx, const core::Settings& settings) {
+    auto router = upstream::router_settings(settings);
+    return routing::load_routing_config(core::config_file_path(ctx), {router.url, router.timeouts},
+                                        [&ctx](std::string_view name) { return ctx.getenv(name); });
+}
+
+std::string seconds(std::chrono::milliseconds value) {
+    return fmt::format("{:g}", static_cast<double>(value.count()) / 1000.0);
+}
+
+nlohmann::json routing_json(const routing::RoutingConfig& config) {
+    nlohmann::json providers = nlohmann::json::array();
+    for (const auto& p : config.providers) {
+        nlohmann::json headers = nlohmann::json::object();
+        for (const auto& [name, value] : p.headers) {
+            headers[name] = value;
+        }
+        providers.push_back(
+            {{"name", p.name},
+             {"kind", p.kind == routing::ProviderKind::aimo ? "aimo" : "openai"},
+             {"base_url", p.base_url.origin() + p.base_url.path},
+             {"api_key_env", p.api_key_env},
+             {"headers", headers},
+             {"models", p.models.empty() ? nlohmann::json("discovered") : nlohmann::json(p.models)},
+             {"timeouts",
+              {{"connect", seconds(p.timeouts.connect)},
+               {"first_byte", seconds(p.timeouts.first_byte)},
+               {"idle", seconds(p.timeouts.idle)},
+               {"total", seconds(p.timeouts.total)}}}});
+    }
+    nlohmann::json routes = nlohmann::json::object();
+    for (const auto& route : config.routes) {
+        auto& targets = routes[route.model] = nlohmann::json::array();
+        for (const auto& target : route.targets) {
+            targets.push_back(target.name());
+        }
+    }
+    return {
+        {"implicit", config.implicit},
+        {"providers", providers},
+        {"aliases", config.aliases},
+        {"routes", routes},
+        {"retry",
+         {{"attempts", config.retry.attempts},
+          {"backoff_initial", seconds(config.retry.backoff_initial)},
+          {"backoff_max", seconds(config.retry.backoff_max)},
+          {"retry_after_max", seconds(config.retry.retry_after_max)},
+          {"deadline", seconds(config.retry.deadline)}}},
+        {"breaker",
+         {{"failures", config.breaker.failures}, {"cooldown", seconds(config.breaker.cooldown)}}}};
+}
+
+void print_routing(std::ostream& out, const routing::RoutingConfig& config) {
+    out << (config.implicit ? "\nproviders (none configured: the router alone)\n"
+                            : "\nproviders\n");
+    for (const auto& p : config.providers) {
+        out << fmt::format("  {:<12} {:<6} {}{}", p.name,
+                           p.kind == routing::ProviderKind::aimo ? "aimo" : "openai",
+                           p.base_url.origin(), p.base_url.path);
+        if (!p.api_key_env.empty()) {
+            out << "  key from $" << p.api_key_env;
+        }
+        out << fmt::format("  models: {}", p.models.empty()
+                                               ? std::string("discovered")
+                                               : fmt::format("{}", fmt::join(p.models, ", ")));
+        out << fmt::format(
+            "  timeouts: connect {}s, first byte {}s, idle {}s, total {}\n",
+            seconds(p.timeouts.connect), seconds(p.timeouts.first_byte), seconds(p.timeouts.idle),
+            p.timeouts.total.count() == 0 ? "none" : seconds(p.timeouts.total) + "s");
+    }
+    for (const auto& [alias, target] : config.aliases) {
+        out << fmt::format("alias  {} -> {}\n", alias, target);
+    }
+    for (const auto& route : config.routes) {
+        std::vector<std::string> names;
+        for (const auto& target : route.targets) {
+            names.push_back(target.name());
+        }
+        out << fmt::format("route  {} -> {}\n", route.model, fmt::join(names, " -> "));
+    }
+    out << fmt::format("retry  {} attempt(s) per target, backoff {}s..{}s, Retry-After up to {}s, "
+                       "deadline {}s\n",
+                       config.retry.attempts, seconds(config.retry.backoff_initial),
+                       seconds(config.retry.backoff_max), seconds(config.retry.retry_after_max),
+                       seconds(config.retry.deadline));
+    out << fmt::format("breaker  opens after {} failures, probes after {}s\n",
+                       config.breaker.failures, seconds(config.breaker.cooldown));
+}
+
 int run_show(core::Context& ctx, const ConfigFlags& flags) {
     auto settings = core::load_settings(ctx, flags.settings.values);
+    auto routing_config = load_routing(ctx, settings);
     if (flags.json) {
         nlohmann::json out = nlohmann::json::object();
         for (const auto& spec : core::setting_specs()) {
@@ -38,6 +130,7 @@ int run_show(core::Context& ctx, const ConfigFlags& flags) {
                                           {"source", core::to_string(value.source)},
                                           {"origin", value.origin}};
         }
+        out["routing"] = routing_json(routing_config);
         *ctx.out << out.dump(2) << "\n";
         return 0;
     }
@@ -54,6 +147,7 @@ int run_show(core::Context& ctx, const ConfigFlags& flags) {
         *ctx.out << fmt::format("{:<{}}  {}  [{}]\n", spec.key, width,
                                 value.value.empty() ? "(empty)" : value.value, from);
     }
+    print_routing(*ctx.out, routing_config);
     return 0;
 }
 
@@ -61,6 +155,7 @@ int run_check(core::Context& ctx, const ConfigFlags& flags) {
     // Reading validates the file (syntax, keys, types); proxy_config every value's meaning.
     auto settings = core::load_settings(ctx, flags.settings.values);
     proxy::proxy_config(settings);
+    load_routing(ctx, settings);
     auto path = core::config_file_path(ctx);
     std::error_code ec;
     *ctx.out << (std::filesystem::exists(path, ec) ? "ok: " + path.string() + " is valid"

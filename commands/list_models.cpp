@@ -1,6 +1,7 @@
 #include "list_models.hpp"
 
 #include "registry.hpp"
+#include "routing/loader.hpp"
 #include "upstream/catalogue.hpp"
 #include "upstream/router_client.hpp"
 
@@ -21,8 +22,12 @@ void add_list_models_flags(CLI::App& app, ListModelsFlags& flags) {
 }
 
 int run_list_models(core::Context& ctx, const ListModelsFlags& flags) {
-    auto client = connect_router(ctx, flags.settings);
-    auto catalogue = upstream::fetch_catalogue(client->router);
+    auto settings = core::load_settings(ctx, flags.settings.values);
+    auto models = routing::fetch_configured_models(ctx, upstream::router_settings(settings));
+    for (const auto& warning : models.warnings) {
+        print_warning(ctx, warning);
+    }
+    const auto& catalogue = models.catalogue->catalogue;
     if (flags.json) {
         *ctx.out << upstream::to_openai_list(catalogue).dump(2) << "\n";
         return 0;
@@ -45,7 +50,8 @@ int run_list_models(core::Context& ctx, const ListModelsFlags& flags) {
 
 CommandSpec register_list_models(CLI::App& root) {
     auto flags = std::make_shared<ListModelsFlags>();
-    auto* app = root.add_subcommand("list-models", "List the models the router offers");
+    auto* app = root.add_subcommand(
+        "list-models", "List the models the router (or every configured provider) offers");
     add_list_models_flags(*app, *flags);
     return {app, [flags](core::Context& ctx) { return run_list_models(ctx, *flags); }};
 }

@@ -29,10 +29,19 @@ int run_serve(core::Context& ctx, const SettingFlags& flags) {
                                    "a firewall protects the port");
         }
         *ctx.err << "aimo proxy ready\n"
-                 << "  base URL: " << ready.base_url << "\n"
-                 << "  wallet:   " << ready.address << "\n"
-                 << "  router:   " << ready.router << "\n"
-                 << "Point OpenAI clients at the base URL with any API key. Ctrl-C stops.\n";
+                 << "  base URL: " << ready.base_url << "\n";
+        if (!ready.address.empty()) {
+            *ctx.err << "  wallet:   " << ready.address << "\n";
+        }
+        if (ready.providers.empty()) {
+            *ctx.err << "  router:   " << ready.router << "\n";
+        }
+        for (const auto& provider : ready.providers) {
+            *ctx.err << "  provider: " << provider << "\n";
+        }
+        *ctx.err << "Point OpenAI clients at the base URL with any API key. Ctrl-C stops; "
+                    "SIGHUP or saving "
+                 << ready.config_file << " reloads providers and routes.\n";
         ctx.err->flush();
     });
     if (!drained) {

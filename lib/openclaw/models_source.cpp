@@ -1,6 +1,7 @@
 #include "openclaw/models_source.hpp"
 
 #include "core/error.hpp"
+#include "routing/loader.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -46,18 +47,16 @@ ModelList fetch_models(const core::Context& ctx, const std::string& proxy_base_u
         proxy_problem = e.what();
     }
     try {
-        std::vector<std::string> warnings;
-        auto client = upstream::make_router_client(ctx, router, warnings);
-        auto catalogue = upstream::fetch_catalogue(client->router);
-        for (const auto& model : catalogue.models) {
+        auto snapshot = routing::fetch_configured_models(ctx, router);
+        for (const auto& model : snapshot.catalogue->catalogue.models) {
             list.models.push_back(to_provider_model(model));
         }
-        list.source = "the router at " + router.url.origin();
+        list.source = snapshot.source;
         return list;
     } catch (const core::Error& e) {
         throw core::Error(core::ErrorKind::upstream_unreachable,
-                          fmt::format("no model catalogue: the proxy said \"{}\" and the router "
-                                      "said \"{}\"",
+                          fmt::format("no model catalogue: the proxy said \"{}\", and fetching "
+                                      "it directly failed: \"{}\"",
                                       proxy_problem, e.what()),
                           "start 'aimo chat --serve' first, or name a model with --model");
     }

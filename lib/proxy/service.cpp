@@ -3,8 +3,8 @@
 #include "core/error.hpp"
 #include "core/file_watch.hpp"
 #include "core/signals.hpp"
-#include "crypto/keypair.hpp"
 #include "routing/gateway.hpp"
+#include "routing/loader.hpp"
 
 #include <csignal>
 #include <fmt/format.h>
@@ -45,17 +45,6 @@ upstream::Url local_proxy_url(std::string host, int port) {
     url.explicit_port = true;
     return url;
 }
-
-namespace {
-bool needs_keypair(const routing::RoutingConfig& config) {
-    for (const auto& provider : config.providers) {
-        if (provider.kind == routing::ProviderKind::aimo) {
-            return true;
-        }
-    }
-    return false;
-}
-} // namespace
 
 bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                const std::function<void(const ProxyReady&)>& on_ready) {
@@ -99,24 +88,11 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     });
 
     ProxyReady ready;
-    ready.config_file = core::config_file_path(ctx).string();
-    routing::RoutingDefaults defaults{config.router.url, config.router.timeouts};
-    auto env = [&ctx](std::string_view name) { return ctx.getenv(name); };
     upstream::ClientPool pool(config.router.timeouts, config.router.ca_file);
-    std::shared_ptr<const crypto::SiwxSigner> signer;
-    routing::Gateway gateway([&]() -> std::shared_ptr<const routing::Table> {
-        auto routing_config = routing::load_routing_config(ready.config_file, defaults, env);
-        if (needs_keypair(routing_config) && !signer) {
-            auto loaded = crypto::load_keypair(config.router.keypair);
-            ready.warnings.insert(ready.warnings.end(), loaded.warnings.begin(),
-                                  loaded.warnings.end());
-            signer = std::make_shared<const crypto::SiwxSigner>(
-                std::move(loaded.keypair), config.router.chain_id, ctx.now, std::chrono::minutes(5),
-                config.router.signature_reuse);
-        }
-        return std::make_shared<const routing::Table>(std::move(routing_config), signer, pool,
-                                                      config.models_cache_ttl);
-    });
+    routing::TableLoader loader(ctx, config.router, config.models_cache_ttl, pool);
+    ready.config_file = loader.path().string();
+    routing::Gateway gateway([&loader] { return loader.load(); });
+    ready.warnings = loader.warnings();
     Handler handler(gateway, config.stream_keepalive);
     ServerOptions options = config.server;
     options.log = ctx.err;
@@ -138,17 +114,14 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     upstream::Url listening = local_proxy_url(options.host, port);
     listening.host = options.host; // the banner names the address actually bound
     ready.base_url = listening.join("/v1");
-    ready.address = signer ? signer->address() : "";
+    ready.address = loader.address();
     ready.loopback =
         options.host == "localhost" || options.host == "::1" || options.host.rfind("127.", 0) == 0;
     auto table = gateway.current();
     if (table->config().implicit) {
         ready.router = config.router.url.origin() + config.router.url.path;
     } else {
-        for (const auto& provider : table->providers()) {
-            ready.providers.push_back(fmt::format("{} ({})", provider.name(),
-                                                  provider.url().origin() + provider.url().path));
-        }
+        ready.providers = routing::describe_providers(*table);
     }
     on_ready(ready);
     bool drained = server.run();

@@ -253,7 +253,11 @@ Target read_target(const Reader& in, const toml::node& node, const RoutingConfig
             names += names.empty() ? "" : ", ";
             names += p.name;
         }
-        in.fail(node, fmt::format("{} target '{}' does not start with a provider name", what, text),
+        in.fail(node,
+                slash == std::string::npos || slash + 1 == text.size()
+                    ? fmt::format("{} target '{}' is not <provider>/<model>", what, text)
+                    : fmt::format("{} target '{}' names provider '{}', which is not configured",
+                                  what, text, text.substr(0, slash)),
                 fmt::format("write targets as <provider>/<model>; providers: {}", names));
     }
     return {provider->name, text.substr(slash + 1)};

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "core/context.hpp"
+#include "routing/table.hpp"
+#include "upstream/router_client.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace aimo::routing {
+
+/// Builds routing Tables from the config file. The keypair is loaded the first time a provider
+/// of kind "aimo" needs it and reused afterwards, so a reload never re-reads it.
+class TableLoader {
+public:
+    TableLoader(const core::Context& ctx, upstream::RouterSettings router,
+                std::chrono::seconds catalogue_ttl, upstream::ClientPool& pool);
+
+    /// Reads the config file and builds a Table. Throws core::Error for an invalid file, an
+    /// unset api_key_env variable, or a missing or invalid keypair.
+    std::shared_ptr<const Table> load();
+
+    /// The config file read by load().
+    const std::filesystem::path& path() const { return m_path; }
+    /// The wallet address once the keypair is loaded, else empty.
+    std::string address() const { return m_signer ? m_signer->address() : std::string(); }
+    /// Warnings from loading the keypair (e.g. loose file permissions).
+    const std::vector<std::string>& warnings() const { return m_warnings; }
+
+private:
+    const core::Context& m_ctx;
+    upstream::RouterSettings m_router;
+    std::chrono::seconds m_ttl;
+    upstream::ClientPool& m_pool;
+    std::filesystem::path m_path;
+    std::shared_ptr<const crypto::SiwxSigner> m_signer;
+    std::vector<std::string> m_warnings;
+};
+
+/// The catalogue the proxy would serve, fetched once for a command.
+struct ModelsSnapshot {
+    std::shared_ptr<const CachedCatalogue> catalogue;
+    std::string source; ///< "the router at …" or "the providers in <config file>"
+    std::vector<std::string> warnings; ///< keypair warnings, providers whose list failed
+};
+
+/// Loads the routing config and fetches every provider's models. Throws core::Error when the
+/// config is invalid or no provider's list could be fetched.
+ModelsSnapshot fetch_configured_models(const core::Context& ctx,
+                                       const upstream::RouterSettings& router);
+
+/// "name (url)" for each provider, in config order.
+std::vector<std::string> describe_providers(const Table& table);
+
+} // namespace aimo::routing
