@@ -13,7 +13,7 @@ namespace aimo::commands {
 
 namespace {
 struct ChatFlags {
-    SettingFlags settings;
+    ServeFlags proxy; ///< its settings serve the one-shot chat too
     bool serve = false;
     std::string model;
     std::optional<std::string> message;
@@ -33,13 +33,13 @@ std::string ask(core::Context& ctx, const upstream::AimoRouter& router, const st
 
 int run_chat(core::Context& ctx, const ChatFlags& flags) {
     if (flags.serve) {
-        return run_serve(ctx, flags.settings);
+        return run_serve(ctx, flags.proxy);
     }
     if (flags.model.empty()) {
         throw core::Error(core::ErrorKind::usage, "--model is required to chat",
                           "pick one from 'aimo list-models', or use 'aimo chat --serve'");
     }
-    auto client = connect_router(ctx, flags.settings);
+    auto client = connect_router(ctx, flags.proxy.settings);
     auto messages = nlohmann::json::array();
     if (flags.system) {
         messages.push_back({{"role", "system"}, {"content", *flags.system}});
@@ -74,7 +74,7 @@ CommandSpec register_chat(CLI::App& root) {
     app->add_option("-m,--model", flags->model, "Model id (see 'aimo list-models')");
     app->add_option("--message", flags->message, "Send one message and print the answer");
     app->add_option("--system", flags->system, "System prompt");
-    add_serve_flags(*app, flags->settings);
+    add_serve_flags(*app, flags->proxy);
     return {app, [flags](core::Context& ctx) { return run_chat(ctx, *flags); }};
 }
 

@@ -26,5 +26,8 @@ CommandSpec register_connect(CLI::App& root);
 CommandSpec register_doctor(CLI::App& root);
 CommandSpec register_completion(CLI::App& root);
 CommandSpec register_config(CLI::App& root);
+CommandSpec register_agent(CLI::App& root);
+CommandSpec register_stats(CLI::App& root);
+CommandSpec register_audit(CLI::App& root);
 
 } // namespace aimo::commands

@@ -7,21 +7,28 @@
 
 namespace aimo::commands {
 
-void add_serve_flags(CLI::App& app, SettingFlags& flags) {
+void add_serve_flags(CLI::App& app, ServeFlags& flags) {
     // The proxy uses every setting.
     for (const auto& spec : core::setting_specs()) {
-        add_setting_flag(app, flags, spec.key);
+        add_setting_flag(app, flags.settings, spec.key);
     }
+    app.add_flag("--require-auth", flags.require_auth,
+                 "Demand an agent token on every request, even before any agent exists");
+    app.add_flag("--insecure-no-auth", flags.insecure_no_auth,
+                 "Allow a non-loopback --host without authentication (anyone who can reach it "
+                 "spends your balance)");
 }
 
-int run_serve(core::Context& ctx, const SettingFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.values);
+int run_serve(core::Context& ctx, const ServeFlags& flags) {
+    auto settings = core::load_settings(ctx, flags.settings.values);
     auto config = proxy::proxy_config(settings);
+    config.require_auth = flags.require_auth;
+    config.insecure_no_auth = flags.insecure_no_auth;
     bool drained = proxy::run_proxy(ctx, config, [&ctx](const proxy::ProxyReady& ready) {
         for (const auto& warning : ready.warnings) {
             print_warning(ctx, warning);
         }
-        if (!ready.loopback) {
+        if (!ready.loopback && !ready.auth_required) {
             print_warning(ctx, "listening beyond this machine with no authentication: anyone who "
                                "can reach " +
                                    ready.base_url +
@@ -52,7 +59,7 @@ int run_serve(core::Context& ctx, const SettingFlags& flags) {
 }
 
 CommandSpec register_serve(CLI::App& root) {
-    auto flags = std::make_shared<SettingFlags>();
+    auto flags = std::make_shared<ServeFlags>();
     auto* app = root.add_subcommand("serve", "Run the local OpenAI-compatible proxy (same as "
                                              "'aimo chat --serve')");
     add_serve_flags(*app, *flags);

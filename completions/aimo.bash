@@ -4,10 +4,10 @@
 
 _aimo() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="chat serve list-models router connect doctor config keygen address completion help"
+    local commands="chat serve list-models router connect doctor config agent stats audit keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
     local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --model -m --message --system --config-path --provider-id --api-key "
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --model -m --message --system --config-path --provider-id --api-key --budget --rpm --tpm --models --by --since -n --lines "
 
     case $prev in
         --keypair | --ca-file | --config-path)
@@ -15,6 +15,9 @@ _aimo() {
             return ;;
         --log-format)
             mapfile -t COMPREPLY < <(compgen -W "text json off" -- "$cur")
+            return ;;
+        --by)
+            mapfile -t COMPREPLY < <(compgen -W "agent model provider day" -- "$cur")
             return ;;
     esac
     [[ $takes_value == *" $prev "* ]] && return
@@ -35,8 +38,8 @@ _aimo() {
     local words="" flags="--help"
     case $cmd in
         "") words=$commands; flags="--help --version" ;;
-        chat) flags="--serve --model -m --message --system $settings --help" ;;
-        serve) flags="$settings --help" ;;
+        chat) flags="--serve --model -m --message --system $settings --require-auth --insecure-no-auth --help" ;;
+        serve) flags="$settings --require-auth --insecure-no-auth --help" ;;
         list-models) flags="$router_flags --json --help" ;;
         router)
             case $sub in
@@ -55,6 +58,20 @@ _aimo() {
                 check) flags="$settings --help" ;;
                 path) ;;
                 *) words="path show check" ;;
+            esac ;;
+        agent)
+            case $sub in
+                create | update) flags="--budget --rpm --tpm --models --json --help" ;;
+                list | show) flags="--json --help" ;;
+                revoke) ;;
+                *) words="create list show update revoke" ;;
+            esac ;;
+        stats) flags="--by --since --json --help" ;;
+        audit)
+            case $sub in
+                verify) flags="--json --help" ;;
+                tail) flags="-n --lines -f --follow --json --help" ;;
+                *) words="verify tail" ;;
             esac ;;
         keygen) flags="--keypair --force --json --help" ;;
         address) flags="--keypair --help" ;;

@@ -1,7 +1,7 @@
 # fish completion for aimo. Install: copy to ~/.config/fish/completions/aimo.fish, or run
 #   aimo completion fish | source
 
-set -l commands chat serve list-models router connect doctor config keygen address completion help
+set -l commands chat serve list-models router connect doctor config agent stats audit keygen address completion help
 complete -c aimo -f
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -a "$commands"
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -l version -d "Print the version"
@@ -48,6 +48,23 @@ complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l no-default
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l dry-run
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l json
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l disconnect
+
+for cmd in chat serve
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l require-auth -d "Demand agent tokens"
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l insecure-no-auth -d "Allow open non-loopback"
+end
+
+complete -c aimo -n "__fish_seen_subcommand_from agent; and not __fish_seen_subcommand_from create list show update revoke" -a "create list show update revoke"
+complete -c aimo -n "__fish_seen_subcommand_from create update" -l budget -r -d "USD or none"
+complete -c aimo -n "__fish_seen_subcommand_from create update" -l rpm -r -d "Requests per minute"
+complete -c aimo -n "__fish_seen_subcommand_from create update" -l tpm -r -d "Tokens per minute"
+complete -c aimo -n "__fish_seen_subcommand_from create update" -l models -r -d "Allowed models"
+complete -c aimo -n "__fish_seen_subcommand_from create update list stats verify tail" -l json -d "JSON output"
+complete -c aimo -n "__fish_seen_subcommand_from stats" -l by -r -a "agent model provider day"
+complete -c aimo -n "__fish_seen_subcommand_from stats" -l since -r -d "Date, time or span"
+complete -c aimo -n "__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from verify tail" -a "verify tail"
+complete -c aimo -n "__fish_seen_subcommand_from tail" -s n -l lines -r -d "How many"
+complete -c aimo -n "__fish_seen_subcommand_from tail" -s f -l follow -d "Keep printing"
 
 complete -c aimo -n "__fish_seen_subcommand_from keygen" -l force -d "Replace the keypair"
 complete -c aimo -n "__fish_seen_subcommand_from address keygen" -l keypair -r -F

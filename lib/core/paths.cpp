@@ -33,4 +33,8 @@ std::filesystem::path state_dir(const Context& ctx) {
     return xdg_dir(ctx, "XDG_STATE_HOME", ".local/state");
 }
 
+std::filesystem::path data_dir(const Context& ctx) {
+    return xdg_dir(ctx, "XDG_DATA_HOME", ".local/share");
+}
+
 } // namespace aimo::core

@@ -16,4 +16,8 @@ std::filesystem::path config_dir(const Context& ctx);
 /// aimo's state directory: $XDG_STATE_HOME/aimo, else ~/.local/state/aimo. Never created here.
 std::filesystem::path state_dir(const Context& ctx);
 
+/// aimo's data directory (the usage database): $XDG_DATA_HOME/aimo, else ~/.local/share/aimo.
+/// Never created here.
+std::filesystem::path data_dir(const Context& ctx);
+
 } // namespace aimo::core

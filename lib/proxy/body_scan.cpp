@@ -29,7 +29,7 @@ public:
 
 private:
     // Which extracted field, if any, the value being parsed is.
-    enum class Slot { none, model, stream, stream_options, include_usage };
+    enum class Slot { none, model, stream, stream_options, include_usage, max_tokens };
 
     bool fail(const char* what) {
         if (m_out.error.empty()) {
@@ -88,8 +88,19 @@ private:
             return literal("false", 5);
         case 'n':
             return literal("null", 4);
-        default:
-            return number();
+        default: {
+            const char* start = m_p;
+            if (!number()) {
+                return false;
+            }
+            if (slot == Slot::max_tokens) {
+                double value = std::strtod(std::string(start, m_p).c_str(), nullptr);
+                if (value >= 0 && value < 1e12) {
+                    m_out.max_tokens = static_cast<int64_t>(value);
+                }
+            }
+            return true;
+        }
         }
     }
 
@@ -137,7 +148,11 @@ private:
                 slot = key == "model"            ? Slot::model
                        : key == "stream"         ? Slot::stream
                        : key == "stream_options" ? Slot::stream_options
-                                                 : Slot::none;
+                       : key == "max_tokens" || key == "max_completion_tokens" ||
+                               key == "max_output_tokens"
+                           ? Slot::max_tokens
+                           : Slot::none;
+                m_out.has_stream_options = m_out.has_stream_options || key == "stream_options";
             } else if (depth == 2 && parent == Slot::stream_options && key == "include_usage") {
                 slot = Slot::include_usage;
             }

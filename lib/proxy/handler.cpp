@@ -1,6 +1,8 @@
 #include "proxy/handler.hpp"
 
 #include "core/error.hpp"
+#include "crypto/siwx.hpp"
+#include "governance/usage.hpp"
 #include "proxy/body_scan.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/relay.hpp"
@@ -177,13 +179,62 @@ std::string error_event(upstream::HttpResponse& answer, const std::string& provi
 }
 } // namespace
 
+namespace {
+// Records the request when `stream` ends (a stream cut short is recorded by the destructor).
+BodyStream finish_at_end(BodyStream stream, std::shared_ptr<Metering> meter, int status) {
+    if (!meter) {
+        return stream;
+    }
+    return [stream = std::move(stream), meter = std::move(meter), status](std::string& chunk) {
+        bool more = stream(chunk);
+        if (!more) {
+            meter->finish(status);
+        }
+        return more;
+    };
+}
+
+// Relays an SSE answer, reporting usage to `meter` and dropping the usage-only event aimo
+// asked for on the client's behalf; the request is recorded when the stream ends.
+BodyStream metered_sse(std::shared_ptr<upstream::HttpResponse> answer,
+                       std::shared_ptr<Metering> meter, bool strip_usage, int status) {
+    if (!meter) {
+        return relay_sse(std::move(answer));
+    }
+    auto inner = relay_sse(std::move(answer), [meter, strip_usage](std::string_view event) {
+        auto found = governance::usage_from_event(event);
+        meter->observe(found.usage);
+        return !(strip_usage && found.usage_only);
+    });
+    return finish_at_end(std::move(inner), std::move(meter), status);
+}
+
+void settle_routed(const std::shared_ptr<Metering>& meter, const routing::Dispatch& dispatch,
+                   const routing::Table& table) {
+    if (!meter) {
+        return;
+    }
+    meter->set_provider(dispatch.provider());
+    if (const auto* target = dispatch.answered_target()) {
+        meter->set_prices(table.prices(*target));
+    }
+}
+
+} // namespace
+
 Response Handler::answer(const std::shared_ptr<routing::Dispatch>& dispatch,
-                         std::chrono::steady_clock::time_point start) {
+                         std::chrono::steady_clock::time_point start,
+                         const std::shared_ptr<Metering>& meter, bool strip_usage) {
     if (dispatch->advance(std::chrono::hours(24 * 365)) == routing::Dispatch::State::failed) {
         auto response = failure_response(*dispatch);
         add_routing_headers(response, *dispatch);
+        if (meter) {
+            meter->set_provider(dispatch->provider());
+            meter->finish(response.status);
+        }
         return response;
     }
+    settle_routed(meter, *dispatch, dispatch->table());
     // Aliasing: the response lives inside the dispatch, which the relay keeps alive.
     std::shared_ptr<upstream::HttpResponse> answer(dispatch, &dispatch->response());
     Response response;
@@ -199,7 +250,11 @@ Response Handler::answer(const std::shared_ptr<routing::Dispatch>& dispatch,
     bool success = answer->status >= 200 && answer->status < 300;
     bool sse = type && type->find("text/event-stream") != std::string::npos;
     if (success && (sse || !answer->header("content-length"))) {
-        response.stream = sse ? relay_sse(answer) : relay_raw(answer);
+        if (sse) {
+            response.stream = metered_sse(answer, meter, strip_usage, response.status);
+        } else {
+            response.stream = finish_at_end(relay_raw(answer), meter, response.status);
+        }
     } else {
         try {
             response.body = answer->read_all(max_upstream_body);
@@ -207,14 +262,21 @@ Response Handler::answer(const std::shared_ptr<routing::Dispatch>& dispatch,
             response = upstream_error_response(e);
             add_routing_headers(response, *dispatch);
         }
+        if (meter) {
+            meter->observe(governance::usage_from_json(response.body));
+            meter->finish(response.status);
+        }
     }
     response.log.overhead_us =
         std::max(0LL, micros_since(start) - std::max(0LL, dispatch->upstream_us()));
     return response;
 }
 
-Response Handler::keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, LogFields log) {
+Response Handler::keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, LogFields log,
+                                   std::shared_ptr<Metering> meter, bool strip_usage) {
     struct State {
+        std::shared_ptr<Metering> meter;
+        bool strip_usage = false;
         std::shared_ptr<routing::Dispatch> dispatch;
         std::shared_ptr<LogFields> log;
         BodyStream relay;
@@ -223,6 +285,8 @@ Response Handler::keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, 
     auto state = std::make_shared<State>();
     state->dispatch = std::move(dispatch);
     state->log = std::make_shared<LogFields>(std::move(log));
+    state->meter = std::move(meter);
+    state->strip_usage = strip_usage;
     Response response;
     response.content_type = "text/event-stream";
     response.headers.emplace_back("Cache-Control", "no-cache");
@@ -244,7 +308,17 @@ Response Handler::keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, 
         state->log->attempts = dispatch.attempts_text();
         state->log->upstream_us = dispatch.upstream_us();
         state->done = true;
+        if (state->meter) {
+            if (outcome == routing::Dispatch::State::answered) {
+                settle_routed(state->meter, dispatch, dispatch.table());
+            } else {
+                state->meter->set_provider(dispatch.provider());
+            }
+        }
         if (outcome == routing::Dispatch::State::failed) {
+            if (state->meter) {
+                state->meter->finish(200);
+            }
             chunk = "data: " +
                     error_json(dispatch.error().what(), "upstream_error",
                                dispatch.retry_after().count() > 0 ? "provider_unavailable"
@@ -257,13 +331,64 @@ Response Handler::keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, 
         bool sse = type && type->find("text/event-stream") != std::string::npos;
         if (answer.status < 200 || answer.status >= 300) {
             chunk = error_event(answer, dispatch.provider());
+            if (state->meter) {
+                state->meter->finish(200);
+            }
             return true;
         }
         std::shared_ptr<upstream::HttpResponse> body(state->dispatch, &answer);
-        state->relay = sse ? relay_sse(body) : relay_raw(body);
+        state->relay = sse ? metered_sse(body, state->meter, state->strip_usage, 200)
+                           : finish_at_end(relay_raw(body), state->meter, 200);
         return state->relay(chunk);
     };
     return response;
+}
+
+std::variant<std::shared_ptr<Metering>, Response>
+Handler::meter_request(const Request& request, const BodySummary& summary,
+                       const routing::Table& table, const routing::Plan* plan) {
+    if (m_governance.ledger == nullptr && m_governance.governor == nullptr) {
+        return std::shared_ptr<Metering>();
+    }
+    governance::UsageRecord record;
+    record.time = crypto::format_timestamp(m_governance.clock ? m_governance.clock()
+                                                              : std::chrono::system_clock::now());
+    record.request_id = request.id;
+    record.model = summary.model;
+    record.provider = plan != nullptr ? plan->targets.front().provider : "-";
+    std::pair<double, double> prices{0, 0};
+    if (plan != nullptr) {
+        for (const auto& target : plan->targets) {
+            auto p = table.prices(target);
+            prices = {std::max(prices.first, p.first), std::max(prices.second, p.second)};
+        }
+    }
+    governance::Admission admission{"-", 0, {}};
+    if (m_governance.governor != nullptr) {
+        // The worst case: every body byte a prompt token, and the most completion tokens the
+        // request allows (4096 when it does not say).
+        auto prompt = static_cast<double>(request.body.size());
+        auto completion = static_cast<double>(summary.max_tokens >= 0 ? summary.max_tokens : 4096);
+        governance::WorstCase worst{static_cast<int64_t>(prompt + completion),
+                                    (prompt * prices.first + completion * prices.second) / 1e6};
+        auto decision = m_governance.governor->admit(request.header("authorization"), summary.model,
+                                                     worst, std::chrono::steady_clock::now());
+        if (auto* denial = std::get_if<governance::Denial>(&decision)) {
+            const char* type = denial->status == 401   ? "authentication_error"
+                               : denial->status == 403 ? "permission_error"
+                               : denial->status == 429 ? "rate_limit_error"
+                                                       : "insufficient_quota";
+            Response response = error_response(denial->status, denial->message, type, denial->code);
+            response.headers = denial->headers;
+            record.agent = denial->agent;
+            Metering(m_governance, {"-", 0, {}}, record, {0, 0}).finish(denial->status);
+            return response;
+        }
+        admission = std::get<governance::Admission>(std::move(decision));
+    }
+    record.agent = admission.agent;
+    return std::make_shared<Metering>(m_governance, std::move(admission), std::move(record),
+                                      prices);
 }
 
 Response Handler::forward(const Request& request, std::string_view rest) {
@@ -285,6 +410,12 @@ Response Handler::forward(const Request& request, std::string_view rest) {
     try {
         plan = table->resolve(summary.model);
     } catch (const core::Error& e) {
+        // Who is asking comes first: a stranger learns nothing about the models.
+        auto metered = meter_request(request, summary, *table, nullptr);
+        if (auto* denied = std::get_if<Response>(&metered)) {
+            denied->log = log;
+            return std::move(*denied);
+        }
         Response response = e.kind() == core::ErrorKind::not_found
                                 ? error_response(404, std::string(e.what()) + "; " + e.hint(),
                                                  "invalid_request_error", "model_not_found")
@@ -292,9 +423,18 @@ Response Handler::forward(const Request& request, std::string_view rest) {
                                 ? error_response(400, std::string(e.what()) + "; " + e.hint(),
                                                  "invalid_request_error", "model_ambiguous")
                                 : upstream_error_response(e);
+        if (auto& meter = std::get<std::shared_ptr<Metering>>(metered)) {
+            meter->finish(response.status);
+        }
         response.log = log;
         return response;
     }
+    auto metered = meter_request(request, summary, *table, &plan);
+    if (auto* denied = std::get_if<Response>(&metered)) {
+        denied->log = log;
+        return std::move(*denied);
+    }
+    auto meter = std::get<std::shared_ptr<Metering>>(std::move(metered));
 
     routing::Outgoing out;
     out.rest = std::string(rest);
@@ -310,16 +450,32 @@ Response Handler::forward(const Request& request, std::string_view rest) {
     out.has_model = summary.has_model;
     out.model_begin = summary.model_begin;
     out.model_end = summary.model_end;
+    // To count a stream's tokens, ask for its usage; the client, who did not, never sees it.
+    bool strip_usage = meter && summary.stream && !summary.has_stream_options &&
+                       (rest == "/chat/completions" || rest == "/completions");
+    if (strip_usage) {
+        size_t shift = 0;
+        out.owned_body = std::make_shared<const std::string>(
+            governance::with_include_usage(request.body, shift));
+        out.body = *out.owned_body;
+        out.model_begin += shift;
+        out.model_end += shift;
+    }
+    Headers admission_headers = meter ? meter->response_headers() : Headers{};
     auto dispatch =
         std::make_shared<routing::Dispatch>(std::move(table), std::move(plan), std::move(out));
 
+    Response response;
     if (summary.stream && m_keepalive.count() > 0 &&
         dispatch->advance(m_keepalive) == routing::Dispatch::State::waiting) {
         log.overhead_us = micros_since(start); // includes the wait: the status is not known
-        return keepalive_stream(std::move(dispatch), std::move(log));
+        response = keepalive_stream(std::move(dispatch), std::move(log), meter, strip_usage);
+    } else {
+        response = answer(dispatch, start, meter, strip_usage);
+        response.log.model = std::move(log.model);
     }
-    Response response = answer(dispatch, start);
-    response.log.model = std::move(log.model);
+    response.headers.insert(response.headers.end(), admission_headers.begin(),
+                            admission_headers.end());
     return response;
 }
 

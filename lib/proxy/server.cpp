@@ -166,6 +166,7 @@ struct Server::Impl {
             }
         }
         request.body = req.body;
+        request.id = record.request_id;
 
         Response response = handler.handle(request);
         record.status = response.status;

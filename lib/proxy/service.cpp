@@ -2,7 +2,10 @@
 
 #include "core/error.hpp"
 #include "core/file_watch.hpp"
+#include "core/paths.hpp"
 #include "core/signals.hpp"
+#include "governance/governor.hpp"
+#include "governance/stats.hpp"
 #include "routing/gateway.hpp"
 #include "routing/loader.hpp"
 
@@ -45,6 +48,12 @@ upstream::Url local_proxy_url(std::string host, int port) {
     url.explicit_port = true;
     return url;
 }
+
+namespace {
+bool is_loopback(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+} // namespace
 
 bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                const std::function<void(const ProxyReady&)>& on_ready) {
@@ -93,7 +102,23 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     ready.config_file = loader.path().string();
     routing::Gateway gateway([&loader] { return loader.load(); });
     ready.warnings = loader.warnings();
-    Handler handler(gateway, config.stream_keepalive);
+    auto database_path = governance::database_path(ctx);
+    governance::Database database(database_path);
+    governance::Governor governor(database, config.require_auth);
+    governance::Ledger ledger(database);
+    ready.database = database_path.string();
+    ready.auth_required = governor.auth_required();
+    ready.loopback = is_loopback(config.server.host);
+    if (!ready.loopback && !ready.auth_required && !config.insecure_no_auth) {
+        throw core::Error(core::ErrorKind::usage,
+                          fmt::format("refusing to listen on {} without authentication: anyone "
+                                      "who can reach it would spend your balance",
+                                      config.server.host),
+                          "create an agent ('aimo agent create NAME') and give clients its token, "
+                          "or add --require-auth; --insecure-no-auth accepts the risk");
+    }
+    Handler handler(gateway, config.stream_keepalive,
+                    Governance{&governor, &ledger, ctx.now, ctx.err});
     ServerOptions options = config.server;
     options.log = ctx.err;
     options.clock = ctx.now;
@@ -115,8 +140,6 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     listening.host = options.host; // the banner names the address actually bound
     ready.base_url = listening.join("/v1");
     ready.address = loader.address();
-    ready.loopback =
-        options.host == "localhost" || options.host == "::1" || options.host.rfind("127.", 0) == 0;
     auto table = gateway.current();
     if (table->config().implicit) {
         ready.router = config.router.url.origin() + config.router.url.path;

@@ -18,6 +18,8 @@ struct ProxyConfig {
     std::chrono::seconds models_cache_ttl{60};
     std::chrono::milliseconds stream_keepalive{10'000};
     std::chrono::milliseconds config_poll{1'000}; ///< zero: reload on SIGHUP only
+    bool require_auth = false;                    ///< agent tokens even while no agent exists
+    bool insecure_no_auth = false; ///< allow a non-loopback host without authentication
 };
 
 /// Validates host, port, limits, timeouts and log format; errors name the value's origin.
@@ -35,6 +37,8 @@ struct ProxyReady {
     std::vector<std::string> providers; ///< "name (url)" for each configured provider
     std::string config_file;            ///< watched for changes
     bool loopback = true;               ///< only this machine can connect
+    bool auth_required = false;         ///< requests need an agent token
+    std::string database;               ///< the usage ledger
     std::vector<std::string> warnings;
 };
 
@@ -42,7 +46,8 @@ struct ProxyReady {
 /// never per-request ones), binds, calls `on_ready`, and serves until SIGINT or SIGTERM; then
 /// stops accepting and lets in-flight requests finish within the drain timeout. SIGHUP or a
 /// change of the config file reloads the routing config; an invalid one is logged and the old
-/// one keeps serving. Returns true when every request finished.
+/// one keeps serving. Opens the usage database; refuses a non-loopback host unless agent tokens
+/// are required or `insecure_no_auth` is set. Returns true when every request finished.
 bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                const std::function<void(const ProxyReady&)>& on_ready);
 

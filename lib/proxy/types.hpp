@@ -18,6 +18,7 @@ struct Request {
     std::string query; ///< raw query string without '?'
     Headers headers;   ///< as received
     std::string_view body;
+    std::string id; ///< the x-request-id this request's response carries
 
     /// The first header named `name`, compared case-insensitively; empty when absent.
     std::string header(std::string_view name) const;

@@ -141,7 +141,7 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
                              const RoutingDefaults& defaults, const core::EnvLookup& env) {
     in.only_keys(table, "[[providers]]",
                  {"name", "kind", "base_url", "api_key_env", "headers", "models", "connect_timeout",
-                  "first_byte_timeout", "idle_timeout", "total_timeout"});
+                  "first_byte_timeout", "idle_timeout", "total_timeout", "price_in", "price_out"});
     ProviderConfig p;
     p.where = in.where(table);
     const auto* name = table.get("name");
@@ -238,6 +238,16 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
     }
     if (const auto* node = table.get("total_timeout")) {
         p.timeouts.total = in.seconds(*node, "total_timeout", true);
+    }
+    for (auto [key, price] : {std::pair{"price_in", &p.price_in}, {"price_out", &p.price_out}}) {
+        if (const auto* node = table.get(key)) {
+            auto value = node->value<double>();
+            if (!value || !(node->is_number()) || *value < 0 || !std::isfinite(*value)) {
+                in.fail(*node, fmt::format("'{}' must be a price in USD per million tokens", key),
+                        fmt::format("for example: {} = 0.15", key));
+            }
+            *price = *value;
+        }
     }
     return p;
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,9 @@ struct ProviderConfig {
     upstream::Headers headers;       ///< extra headers sent on every request
     std::vector<std::string> models; ///< explicit list; empty: discovered from /models
     ProviderTimeouts timeouts;
-    std::string where; ///< file:line:col of the entry, for messages
+    std::optional<double> price_in;  ///< USD per million prompt tokens, for models the
+    std::optional<double> price_out; ///< catalogue gives no price for
+    std::string where;               ///< file:line:col of the entry, for messages
 };
 
 /// One place a request can go: a provider and the model id that provider knows.

@@ -153,9 +153,11 @@ void Dispatch::on_answer(upstream::HttpResponse response) {
             response.set_deadline(m_attempt_started + total);
         }
         m_response.emplace(std::move(response));
+        m_answer_target = m_target;
         m_state = State::answered;
         return;
     }
+    m_last_answer_target = m_target;
     auto asked = routing::retry_after(response.headers, std::chrono::system_clock::now());
     m_last_answer.emplace(std::move(response));
     m_last_error.reset();
@@ -198,6 +200,7 @@ bool Dispatch::schedule_retry(std::optional<milliseconds> asked) {
 void Dispatch::exhausted() {
     if (m_last_answer) {
         m_response.emplace(std::move(*m_last_answer));
+        m_answer_target = m_last_answer_target;
         m_last_answer.reset();
         m_state = State::answered;
         return;

@@ -16,10 +16,11 @@ struct Outgoing {
     std::string rest;          ///< OpenAI path below /v1, e.g. "/chat/completions"
     std::string query;         ///< raw, without '?'
     upstream::Headers headers; ///< the client's, minus hop-by-hop headers and credentials
-    std::string_view body;     ///< must outlive the Dispatch
-    std::string model;         ///< the body's "model" as the client wrote it
-    bool has_model = false;    ///< the body has a top-level "model" string …
-    size_t model_begin = 0;    ///< … whose JSON token spans these bytes
+    std::string_view body;     ///< must outlive the Dispatch (or point into owned_body)
+    std::shared_ptr<const std::string> owned_body; ///< a body aimo changed, kept alive here
+    std::string model;                             ///< the body's "model" as the client wrote it
+    bool has_model = false;                        ///< the body has a top-level "model" string …
+    size_t model_begin = 0;                        ///< … whose JSON token spans these bytes
     size_t model_end = 0;
 };
 
@@ -52,6 +53,12 @@ public:
     const core::Error& error() const { return *m_error; }
     /// When failed because every target's circuit was open: when to try again; else zero.
     std::chrono::milliseconds retry_after() const { return m_circuit_wait; }
+    /// The target whose answer response() holds; nullptr before an answer.
+    const Target* answered_target() const {
+        return m_answer_target < m_plan.targets.size() ? &m_plan.targets[m_answer_target] : nullptr;
+    }
+    /// The routing table this request uses to the end.
+    const Table& table() const { return *m_table; }
     /// The provider that answered (or was tried last).
     const std::string& provider() const { return m_provider; }
     const std::vector<Attempt>& attempts() const { return m_attempts; }
@@ -74,6 +81,8 @@ private:
     Outgoing m_request;
     State m_state = State::waiting;
     size_t m_target = 0;
+    size_t m_answer_target = static_cast<size_t>(-1);
+    size_t m_last_answer_target = static_cast<size_t>(-1);
     int m_tries_on_target = 0;
     Clock::time_point m_deadline;
     Clock::time_point m_next_at;

@@ -42,7 +42,7 @@ private:
 /// The catalogue the proxy would serve, fetched once for a command.
 struct ModelsSnapshot {
     std::shared_ptr<const CachedCatalogue> catalogue;
-    std::string source; ///< "the router at …" or "the providers in <config file>"
+    std::string source;                ///< "the router at …" or "the providers in <config file>"
     std::vector<std::string> warnings; ///< keypair warnings, providers whose list failed
 };
 

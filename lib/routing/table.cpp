@@ -106,6 +106,29 @@ const upstream::ModelInfo* Table::find_model(const CachedCatalogue& catalogue,
     return nullptr;
 }
 
+std::pair<double, double> Table::prices(const Target& target) const {
+    const Provider* p = provider(target.provider);
+    if (p == nullptr) {
+        return {0, 0};
+    }
+    std::pair<double, double> out{p->config().price_in.value_or(0),
+                                  p->config().price_out.value_or(0)};
+    if (p->config().price_in || p->config().price_out) {
+        return out; // the owner's prices win over anything guessed from a list
+    }
+    try {
+        auto cached = catalogue();
+        const auto* model =
+            cached->catalogue.find(m_config.implicit ? target.model : target.name());
+        if (model != nullptr && model->prompt_usd_per_million) {
+            out = {*model->prompt_usd_per_million, model->completion_usd_per_million.value_or(0)};
+        }
+    } catch (const Error&) {
+        // No catalogue: the price stays unknown.
+    }
+    return out;
+}
+
 Plan Table::resolve(std::string_view model) const {
     Plan plan;
     std::string name(model);

@@ -44,6 +44,10 @@ public:
     /// offered by several providers or a request without a model could go to several.
     Plan resolve(std::string_view model) const;
 
+    /// USD per million prompt and completion tokens for `target`: the catalogue's price, else
+    /// the provider's price_in/price_out, else zero (unknown: such requests cost nothing).
+    std::pair<double, double> prices(const Target& target) const;
+
 private:
     CachedCatalogue fetch_catalogue() const;
 

@@ -169,11 +169,26 @@ TEST_CASE("serve explains a port in use and bad settings", "[serve]") {
     CHECK_THAT(bad_format.err, Contains("unknown log format 'xml'"));
 }
 
-TEST_CASE("serving beyond loopback warns that anyone can spend the balance", "[serve]") {
+TEST_CASE("serving beyond loopback needs authentication or an explicit risk", "[serve]") {
     ServeSetup s;
     test::FakeRouter router;
+    auto refused = test::run_process(s.argv({"serve", "--host", "0.0.0.0", "--port", "0",
+                                             "--router-url", router.url(), "--keypair", s.key()}),
+                                     s.env);
+    CHECK(refused.code == 2);
+    CHECK_THAT(refused.err, Contains("refusing to listen on 0.0.0.0 without authentication") &&
+                                Contains("--insecure-no-auth"));
+
+    test::Subprocess guarded(s.argv({"serve", "--host", "0.0.0.0", "--port", "0", "--router-url",
+                                     router.url(), "--keypair", s.key(), "--require-auth"}),
+                             s.env);
+    REQUIRE(guarded.wait_for_stderr("Ctrl-C stops"));
+    CHECK(guarded.stderr_text().find("warning") == std::string::npos);
+    guarded.signal(SIGTERM);
+    CHECK(guarded.wait() == 0);
+
     test::Subprocess server(s.argv({"serve", "--host", "0.0.0.0", "--port", "0", "--router-url",
-                                    router.url(), "--keypair", s.key()}),
+                                    router.url(), "--keypair", s.key(), "--insecure-no-auth"}),
                             s.env);
     REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
     CHECK_THAT(server.stderr_text(),

@@ -1,0 +1,121 @@
+#include "core/signals.hpp"
+#include "governance/ledger.hpp"
+#include "governance/stats.hpp"
+#include "registry.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+namespace aimo::commands {
+
+namespace {
+struct AuditFlags {
+    int64_t lines = 20;
+    bool follow = false;
+    bool json = false;
+    int poll_ms = 500;
+    CLI::App* verify = nullptr;
+    CLI::App* tail = nullptr;
+};
+
+std::string line_of(const governance::StoredRecord& stored, bool json) {
+    const auto& r = stored.record;
+    if (json) {
+        return nlohmann::json{{"seq", stored.seq},
+                              {"time", r.time},
+                              {"request_id", r.request_id},
+                              {"agent", r.agent},
+                              {"model", r.model},
+                              {"provider", r.provider},
+                              {"status", r.status},
+                              {"prompt_tokens", r.prompt_tokens},
+                              {"completion_tokens", r.completion_tokens},
+                              {"cost_usd", r.cost_usd},
+                              {"latency_us", r.latency_us},
+                              {"hash", stored.hash}}
+                   .dump() +
+               "\n";
+    }
+    return fmt::format("{:>6} {} {} agent={} model={} provider={} status={} tokens={}/{} "
+                       "cost=${:.6f} latency_us={} hash={}\n",
+                       stored.seq, r.time, r.request_id, r.agent, r.model.empty() ? "-" : r.model,
+                       r.provider, r.status, r.prompt_tokens, r.completion_tokens, r.cost_usd,
+                       r.latency_us, stored.hash.substr(0, 12));
+}
+
+int run_verify(core::Context& ctx, const AuditFlags& flags) {
+    governance::Database db(governance::database_path(ctx));
+    auto result = governance::verify_chain(db);
+    if (flags.json) {
+        *ctx.out << nlohmann::json{{"ok", result.ok},
+                                   {"records", result.records},
+                                   {"first_bad", result.ok ? nlohmann::json()
+                                                           : nlohmann::json(result.first_bad)},
+                                   {"problem", result.problem}}
+                        .dump()
+                 << "\n";
+        return result.ok ? 0 : 1;
+    }
+    if (!result.ok) {
+        throw core::Error(core::ErrorKind::invalid_input, "audit trail broken at " + result.problem,
+                          "records from this one on cannot be trusted; keep a copy of " +
+                              db.path().string() + " for investigation");
+    }
+    *ctx.out << fmt::format("ok: {} records, every hash and link intact\n", result.records);
+    return 0;
+}
+
+int run_tail(core::Context& ctx, const AuditFlags& flags) {
+    governance::Database db(governance::database_path(ctx));
+    int64_t last = 0;
+    for (const auto& stored : governance::read_records(db, flags.lines)) {
+        *ctx.out << line_of(stored, flags.json);
+        last = stored.seq;
+    }
+    ctx.out->flush();
+    if (!flags.follow) {
+        return 0;
+    }
+    // Follow until Ctrl-C: the signal ends the wait instead of killing the process mid-line.
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stop = false;
+    core::SignalWatcher signals([&](int) {
+        std::lock_guard lock(mutex);
+        stop = true;
+        wake.notify_all();
+    });
+    std::unique_lock lock(mutex);
+    while (!wake.wait_for(lock, std::chrono::milliseconds(flags.poll_ms), [&] { return stop; })) {
+        for (const auto& stored : governance::records_after(db, last)) {
+            *ctx.out << line_of(stored, flags.json);
+            last = stored.seq;
+        }
+        ctx.out->flush();
+    }
+    return 0;
+}
+} // namespace
+
+CommandSpec register_audit(CLI::App& root) {
+    auto flags = std::make_shared<AuditFlags>();
+    auto* app = root.add_subcommand("audit", "Check and read the tamper-evident request records");
+    app->require_subcommand(1);
+    flags->verify = app->add_subcommand(
+        "verify", "Check every record's hash and link; name the first bad one (exit 1)");
+    flags->tail = app->add_subcommand("tail", "Print the newest records");
+    flags->tail->add_option("-n,--lines", flags->lines, "How many (default 20)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
+    flags->tail->add_flag("-f,--follow", flags->follow, "Keep printing new records until Ctrl-C");
+    for (auto* sub : {flags->verify, flags->tail}) {
+        sub->add_flag("--json", flags->json, "Print JSON");
+    }
+    return {app, [flags](core::Context& ctx) {
+                return flags->verify->parsed() ? run_verify(ctx, *flags) : run_tail(ctx, *flags);
+            }};
+}
+
+} // namespace aimo::commands

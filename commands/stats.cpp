@@ -1,0 +1,72 @@
+#include "governance/stats.hpp"
+
+#include "registry.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+namespace aimo::commands {
+
+namespace {
+struct StatsFlags {
+    std::string by = "agent";
+    std::string since;
+    bool json = false;
+};
+
+int run_stats(core::Context& ctx, const StatsFlags& flags) {
+    std::string since =
+        flags.since.empty() ? std::string() : governance::since_timestamp(flags.since, ctx.now());
+    governance::Database db(governance::database_path(ctx));
+    auto rows = governance::aggregate(governance::records_since(db, since), flags.by);
+    if (flags.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& row : rows) {
+            out.push_back({{flags.by, row.key},
+                           {"requests", row.requests},
+                           {"errors", row.errors},
+                           {"tokens_in", row.tokens_in},
+                           {"tokens_out", row.tokens_out},
+                           {"cost_usd", row.cost_usd},
+                           {"p50_ms", static_cast<double>(row.p50_us) / 1000.0},
+                           {"p95_ms", static_cast<double>(row.p95_us) / 1000.0}});
+        }
+        *ctx.out << out.dump(2) << "\n";
+        return 0;
+    }
+    size_t width = flags.by.size();
+    for (const auto& row : rows) {
+        width = std::max(width, row.key.size());
+    }
+    std::string header = flags.by;
+    std::transform(header.begin(), header.end(), header.begin(), ::toupper);
+    *ctx.out << fmt::format("{:<{}}  {:>8} {:>7} {:>10} {:>10} {:>12} {:>9} {:>9}\n", header, width,
+                            "REQUESTS", "ERRORS", "TOKENS IN", "TOKENS OUT", "COST $", "P50 ms",
+                            "P95 ms");
+    for (const auto& row : rows) {
+        *ctx.out << fmt::format(
+            "{:<{}}  {:>8} {:>7} {:>10} {:>10} {:>12.6f} {:>9.1f} {:>9.1f}\n", row.key, width,
+            row.requests, row.errors, row.tokens_in, row.tokens_out, row.cost_usd,
+            static_cast<double>(row.p50_us) / 1000.0, static_cast<double>(row.p95_us) / 1000.0);
+    }
+    if (rows.empty()) {
+        *ctx.err << "no requests recorded" << (since.empty() ? "" : " since " + since) << "\n";
+    }
+    return 0;
+}
+} // namespace
+
+CommandSpec register_stats(CLI::App& root) {
+    auto flags = std::make_shared<StatsFlags>();
+    auto* app = root.add_subcommand(
+        "stats", "Requests, errors, tokens, cost and latency from the usage ledger");
+    app->add_option("--by", flags->by, "Group by agent, model, provider or day")
+        ->check(CLI::IsMember({"agent", "model", "provider", "day"}));
+    app->add_option("--since", flags->since,
+                    "From a date, a UTC time, or a span back from now (30m, 24h, 7d)");
+    app->add_flag("--json", flags->json, "Print JSON");
+    return {app, [flags](core::Context& ctx) { return run_stats(ctx, *flags); }};
+}
+
+} // namespace aimo::commands

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "governance/db.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aimo::governance {
+
+/// What an agent may do. Unset fields mean "no limit".
+struct AgentLimits {
+    std::optional<double> budget_usd;
+    std::optional<int64_t> rpm;      ///< requests per minute
+    std::optional<int64_t> tpm;      ///< tokens (prompt + completion) per minute
+    std::vector<std::string> models; ///< allowed model names as clients send them; empty: any
+};
+
+/// A stored agent. Only a hash of its token is kept.
+struct Agent {
+    int64_t id = 0;
+    std::string name;
+    std::string token_hash;
+    std::string token_hint; ///< the token's first characters, to tell tokens apart
+    AgentLimits limits;
+    std::string created_at;
+    std::optional<std::string> revoked_at;
+    double spent_usd = 0; ///< sum of the costs in the ledger
+
+    bool revoked() const { return revoked_at.has_value(); }
+    /// True when `model` is in the allow-list (or there is none).
+    bool allows(std::string_view model) const;
+};
+
+/// A new random token: "aimo_" and 32 random bytes in base58.
+std::string new_token();
+/// The stored form of a token: its SHA-256, hex.
+std::string hash_token(std::string_view token);
+
+/// Agents in the database. Thread-compatible (one per thread, or externally locked).
+class AgentStore {
+public:
+    explicit AgentStore(Database& db) : m_db(db) {}
+
+    /// Creates an agent and returns its token, which is never stored and cannot be shown again.
+    /// Throws core::Error: already_exists for a taken name, usage for a bad name or limit.
+    std::string create(const std::string& name, const AgentLimits& limits, const std::string& now);
+    /// Every agent, oldest first, with what each has spent.
+    std::vector<Agent> list();
+    /// The agent called `name`, or nullopt.
+    std::optional<Agent> find(std::string_view name);
+    /// The agent called `name`; throws core::Error(not_found) naming it.
+    Agent get(const std::string& name);
+    /// The agent holding the token with this hash, or nullopt.
+    std::optional<Agent> find_by_hash(std::string_view token_hash);
+    /// Replaces the limits of `name`. Throws core::Error(not_found).
+    void update(const std::string& name, const AgentLimits& limits);
+    /// Marks `name` revoked from `now` on (its records stay). Throws core::Error(not_found).
+    void revoke(const std::string& name, const std::string& now);
+    /// True when any agent, revoked or not, exists: then the proxy requires tokens.
+    bool any();
+
+private:
+    std::vector<Agent> query(std::string_view where, std::string_view value);
+    Database& m_db;
+};
+
+/// Checks a limit before it is stored: throws core::Error(usage) naming the bad value.
+void validate_limits(const AgentLimits& limits);
+
+} // namespace aimo::governance

@@ -1,0 +1,197 @@
+#include "governance/governor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace aimo::governance {
+
+namespace {
+constexpr auto window = std::chrono::seconds(60);
+
+long long seconds_until(Governor::Clock::time_point when, Governor::Clock::time_point now) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count();
+    return std::max<long long>(1, (left + 999) / 1000);
+}
+
+std::string_view bearer_token(std::string_view header) {
+    while (!header.empty() && header.front() == ' ') {
+        header.remove_prefix(1);
+    }
+    if (header.size() < 7) {
+        return {};
+    }
+    std::string scheme(header.substr(0, 7));
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (scheme != "bearer ") {
+        return {};
+    }
+    header.remove_prefix(7);
+    while (!header.empty() && (header.back() == ' ' || header.back() == '\r')) {
+        header.remove_suffix(1);
+    }
+    return header;
+}
+
+Denial deny(int status, std::string code, std::string message, std::string agent = "-") {
+    return {status, std::move(code), std::move(message), {}, std::move(agent)};
+}
+} // namespace
+
+Governor::Governor(Database& db, bool require_auth) : m_db(db), m_require_auth(require_auth) {
+    std::lock_guard lock(m_mutex);
+    refresh();
+}
+
+void Governor::refresh() {
+    int64_t version = m_db.data_version();
+    if (version == m_data_version) {
+        return;
+    }
+    m_data_version = version;
+    AgentStore store(m_db);
+    auto agents = store.list();
+    m_any_agent = !agents.empty();
+    m_by_hash.clear();
+    for (auto& agent : agents) {
+        m_usage[agent.name].spent_usd = agent.spent_usd;
+        m_by_hash.emplace(agent.token_hash, std::move(agent));
+    }
+}
+
+bool Governor::auth_required() {
+    std::lock_guard lock(m_mutex);
+    refresh();
+    return m_require_auth || m_any_agent;
+}
+
+void Governor::expire(Usage& usage, Clock::time_point now) {
+    while (!usage.requests.empty() && usage.requests.front() + window <= now) {
+        usage.requests.pop_front();
+    }
+    while (!usage.tokens.empty() && usage.tokens.front().first + window <= now) {
+        usage.tokens_in_window -= usage.tokens.front().second;
+        usage.tokens.pop_front();
+    }
+}
+
+std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
+                                                std::string_view model, const WorstCase& worst,
+                                                Clock::time_point now) {
+    std::lock_guard lock(m_mutex);
+    refresh();
+    if (!m_require_auth && !m_any_agent) {
+        return Admission{"-", 0, {}};
+    }
+    auto token = bearer_token(authorization);
+    if (token.empty()) {
+        return deny(401, "missing_api_key",
+                    "this aimo requires an agent token: send 'Authorization: Bearer <token>' "
+                    "(the owner creates one with 'aimo agent create NAME')");
+    }
+    auto found = m_by_hash.find(hash_token(token));
+    if (found == m_by_hash.end()) {
+        return deny(401, "invalid_api_key",
+                    "the token is not one of this aimo's agents (mistyped, or from another "
+                    "machine); 'aimo agent list' shows the agents");
+    }
+    const Agent& agent = found->second;
+    if (agent.revoked()) {
+        return deny(
+            401, "revoked_api_key",
+            fmt::format("the token of agent '{}' was revoked at {}", agent.name, *agent.revoked_at),
+            agent.name);
+    }
+    if (!agent.allows(model)) {
+        std::string allowed;
+        for (const auto& m : agent.limits.models) {
+            allowed += allowed.empty() ? "" : ", ";
+            allowed += m;
+        }
+        return deny(403, "model_not_allowed",
+                    fmt::format("agent '{}' may not use model '{}'; it may use: {}", agent.name,
+                                model, allowed),
+                    agent.name);
+    }
+    auto& usage = m_usage[agent.name];
+    expire(usage, now);
+    Admission admission{agent.name, 0, {}};
+    if (auto rpm = agent.limits.rpm) {
+        auto used = static_cast<int64_t>(usage.requests.size());
+        if (used >= *rpm) {
+            auto reset = seconds_until(usage.requests.front() + window, now);
+            Denial denial =
+                deny(429, "rate_limit_exceeded",
+                     fmt::format("agent '{}' is over its limit of {} requests per minute; retry "
+                                 "in {} s",
+                                 agent.name, *rpm, reset),
+                     agent.name);
+            denial.headers = {{"Retry-After", std::to_string(reset)},
+                              {"x-ratelimit-limit-requests", std::to_string(*rpm)},
+                              {"x-ratelimit-remaining-requests", "0"},
+                              {"x-ratelimit-reset-requests", fmt::format("{}s", reset)}};
+            return denial;
+        }
+        auto reset =
+            usage.requests.empty() ? 60 : seconds_until(usage.requests.front() + window, now);
+        admission.headers = {{"x-ratelimit-limit-requests", std::to_string(*rpm)},
+                             {"x-ratelimit-remaining-requests", std::to_string(*rpm - used - 1)},
+                             {"x-ratelimit-reset-requests", fmt::format("{}s", reset)}};
+    }
+    if (auto tpm = agent.limits.tpm) {
+        if (usage.tokens_in_window >= *tpm) {
+            auto reset = seconds_until(usage.tokens.front().first + window, now);
+            Denial denial =
+                deny(429, "rate_limit_exceeded",
+                     fmt::format("agent '{}' is over its limit of {} tokens per minute ({} used); "
+                                 "retry in {} s",
+                                 agent.name, *tpm, usage.tokens_in_window, reset),
+                     agent.name);
+            denial.headers = {{"Retry-After", std::to_string(reset)},
+                              {"x-ratelimit-limit-tokens", std::to_string(*tpm)},
+                              {"x-ratelimit-remaining-tokens", "0"},
+                              {"x-ratelimit-reset-tokens", fmt::format("{}s", reset)}};
+            return denial;
+        }
+        auto reset =
+            usage.tokens.empty() ? 60 : seconds_until(usage.tokens.front().first + window, now);
+        admission.headers.insert(
+            admission.headers.end(),
+            {{"x-ratelimit-limit-tokens", std::to_string(*tpm)},
+             {"x-ratelimit-remaining-tokens", std::to_string(*tpm - usage.tokens_in_window)},
+             {"x-ratelimit-reset-tokens", fmt::format("{}s", reset)}});
+    }
+    if (auto budget = agent.limits.budget_usd) {
+        if (usage.spent_usd + usage.reserved_usd + worst.usd > *budget + 1e-12) {
+            return deny(402, "budget_exceeded",
+                        fmt::format("agent '{}' has spent ${:.6f} of its ${:.6f} budget (${:.6f} "
+                                    "held by requests in flight); this request may cost up to "
+                                    "${:.6f}",
+                                    agent.name, usage.spent_usd, *budget, usage.reserved_usd,
+                                    worst.usd),
+                        agent.name);
+        }
+        admission.reserved_usd = worst.usd;
+        usage.reserved_usd += worst.usd;
+    }
+    usage.requests.push_back(now);
+    return admission;
+}
+
+void Governor::settle(const Admission& admission, int64_t tokens, double cost_usd,
+                      Clock::time_point now) {
+    if (admission.agent == "-") {
+        return;
+    }
+    std::lock_guard lock(m_mutex);
+    auto& usage = m_usage[admission.agent];
+    usage.reserved_usd = std::max(0.0, usage.reserved_usd - admission.reserved_usd);
+    usage.spent_usd += cost_usd;
+    if (tokens > 0) {
+        usage.tokens.emplace_back(now, tokens);
+        usage.tokens_in_window += tokens;
+    }
+}
+
+} // namespace aimo::governance

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "governance/agents.hpp"
+#include "governance/ledger.hpp"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace aimo::governance {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// Why a request may not go ahead, as the client will see it.
+struct Denial {
+    int status = 401;
+    std::string code;
+    std::string message;
+    Headers headers;         ///< Retry-After and x-ratelimit-* where they apply
+    std::string agent = "-"; ///< the agent, when the token was known
+};
+
+/// A request let through: who sent it and what was set aside for it.
+struct Admission {
+    std::string agent; ///< "-" when no authentication is in force
+    double reserved_usd = 0;
+    Headers headers; ///< x-ratelimit-* to add to the response
+};
+
+/// What a request may cost at most, estimated before it is sent.
+struct WorstCase {
+    int64_t tokens = 0;
+    double usd = 0;
+};
+
+/// Checks every forwarded request against its agent's token, model list, rate limits and
+/// budget, and settles it afterwards. Budgets hold across concurrency: the worst case is
+/// reserved before forwarding and replaced by the real cost once known. Agents created, changed
+/// or revoked by another process (`aimo agent …`) apply to the next request. Thread-safe.
+class Governor {
+public:
+    using Clock = std::chrono::steady_clock;
+    /// `require_auth`: demand tokens even while no agent exists.
+    Governor(Database& db, bool require_auth);
+
+    /// True when requests must carry an agent's token.
+    bool auth_required();
+    /// Checks `authorization` (the header's value) and the limits for `model`.
+    std::variant<Admission, Denial> admit(std::string_view authorization, std::string_view model,
+                                          const WorstCase& worst, Clock::time_point now);
+    /// Replaces the reservation with the real usage and cost; counts tokens for TPM.
+    void settle(const Admission& admission, int64_t tokens, double cost_usd, Clock::time_point now);
+
+private:
+    struct Usage {
+        std::deque<Clock::time_point> requests;
+        std::deque<std::pair<Clock::time_point, int64_t>> tokens;
+        int64_t tokens_in_window = 0;
+        double spent_usd = 0;
+        double reserved_usd = 0;
+    };
+    void refresh();
+    static void expire(Usage& usage, Clock::time_point now);
+
+    Database& m_db;
+    bool m_require_auth;
+    std::mutex m_mutex;
+    int64_t m_data_version = -1;
+    bool m_any_agent = false;
+    std::map<std::string, Agent, std::less<>> m_by_hash;
+    std::map<std::string, Usage, std::less<>> m_usage; ///< by agent name
+};
+
+} // namespace aimo::governance

@@ -1,0 +1,145 @@
+#include "governance/ledger.hpp"
+
+#include "crypto/encoding.hpp"
+
+#include <fmt/format.h>
+
+namespace aimo::governance {
+
+std::string chain_hash(const StoredRecord& stored) {
+    const auto& r = stored.record;
+    return crypto::sha256_hex(fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{:.12f}\n{}",
+                                          stored.prev_hash, stored.seq, r.time, r.request_id,
+                                          r.agent, r.model, r.provider, r.status, r.prompt_tokens,
+                                          r.completion_tokens, r.cost_usd, r.latency_us));
+}
+
+int64_t Ledger::append(const UsageRecord& record) {
+    std::lock_guard lock(m_mutex);
+    Transaction transaction(m_db);
+    StoredRecord stored;
+    stored.record = record;
+    stored.prev_hash = genesis_hash;
+    stored.seq = 1;
+    {
+        Statement last(m_db.handle(), "SELECT seq, hash FROM requests ORDER BY seq DESC LIMIT 1");
+        if (last.step()) {
+            stored.seq = last.integer(0) + 1;
+            stored.prev_hash = last.text(1);
+        }
+    }
+    stored.hash = chain_hash(stored);
+    Statement insert(m_db.handle(),
+                     "INSERT INTO requests (seq, time, request_id, agent, model, provider, status, "
+                     "prompt_tokens, completion_tokens, cost_usd, latency_us, prev_hash, hash) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, stored.seq)
+        .bind(2, record.time)
+        .bind(3, record.request_id)
+        .bind(4, record.agent)
+        .bind(5, record.model)
+        .bind(6, record.provider)
+        .bind(7, static_cast<int64_t>(record.status))
+        .bind(8, record.prompt_tokens)
+        .bind(9, record.completion_tokens)
+        .bind(10, record.cost_usd)
+        .bind(11, record.latency_us)
+        .bind(12, stored.prev_hash)
+        .bind(13, stored.hash);
+    insert.run();
+    transaction.commit();
+    return stored.seq;
+}
+
+namespace {
+constexpr const char* columns = "seq, time, request_id, agent, model, provider, status, "
+                                "prompt_tokens, completion_tokens, cost_usd, latency_us, "
+                                "prev_hash, hash";
+
+StoredRecord read_row(const Statement& row) {
+    StoredRecord stored;
+    stored.seq = row.integer(0);
+    auto& r = stored.record;
+    r.time = row.text(1);
+    r.request_id = row.text(2);
+    r.agent = row.text(3);
+    r.model = row.text(4);
+    r.provider = row.text(5);
+    r.status = static_cast<int>(row.integer(6));
+    r.prompt_tokens = row.integer(7);
+    r.completion_tokens = row.integer(8);
+    r.cost_usd = row.real(9);
+    r.latency_us = row.integer(10);
+    stored.prev_hash = row.text(11);
+    stored.hash = row.text(12);
+    return stored;
+}
+} // namespace
+
+AuditResult verify_chain(Database& db) {
+    AuditResult result;
+    Statement rows(db.handle(), fmt::format("SELECT {} FROM requests ORDER BY rowid", columns));
+    std::string expected_prev = genesis_hash;
+    int64_t expected_seq = 1;
+    while (rows.step()) {
+        auto stored = read_row(rows);
+        ++result.records;
+        auto bad = [&](std::string problem) {
+            result.ok = false;
+            result.first_bad = stored.seq;
+            result.problem = fmt::format("record {} (request {}): {}", stored.seq,
+                                         stored.record.request_id, problem);
+        };
+        if (stored.seq != expected_seq) {
+            bad(stored.seq > expected_seq
+                    ? fmt::format("records {}..{} are missing", expected_seq, stored.seq - 1)
+                    : fmt::format("out of order: expected record {}", expected_seq));
+        } else if (stored.prev_hash != expected_prev) {
+            bad("its link to the previous record is broken (a record was removed or reordered)");
+        } else if (chain_hash(stored) != stored.hash) {
+            bad("its content does not match its hash (it was edited)");
+        }
+        if (!result.ok) {
+            return result;
+        }
+        expected_prev = stored.hash;
+        ++expected_seq;
+    }
+    return result;
+}
+
+std::vector<StoredRecord> records_after(Database& db, int64_t seq) {
+    std::vector<StoredRecord> out;
+    Statement rows(db.handle(),
+                   fmt::format("SELECT {} FROM requests WHERE seq > ? ORDER BY seq", columns));
+    rows.bind(1, seq);
+    while (rows.step()) {
+        out.push_back(read_row(rows));
+    }
+    return out;
+}
+
+std::vector<StoredRecord> read_records(Database& db, int64_t count) {
+    std::vector<StoredRecord> out;
+    Statement rows(db.handle(), fmt::format("SELECT {} FROM (SELECT * FROM requests ORDER BY seq "
+                                            "DESC LIMIT ?) ORDER BY seq",
+                                            columns));
+    rows.bind(1, count);
+    while (rows.step()) {
+        out.push_back(read_row(rows));
+    }
+    return out;
+}
+
+std::vector<StoredRecord> records_since(Database& db, const std::string& since) {
+    std::vector<StoredRecord> out;
+    Statement rows(db.handle(),
+                   fmt::format("SELECT {} FROM requests WHERE time >= ? ORDER BY seq", columns));
+    rows.bind(1, since);
+    while (rows.step()) {
+        out.push_back(read_row(rows));
+    }
+    return out;
+}
+
+} // namespace aimo::governance

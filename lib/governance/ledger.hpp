@@ -1,0 +1,72 @@
+#pragma once
+
+#include "governance/db.hpp"
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace aimo::governance {
+
+/// One finished request as recorded: no prompt or completion text, ever.
+struct UsageRecord {
+    std::string time; ///< UTC, RFC 3339
+    std::string request_id;
+    std::string agent; ///< "-" without authentication
+    std::string model;
+    std::string provider;
+    int status = 0;
+    int64_t prompt_tokens = 0;
+    int64_t completion_tokens = 0;
+    double cost_usd = 0;
+    int64_t latency_us = 0;
+};
+
+/// A record as stored, with its place in the hash chain.
+struct StoredRecord {
+    int64_t seq = 0;
+    UsageRecord record;
+    std::string prev_hash;
+    std::string hash;
+};
+
+/// The hash of the record before the first one.
+inline const std::string genesis_hash(64, '0');
+
+/// SHA-256 (hex) over the previous hash and every field of the record, in a fixed layout.
+std::string chain_hash(const StoredRecord& record);
+
+/// Appends records to the requests table, each chained to the one before it. append() returns
+/// once the record is committed, so a crash after it cannot lose it. Thread-safe.
+class Ledger {
+public:
+    explicit Ledger(Database& db) : m_db(db) {}
+    /// Commits one record and returns its sequence number. Throws core::Error(io).
+    int64_t append(const UsageRecord& record);
+
+private:
+    Database& m_db;
+    std::mutex m_mutex;
+};
+
+/// Result of checking the chain.
+struct AuditResult {
+    bool ok = true;
+    int64_t records = 0;   ///< records checked
+    int64_t first_bad = 0; ///< sequence number of the first bad record
+    std::string problem;   ///< what is wrong with it
+};
+
+/// Walks every record in order and checks each hash, each link and the numbering: an edited,
+/// removed or reordered record makes it fail, naming the first bad one.
+AuditResult verify_chain(Database& db);
+
+/// The last `count` records, oldest first.
+std::vector<StoredRecord> read_records(Database& db, int64_t count);
+/// The records after sequence number `seq`, oldest first.
+std::vector<StoredRecord> records_after(Database& db, int64_t seq);
+
+/// Records from `since` (RFC 3339 prefix compare; empty: all), oldest first.
+std::vector<StoredRecord> records_since(Database& db, const std::string& since);
+
+} // namespace aimo::governance

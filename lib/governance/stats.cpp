@@ -1,0 +1,87 @@
+#include "governance/stats.hpp"
+
+#include "core/error.hpp"
+#include "core/paths.hpp"
+#include "crypto/siwx.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fmt/format.h>
+#include <map>
+
+namespace aimo::governance {
+
+std::vector<StatsRow> aggregate(const std::vector<StoredRecord>& records, std::string_view by) {
+    if (by != "agent" && by != "model" && by != "provider" && by != "day") {
+        throw core::Error(core::ErrorKind::usage, fmt::format("cannot group by '{}'", by),
+                          "use --by agent, model, provider or day");
+    }
+    std::map<std::string, StatsRow> groups;
+    std::map<std::string, std::vector<int64_t>> latencies;
+    for (const auto& stored : records) {
+        const auto& r = stored.record;
+        std::string key = by == "agent"   ? r.agent
+                          : by == "model" ? r.model
+                          : by == "day"   ? r.time.substr(0, 10)
+                                          : r.provider;
+        auto& row = groups[key];
+        row.key = key;
+        ++row.requests;
+        row.errors += r.status >= 400 ? 1 : 0;
+        row.tokens_in += r.prompt_tokens;
+        row.tokens_out += r.completion_tokens;
+        row.cost_usd += r.cost_usd;
+        latencies[key].push_back(r.latency_us);
+    }
+    std::vector<StatsRow> rows;
+    for (auto& [key, row] : groups) {
+        auto& values = latencies[key];
+        std::sort(values.begin(), values.end());
+        auto at = [&](double q) {
+            auto index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+            return values[std::min(index, values.size() - 1)];
+        };
+        row.p50_us = at(0.50);
+        row.p95_us = at(0.95);
+        rows.push_back(row);
+    }
+    std::sort(rows.begin(), rows.end(), [&](const StatsRow& a, const StatsRow& b) {
+        return by == "day"
+                   ? a.key < b.key
+                   : (a.cost_usd != b.cost_usd ? a.cost_usd > b.cost_usd : a.requests > b.requests);
+    });
+    return rows;
+}
+
+std::string since_timestamp(std::string_view text, std::chrono::system_clock::time_point now) {
+    auto bad = [&] {
+        return core::Error(core::ErrorKind::usage, fmt::format("cannot read --since '{}'", text),
+                           "use a date (2026-11-21), a UTC time (2026-11-21T08:00:00Z) or a "
+                           "span back from now (30m, 24h, 7d)");
+    };
+    if (text.size() >= 2 && std::isalpha(static_cast<unsigned char>(text.back()))) {
+        long long amount = 0;
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, amount);
+        if (ec != std::errc() || ptr != text.data() + text.size() - 1 || amount < 0) {
+            throw bad();
+        }
+        long long unit = text.back() == 'm'   ? 60
+                         : text.back() == 'h' ? 3600
+                         : text.back() == 'd' ? 86400
+                                              : 0;
+        if (unit == 0) {
+            throw bad();
+        }
+        return crypto::format_timestamp(now - std::chrono::seconds(amount * unit));
+    }
+    if (text.size() < 10 || text[4] != '-' || text[7] != '-') {
+        throw bad();
+    }
+    return std::string(text);
+}
+
+std::filesystem::path database_path(const core::Context& ctx) {
+    return core::data_dir(ctx) / "aimo.db";
+}
+
+} // namespace aimo::governance

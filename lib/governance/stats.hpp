@@ -1,0 +1,37 @@
+#pragma once
+
+#include "core/context.hpp"
+#include "governance/ledger.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aimo::governance {
+
+/// One group of records, summed.
+struct StatsRow {
+    std::string key;
+    int64_t requests = 0;
+    int64_t errors = 0; ///< status 400 and above (denials included)
+    int64_t tokens_in = 0;
+    int64_t tokens_out = 0;
+    double cost_usd = 0;
+    int64_t p50_us = 0; ///< latency percentiles
+    int64_t p95_us = 0;
+};
+
+/// Groups records `by` "agent", "model", "provider" or "day" (throws core::Error(usage)
+/// otherwise), largest cost first.
+std::vector<StatsRow> aggregate(const std::vector<StoredRecord>& records, std::string_view by);
+
+/// The timestamp `text` means: a date or RFC 3339 time as written, or a span back from `now`
+/// such as "30m", "24h", "7d". Throws core::Error(usage).
+std::string since_timestamp(std::string_view text, std::chrono::system_clock::time_point now);
+
+/// <data dir>/aimo.db.
+std::filesystem::path database_path(const core::Context& ctx);
+
+} // namespace aimo::governance

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace aimo::governance {
+
+/// Tokens an answer reports.
+struct TokenUsage {
+    int64_t prompt = 0;
+    int64_t completion = 0;
+    bool found = false;
+    int64_t total() const { return prompt + completion; }
+};
+
+/// The `usage` of a JSON answer: prompt_tokens/completion_tokens (chat, completions,
+/// embeddings) or input_tokens/output_tokens (responses), also under `response`.
+TokenUsage usage_from_json(std::string_view body);
+
+/// One SSE event (its text up to the blank line): the usage it carries, and whether it carries
+/// nothing else (a chat chunk with empty `choices`, as `include_usage` adds at the end).
+struct EventUsage {
+    TokenUsage usage;
+    bool usage_only = false;
+};
+EventUsage usage_from_event(std::string_view event);
+
+/// `body` (a JSON object without "stream_options") with "stream_options":{"include_usage":true}
+/// added as its first member; `shift` receives how many bytes were inserted before the rest.
+std::string with_include_usage(std::string_view body, size_t& shift);
+
+/// USD for `usage` at these prices (USD per million tokens).
+double cost_usd(const TokenUsage& usage, double prompt_per_million, double completion_per_million);
+
+} // namespace aimo::governance

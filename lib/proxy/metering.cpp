@@ -1,0 +1,65 @@
+#include "proxy/metering.hpp"
+
+#include "core/error.hpp"
+
+#include <ostream>
+
+namespace aimo::proxy {
+
+Metering::Metering(const Governance& governance, governance::Admission admission,
+                   governance::UsageRecord record, std::pair<double, double> prices)
+    : m_governance(governance), m_admission(std::move(admission)), m_record(std::move(record)),
+      m_prices(prices) {}
+
+Metering::~Metering() {
+    finish(499); // the client went away before the answer was complete
+}
+
+void Metering::observe(const governance::TokenUsage& usage) {
+    std::lock_guard lock(m_mutex);
+    if (usage.found) {
+        m_usage = usage;
+    }
+}
+
+void Metering::set_provider(const std::string& provider) {
+    std::lock_guard lock(m_mutex);
+    m_record.provider = provider;
+}
+
+void Metering::set_prices(std::pair<double, double> prices) {
+    std::lock_guard lock(m_mutex);
+    m_prices = prices;
+}
+
+void Metering::finish(int status) {
+    std::lock_guard lock(m_mutex);
+    if (m_finished) {
+        return;
+    }
+    m_finished = true;
+    m_record.status = status;
+    m_record.prompt_tokens = m_usage.prompt;
+    m_record.completion_tokens = m_usage.completion;
+    m_record.cost_usd = governance::cost_usd(m_usage, m_prices.first, m_prices.second);
+    m_record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - m_start)
+                              .count();
+    if (m_governance.ledger != nullptr) {
+        try {
+            m_governance.ledger->append(m_record);
+        } catch (const core::Error& e) {
+            // The answer has been given; losing its record must not crash the proxy.
+            if (m_governance.log != nullptr) {
+                *m_governance.log << "aimo: error: usage record of " + m_record.request_id +
+                                         " not stored: " + e.what() + "\n";
+            }
+        }
+    }
+    if (m_governance.governor != nullptr) {
+        m_governance.governor->settle(m_admission, m_usage.total(), m_record.cost_usd,
+                                      std::chrono::steady_clock::now());
+    }
+}
+
+} // namespace aimo::proxy

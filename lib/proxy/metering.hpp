@@ -1,0 +1,54 @@
+#pragma once
+
+#include "core/context.hpp"
+#include "governance/governor.hpp"
+#include "governance/usage.hpp"
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace aimo::proxy {
+
+/// The governance side of the proxy; both parts optional (null: not in use).
+struct Governance {
+    governance::Governor* governor = nullptr;
+    governance::Ledger* ledger = nullptr;
+    core::Clock clock;           ///< record timestamps
+    std::ostream* log = nullptr; ///< where a failure to store a record is reported
+};
+
+/// One forwarded request's accounting. finish() records it in the ledger (committed before
+/// it returns) and settles the agent's reservation with the real cost; a request abandoned
+/// without finish() (client gone) is finished by the destructor. Exactly once either way.
+class Metering {
+public:
+    Metering(const Governance& governance, governance::Admission admission,
+             governance::UsageRecord record, std::pair<double, double> prices);
+    ~Metering();
+    Metering(const Metering&) = delete;
+    Metering& operator=(const Metering&) = delete;
+
+    /// Takes the usage an answer (or one of its events) reported; the last report wins.
+    void observe(const governance::TokenUsage& usage);
+    void set_provider(const std::string& provider);
+    /// Prices of the provider and model that answered (USD per million prompt, completion).
+    void set_prices(std::pair<double, double> prices);
+    /// Rate-limit headers for the response (x-ratelimit-*).
+    const governance::Headers& response_headers() const { return m_admission.headers; }
+    /// Records the request with the status the client saw.
+    void finish(int status);
+
+private:
+    Governance m_governance;
+    governance::Admission m_admission;
+    governance::UsageRecord m_record;
+    std::pair<double, double> m_prices;
+    governance::TokenUsage m_usage;
+    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+    std::mutex m_mutex;
+    bool m_finished = false;
+};
+
+} // namespace aimo::proxy
