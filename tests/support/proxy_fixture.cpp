@@ -3,6 +3,13 @@
 namespace aimo::test {
 
 namespace {
+std::unique_ptr<governance::Database> open_database(const ProxyFixtureOptions& options) {
+    if (options.database.empty()) {
+        return nullptr;
+    }
+    return std::make_unique<governance::Database>(options.database);
+}
+
 proxy::ServerOptions server_options(const ProxyFixtureOptions& options, std::ostream* log) {
     proxy::ServerOptions server;
     server.host = "127.0.0.1";
@@ -22,8 +29,13 @@ ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions op
       m_signer(std::make_shared<const crypto::SiwxSigner>(
           rfc8032_keypair(), std::string(crypto::mainnet_chain_id),
           [] { return std::chrono::system_clock::now(); })),
-      m_config(m_options.config), m_gateway([this] { return build(); }),
-      m_handler(m_gateway, m_options.stream_keepalive),
+      m_config(m_options.config), m_db(open_database(m_options)),
+      m_governor(m_db ? std::make_unique<governance::Governor>(*m_db, m_options.require_auth)
+                      : nullptr),
+      m_ledger(m_db ? std::make_unique<governance::Ledger>(*m_db) : nullptr),
+      m_gateway([this] { return build(); }),
+      m_handler(m_gateway, m_options.stream_keepalive,
+                proxy::Governance{m_governor.get(), m_ledger.get(), {}, &m_log}),
       m_server(m_handler, server_options(m_options, &m_log)) {
     m_port = m_server.bind();
     m_thread = std::thread([this] { m_server.run(); });

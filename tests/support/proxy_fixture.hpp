@@ -1,5 +1,6 @@
 #pragma once
 
+#include "governance/governor.hpp"
 #include "proxy/handler.hpp"
 #include "proxy/server.hpp"
 #include "routing/gateway.hpp"
@@ -23,6 +24,9 @@ struct ProxyFixtureOptions {
     std::string config;
     std::map<std::string, std::string> env; ///< what api_key_env names resolve to
     std::chrono::milliseconds stream_keepalive{0};
+    /// When set: agents, limits and the usage ledger in this SQLite file.
+    std::filesystem::path database;
+    bool require_auth = false;
 };
 
 /// The real proxy (pool, signer, routing, handler, server) in-process on a free loopback port,
@@ -40,6 +44,8 @@ public:
     std::string reload(const std::string& config);
 
     upstream::ClientPool pool;
+    /// The governance database (only with options.database).
+    governance::Database& db() { return *m_db; }
 
 private:
     std::shared_ptr<const routing::Table> build();
@@ -50,6 +56,9 @@ private:
     std::mutex m_config_mutex;
     std::string m_config;
     std::ostringstream m_log;
+    std::unique_ptr<governance::Database> m_db;
+    std::unique_ptr<governance::Governor> m_governor;
+    std::unique_ptr<governance::Ledger> m_ledger;
     routing::Gateway m_gateway;
     proxy::Handler m_handler;
     proxy::Server m_server;

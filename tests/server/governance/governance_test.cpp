@@ -1,0 +1,255 @@
+// Agent tokens, model lists, rate limits, budgets and the usage ledger, through the real proxy.
+#include "core/error.hpp"
+#include "fake_router.hpp"
+#include "governance/ledger.hpp"
+#include "http_helpers.hpp"
+#include "proxy_fixture.hpp"
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <nlohmann/json.hpp>
+
+using namespace aimo;
+using namespace aimo::test;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+
+namespace {
+constexpr const char* model = "deepseek/deepseek-v3.2"; // 0.28 / 0.42 USD per million tokens
+
+std::string chat(bool stream = false, const std::string& extra = "") {
+    return R"({"model":")" + std::string(model) + R"(","max_tokens":10,"stream":)" +
+           (stream ? "true" : "false") + extra + R"(,"messages":[{"role":"user","content":"hi"}]})";
+}
+
+httplib::Headers bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+}
+
+struct Governed {
+    TempDir dir;
+    FakeRouter router;
+    ProxyFixture proxy;
+    explicit Governed(bool require_auth = false)
+        : proxy(router.url(), [&] {
+              ProxyFixtureOptions options;
+              options.database = dir / "aimo.db";
+              options.require_auth = require_auth;
+              return options;
+          }()) {}
+    // Agents are managed from another connection, as `aimo agent …` does from its process.
+    std::string agent(const std::string& name, governance::AgentLimits limits = {}) {
+        governance::Database cli(dir / "aimo.db");
+        return governance::AgentStore(cli).create(name, limits, "2026-11-21T00:00:00Z");
+    }
+    std::string code_of(const Reply& reply) { return json::parse(reply.body)["error"]["code"]; }
+    std::vector<governance::StoredRecord> records() {
+        return governance::read_records(proxy.db(), 1000);
+    }
+};
+} // namespace
+
+TEST_CASE("without agents loopback use stays key-less; with one, tokens are checked",
+          "[governance]") {
+    Governed g;
+    CHECK(http_post(g.proxy.port(), "/v1/chat/completions", chat()).status == 200);
+
+    auto token = g.agent("bot", {{}, {}, {}, {"openai/gpt-4o-mini", model}});
+    auto missing = http_post(g.proxy.port(), "/v1/chat/completions", chat());
+    CHECK(missing.status == 401);
+    CHECK(g.code_of(missing) == "missing_api_key");
+    CHECK(json::parse(missing.body)["error"]["type"] == "authentication_error");
+
+    auto unknown = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer("aimo_nope"));
+    CHECK(unknown.status == 401);
+    CHECK(g.code_of(unknown) == "invalid_api_key");
+
+    auto ok = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+    CHECK(ok.status == 200);
+    CHECK(g.router.requests().back().siwx.valid);
+    // The agent's token stays here: the router sees a signature, not the token.
+    CHECK(g.router.requests().back().headers.count("Authorization") == 0);
+
+    auto other = http_post(g.proxy.port(), "/v1/chat/completions",
+                           R"({"model":"plain-model","messages":[]})", bearer(token));
+    CHECK(other.status == 403);
+    CHECK(g.code_of(other) == "model_not_allowed");
+    CHECK_THAT(other.body, Contains("agent 'bot' may not use model 'plain-model'"));
+
+    {
+        governance::Database cli(g.dir / "aimo.db");
+        governance::AgentStore(cli).revoke("bot", "2026-11-21T01:00:00Z");
+    }
+    auto revoked = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+    CHECK(revoked.status == 401);
+    CHECK(g.code_of(revoked) == "revoked_api_key");
+    CHECK(g.router.count("/api/v1/chat") == 2); // only the admitted requests went out
+
+    // Every request, refused ones included, is in the ledger with who sent it.
+    auto records = g.records();
+    REQUIRE(records.size() == 6);
+    CHECK(records[0].record.agent == "-");
+    CHECK(records[1].record.status == 401);
+    CHECK(records[3].record.agent == "bot");
+    CHECK(records[3].record.status == 200);
+    CHECK(records[4].record.status == 403);
+}
+
+TEST_CASE("--require-auth demands tokens before any agent exists", "[governance]") {
+    Governed g(true);
+    auto reply = http_post(g.proxy.port(), "/v1/chat/completions", chat());
+    CHECK(reply.status == 401);
+    CHECK(g.code_of(reply) == "missing_api_key");
+    CHECK(g.router.count("/api/v1/chat") == 0);
+}
+
+TEST_CASE("over its requests per minute an agent gets 429 with rate-limit headers",
+          "[governance]") {
+    Governed g;
+    auto token = g.agent("bot", {{}, 2, {}, {}});
+    auto first = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+    CHECK(first.status == 200);
+    CHECK(first.header("x-ratelimit-limit-requests") == "2");
+    CHECK(first.header("x-ratelimit-remaining-requests") == "1");
+    CHECK(http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token)).status == 200);
+    auto limited = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+    CHECK(limited.status == 429);
+    CHECK(g.code_of(limited) == "rate_limit_exceeded");
+    CHECK_THAT(limited.body, Contains("limit of 2 requests per minute"));
+    CHECK(limited.header("x-ratelimit-remaining-requests") == "0");
+    auto retry = std::stoi(limited.header("Retry-After"));
+    CHECK(retry >= 1);
+    CHECK(retry <= 60);
+    CHECK(limited.header("x-ratelimit-reset-requests") == std::to_string(retry) + "s");
+    CHECK(g.router.count("/api/v1/chat") == 2);
+}
+
+TEST_CASE("over its tokens per minute an agent gets 429 naming the token limit", "[governance]") {
+    Governed g;
+    auto token = g.agent("bot", {{}, {}, 10, {}});
+    // The fake router reports 5 tokens per answer.
+    CHECK(http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token)).status == 200);
+    auto second = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+    CHECK(second.header("x-ratelimit-remaining-tokens") == "5");
+    auto limited = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+    CHECK(limited.status == 429);
+    CHECK_THAT(limited.body, Contains("limit of 10 tokens per minute"));
+    CHECK(limited.header("x-ratelimit-limit-tokens") == "10");
+    CHECK(limited.header("x-ratelimit-remaining-tokens") == "0");
+    CHECK_FALSE(limited.header("Retry-After").empty());
+}
+
+TEST_CASE("a 50-way burst never spends more than the budget", "[governance]") {
+    Governed g;
+    // Each request reserves its worst case (~2e-5 USD: body bytes as prompt tokens plus
+    // max_tokens), and really costs 1.68e-6; a slow router keeps them all in flight together.
+    const double budget = 0.0001;
+    auto token = g.agent("bot", {budget, {}, {}, {}});
+    auto answer = g.router.on_completion;
+    g.router.on_completion = [answer](const httplib::Request& req, httplib::Response& res) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200)); // simulated upstream work
+        answer(req, res);
+    };
+    std::vector<std::future<Reply>> burst;
+    for (int i = 0; i < 50; ++i) {
+        burst.push_back(std::async(std::launch::async, [&] {
+            return http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+        }));
+    }
+    int ok = 0;
+    int refused = 0;
+    for (auto& reply : burst) {
+        auto r = reply.get();
+        ok += r.status == 200 ? 1 : 0;
+        if (r.status == 402) {
+            ++refused;
+            CHECK(json::parse(r.body)["error"]["code"] == "budget_exceeded");
+            CHECK(json::parse(r.body)["error"]["type"] == "insufficient_quota");
+        }
+    }
+    CHECK(ok + refused == 50);
+    CHECK(ok >= 1);
+    CHECK(refused >= 1);
+    double spent = 0;
+    for (const auto& stored : g.records()) {
+        spent += stored.record.cost_usd;
+    }
+    CHECK(spent <= budget);
+    CHECK(spent == Approx(ok * 1.68e-6));
+    CHECK(static_cast<int>(g.router.count("/api/v1/chat")) == ok);
+}
+
+TEST_CASE("streamed usage is counted and the injected usage chunk stays invisible",
+          "[governance]") {
+    Governed g;
+    std::string seen_body;
+    g.router.on_completion = [&seen_body](const httplib::Request& req, httplib::Response& res) {
+        seen_body = req.body;
+        auto body = json::parse(req.body);
+        std::string out = FakeRouter::sse_answer();
+        if (body.contains("stream_options") && body["stream_options"]["include_usage"] == true) {
+            out.insert(out.find("data: [DONE]"),
+                       R"(data: {"id":"c1","choices":[],"usage":{"prompt_tokens":11,)"
+                       R"("completion_tokens":7,"total_tokens":18}})"
+                       "\n\n");
+        }
+        res.set_content(out, "text/event-stream");
+    };
+    auto plain = http_post(g.proxy.port(), "/v1/chat/completions", chat(true));
+    REQUIRE(plain.status == 200);
+    CHECK(json::parse(seen_body)["stream_options"]["include_usage"] == true);
+    CHECK(json::parse(seen_body)["model"] == model);
+    CHECK_THAT(plain.body, !Contains("usage") && Contains("Hel") && Contains("data: [DONE]"));
+
+    auto asked = http_post(g.proxy.port(), "/v1/chat/completions",
+                           chat(true, R"(,"stream_options":{"include_usage":true})"));
+    CHECK_THAT(asked.body, Contains(R"("usage":{"prompt_tokens":11)"));
+
+    auto records = g.records();
+    REQUIRE(records.size() == 2);
+    for (const auto& stored : records) {
+        CHECK(stored.record.prompt_tokens == 11);
+        CHECK(stored.record.completion_tokens == 7);
+        CHECK(stored.record.cost_usd == Approx((11 * 0.28 + 7 * 0.42) / 1e6));
+        CHECK(stored.record.provider == "aimo");
+        CHECK(stored.record.status == 200);
+    }
+}
+
+TEST_CASE("the audit chain catches an edited, a removed and a reordered record", "[governance]") {
+    Governed g;
+    for (int i = 0; i < 4; ++i) {
+        http_post(g.proxy.port(), "/v1/chat/completions", chat());
+    }
+    auto& db = g.proxy.db();
+    CHECK(governance::verify_chain(db).ok);
+    CHECK(governance::verify_chain(db).records == 4);
+    // Updates and deletes are refused outright …
+    CHECK_THROWS_AS(db.exec("UPDATE requests SET cost_usd = 0 WHERE seq = 2"), core::Error);
+    // … so a tamperer drops the guards first.
+    db.exec("DROP TRIGGER requests_append_only_update; DROP TRIGGER requests_append_only_delete");
+
+    SECTION("edited") {
+        db.exec("UPDATE requests SET cost_usd = 0 WHERE seq = 2");
+        auto result = governance::verify_chain(db);
+        CHECK_FALSE(result.ok);
+        CHECK(result.first_bad == 2);
+        CHECK_THAT(result.problem, Contains("was edited"));
+    }
+    SECTION("removed") {
+        db.exec("DELETE FROM requests WHERE seq = 3");
+        auto result = governance::verify_chain(db);
+        CHECK_FALSE(result.ok);
+        CHECK(result.first_bad == 4);
+        CHECK_THAT(result.problem, Contains("records 3..3 are missing"));
+    }
+    SECTION("reordered") {
+        // Swap the contents of records 2 and 3, keeping their numbers.
+        db.exec("UPDATE requests SET seq = -2 WHERE seq = 2; UPDATE requests SET seq = 2 WHERE "
+                "seq = 3; UPDATE requests SET seq = 3 WHERE seq = -2");
+        auto result = governance::verify_chain(db);
+        CHECK_FALSE(result.ok);
+        CHECK(result.first_bad == 2);
+    }
+}
