@@ -1,0 +1,199 @@
+// agent, stats and audit commands, and a proxy killed with SIGKILL under load.
+#include "cli_harness.hpp"
+#include "core/fs.hpp"
+#include "fake_router.hpp"
+#include "governance/db.hpp"
+#include "http_helpers.hpp"
+#include "subprocess.hpp"
+#include "temp_dir.hpp"
+#include "vectors.hpp"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+using namespace aimo;
+using Catch::Matchers::Contains;
+using nlohmann::json;
+
+namespace {
+struct Setup {
+    test::TempDir home;
+    test::CliHarness cli{home.path()};
+    std::filesystem::path db = home / ".local/share/aimo/aimo.db";
+};
+
+int port_of(const std::string& banner) {
+    std::smatch match;
+    REQUIRE(std::regex_search(banner, match, std::regex(R"(base URL: http://[^:]+:(\d+)/v1)")));
+    return std::stoi(match[1]);
+}
+} // namespace
+
+TEST_CASE("agent create prints a token once and stores only its hash", "[agent]") {
+    Setup s;
+    auto created = s.cli.run(
+        {"agent", "create", "scout", "--budget", "2.5", "--rpm", "30", "--models", "a/b,c"});
+    REQUIRE(created.code == 0);
+    std::string token = created.out.substr(0, created.out.find('\n'));
+    CHECK_THAT(token, Catch::Matchers::StartsWith("aimo_"));
+    CHECK_THAT(created.err, Contains("shown only once"));
+    CHECK(core::read_file(s.db).find(token) == std::string::npos);
+
+    auto listed = s.cli.run({"agent", "list"});
+    CHECK_THAT(listed.out, Contains("scout") && Contains("2.5000") && Contains("active"));
+    auto shown = json::parse(s.cli.run({"agent", "show", "scout", "--json"}).out);
+    CHECK(shown["budget_usd"] == 2.5);
+    CHECK(shown["rpm"] == 30);
+    CHECK(shown["tpm"].is_null());
+    CHECK(shown["models"] == json{"a/b", "c"});
+    CHECK(shown["token_hint"] == token.substr(0, 9) + "…");
+
+    auto updated = s.cli.run({"agent", "update", "scout", "--rpm", "none", "--tpm", "1000"});
+    CHECK(updated.code == 0);
+    CHECK_THAT(updated.out, Contains("rpm:      -") && Contains("tpm:      1000") &&
+                                Contains("budget:   $2.5000"));
+
+    CHECK(s.cli.run({"agent", "revoke", "scout"}).code == 0);
+    CHECK_THAT(s.cli.run({"agent", "list"}).out, Contains("revoked"));
+
+    auto twice = s.cli.run({"agent", "create", "scout"});
+    CHECK(twice.code == 1);
+    CHECK_THAT(twice.err, Contains("agent 'scout' already exists"));
+    auto bad = s.cli.run({"agent", "create", "x", "--budget", "lots"});
+    CHECK(bad.code == 2);
+    CHECK_THAT(bad.err, Contains("--budget 'lots' is not a number"));
+    auto missing = s.cli.run({"agent", "show", "ghost"});
+    CHECK(missing.code == 1);
+    CHECK_THAT(missing.err, Contains("there is no agent 'ghost'"));
+}
+
+TEST_CASE("a proxy killed with SIGKILL under load keeps its ledger and budgets", "[agent]") {
+    Setup s;
+    test::FakeRouter router;
+    test::write_rfc8032_keypair(s.home / "key.json");
+    // Each request really costs 1.68e-6 USD (5 tokens of deepseek); 20 of them fit the budget.
+    auto token = s.cli.run({"agent", "create", "bot", "--budget", "0.0000336"}).out;
+    token = token.substr(0, token.find('\n'));
+    std::map<std::string, std::string> env = {{"HOME", s.home.path().string()},
+                                              {"PATH", "/usr/bin:/bin"}};
+    std::vector<std::string> argv = {
+        AIMO_BINARY,    "serve",      "--port",    "0",
+        "--router-url", router.url(), "--keypair", (s.home / "key.json").string()};
+    std::string body = R"({"model":"deepseek/deepseek-v3.2","max_tokens":1,"messages":[]})";
+    httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+    int answered = 0;
+    {
+        test::Subprocess server(argv, env);
+        REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+        int port = port_of(server.stderr_text());
+        // Clients keep sending while the proxy dies; every answered request must be recorded.
+        std::atomic<bool> killed{false};
+        std::vector<std::future<int>> clients;
+        for (int c = 0; c < 4; ++c) {
+            clients.push_back(std::async(std::launch::async, [&] {
+                int mine = 0;
+                while (!killed) {
+                    if (test::http_post(port, "/v1/chat/completions", body, auth).status == 200) {
+                        ++mine;
+                    }
+                    if (mine == 4) {
+                        break; // 16 in all: under the budget, so every one is answered
+                    }
+                }
+                return mine;
+            }));
+        }
+        while (router.count("/api/v1/chat") < 10) {
+            std::this_thread::yield();
+        }
+        server.signal(SIGKILL);
+        killed = true;
+        for (auto& client : clients) {
+            answered += client.get();
+        }
+        CHECK(server.wait() == 128 + SIGKILL);
+    }
+    auto verify = s.cli.run({"audit", "verify"});
+    CHECK(verify.code == 0);
+    auto stats = json::parse(s.cli.run({"stats", "--by", "agent", "--json"}).out);
+    REQUIRE(stats.size() == 1);
+    CHECK(stats[0]["agent"] == "bot");
+    // Nothing answered is missing (402s from the budget's reservations are errors).
+    CHECK(stats[0]["requests"].get<int>() - stats[0]["errors"].get<int>() >= answered);
+    auto spent = json::parse(s.cli.run({"agent", "show", "bot", "--json"}).out)["spent_usd"];
+    CHECK(spent.get<double>() == Approx(stats[0]["cost_usd"].get<double>()));
+
+    // Restarted, the proxy knows what was spent: it stops the agent at the budget.
+    test::Subprocess again(argv, env);
+    REQUIRE(again.wait_for_stderr("Ctrl-C stops"));
+    int port = port_of(again.stderr_text());
+    int more = 0;
+    test::Reply last;
+    for (int i = 0; i < 30; ++i) {
+        last = test::http_post(port, "/v1/chat/completions", body, auth);
+        if (last.status != 200) {
+            break;
+        }
+        ++more;
+    }
+    CHECK(last.status == 402);
+    double total = 0;
+    for (const auto& row : json::parse(s.cli.run({"stats", "--json"}).out)) {
+        total += row["cost_usd"].get<double>();
+    }
+    CHECK(total <= 0.0000336 + 1e-12);
+    again.signal(SIGTERM);
+    CHECK(again.wait() == 0);
+}
+
+TEST_CASE("stats groups the ledger; audit tail and verify read it", "[audit]") {
+    Setup s;
+    test::FakeRouter router;
+    test::write_rfc8032_keypair(s.home / "key.json");
+    {
+        test::Subprocess server({AIMO_BINARY, "serve", "--port", "0", "--router-url", router.url(),
+                                 "--keypair", (s.home / "key.json").string()},
+                                {{"HOME", s.home.path().string()}, {"PATH", "/usr/bin:/bin"}});
+        REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+        int port = port_of(server.stderr_text());
+        for (const char* model :
+             {"deepseek/deepseek-v3.2", "deepseek/deepseek-v3.2", "plain-model"}) {
+            test::http_post(port, "/v1/chat/completions",
+                            std::string(R"({"model":")") + model + R"(","messages":[]})");
+        }
+        server.signal(SIGTERM);
+        CHECK(server.wait() == 0);
+    }
+    auto table = s.cli.run({"stats", "--by", "model"});
+    CHECK(table.code == 0);
+    CHECK_THAT(table.out, Contains("MODEL") && Contains("P95 ms"));
+    auto rows = json::parse(s.cli.run({"stats", "--by", "model", "--json", "--since", "1d"}).out);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0]["model"] == "deepseek/deepseek-v3.2"); // the costlier first
+    CHECK(rows[0]["requests"] == 2);
+    CHECK(rows[0]["tokens_in"] == 6);
+    CHECK(rows[0]["tokens_out"] == 4);
+    CHECK(rows[1]["cost_usd"] == 0); // no price known for plain-model
+    CHECK(json::parse(s.cli.run({"stats", "--json", "--since", "2999-01-01"}).out).empty());
+    CHECK(s.cli.run({"stats", "--since", "yesterday"}).code == 2);
+
+    auto tail = s.cli.run({"audit", "tail", "-n", "2"});
+    CHECK_THAT(tail.out, Contains("     2 ") && Contains("     3 ") && !Contains("     1 "));
+    CHECK_THAT(tail.out, Contains("model=plain-model") && Contains("status=200"));
+    CHECK(s.cli.run({"audit", "verify"}).out == "ok: 3 records, every hash and link intact\n");
+
+    {
+        governance::Database db(s.db);
+        db.exec("DROP TRIGGER requests_append_only_update");
+        db.exec("UPDATE requests SET agent = 'someone' WHERE seq = 2");
+    }
+    auto broken = s.cli.run({"audit", "verify"});
+    CHECK(broken.code == 1);
+    CHECK_THAT(broken.err, Contains("audit trail broken at record 2") && Contains("edited"));
+    auto as_json = json::parse(s.cli.run({"audit", "verify", "--json"}).out);
+    CHECK(as_json["ok"] == false);
+    CHECK(as_json["first_bad"] == 2);
+}
