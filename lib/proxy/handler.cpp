@@ -79,6 +79,13 @@ Response Handler::handle(const Request& request) {
             return json_ok(
                 fmt::format(R"({{"status":"ok","service":"aimo","version":"{}"}})", AIMO_VERSION));
         }
+    } else if (path == "/metrics" && m_governance.metrics != nullptr) {
+        if (get) {
+            Response response;
+            response.content_type = "text/plain; version=0.0.4";
+            response.body = m_governance.metrics->render();
+            return response;
+        }
     } else if (path == "/v1/models" || path == "/v1/models/") {
         if (get) {
             return list_models();
@@ -215,6 +222,7 @@ void settle_routed(const std::shared_ptr<Metering>& meter, const routing::Dispat
         return;
     }
     meter->set_provider(dispatch.provider());
+    meter->count_attempts(dispatch.attempts());
     if (const auto* target = dispatch.answered_target()) {
         meter->set_prices(table.prices(*target));
     }
@@ -230,6 +238,7 @@ Response Handler::answer(const std::shared_ptr<routing::Dispatch>& dispatch,
         add_routing_headers(response, *dispatch);
         if (meter) {
             meter->set_provider(dispatch->provider());
+            meter->count_attempts(dispatch->attempts());
             meter->finish(response.status);
         }
         return response;
@@ -313,6 +322,7 @@ Response Handler::keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, 
                 settle_routed(state->meter, dispatch, dispatch.table());
             } else {
                 state->meter->set_provider(dispatch.provider());
+                state->meter->count_attempts(dispatch.attempts());
             }
         }
         if (outcome == routing::Dispatch::State::failed) {

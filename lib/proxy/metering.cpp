@@ -32,6 +32,20 @@ void Metering::set_prices(std::pair<double, double> prices) {
     m_prices = prices;
 }
 
+void Metering::count_attempts(const std::vector<routing::Attempt>& attempts) {
+    if (m_governance.metrics == nullptr) {
+        return;
+    }
+    for (const auto& attempt : attempts) {
+        const auto& outcome = attempt.outcome;
+        bool failed = outcome.empty() || !std::isdigit(static_cast<unsigned char>(outcome[0])) ||
+                      outcome[0] == '5' || outcome == "429";
+        if (failed) {
+            m_governance.metrics->upstream_error(attempt.provider, outcome);
+        }
+    }
+}
+
 void Metering::finish(int status) {
     std::lock_guard lock(m_mutex);
     if (m_finished) {
@@ -55,6 +69,11 @@ void Metering::finish(int status) {
                                          " not stored: " + e.what() + "\n";
             }
         }
+    }
+    if (m_governance.metrics != nullptr) {
+        m_governance.metrics->request(m_record.agent, m_record.model, status,
+                                      m_record.prompt_tokens, m_record.completion_tokens,
+                                      m_record.cost_usd);
     }
     if (m_governance.governor != nullptr) {
         m_governance.governor->settle(m_admission, m_usage.total(), m_record.cost_usd,

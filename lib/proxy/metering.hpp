@@ -3,6 +3,8 @@
 #include "core/context.hpp"
 #include "governance/governor.hpp"
 #include "governance/usage.hpp"
+#include "proxy/metrics.hpp"
+#include "routing/dispatch.hpp"
 
 #include <chrono>
 #include <memory>
@@ -17,6 +19,7 @@ struct Governance {
     governance::Ledger* ledger = nullptr;
     core::Clock clock;           ///< record timestamps
     std::ostream* log = nullptr; ///< where a failure to store a record is reported
+    Metrics* metrics = nullptr;  ///< GET /metrics counters
 };
 
 /// One forwarded request's accounting. finish() records it in the ledger (committed before
@@ -35,6 +38,8 @@ public:
     void set_provider(const std::string& provider);
     /// Prices of the provider and model that answered (USD per million prompt, completion).
     void set_prices(std::pair<double, double> prices);
+    /// Counts the failed attempts (timeouts, unreachable, 429, 5xx …) for /metrics.
+    void count_attempts(const std::vector<routing::Attempt>& attempts);
     /// Rate-limit headers for the response (x-ratelimit-*).
     const governance::Headers& response_headers() const { return m_admission.headers; }
     /// Records the request with the status the client saw.

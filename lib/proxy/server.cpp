@@ -127,6 +127,9 @@ struct Server::Impl {
         std::shared_ptr<const LogFields> final_log;
         Clock::time_point start;
         Exchange(Impl& i, Clock::time_point s) : impl(i), start(s) {
+            if (impl.options.metrics != nullptr) {
+                impl.options.metrics->exchange_started();
+            }
             std::lock_guard lock(impl.flight_mutex);
             ++impl.in_flight;
         }
@@ -135,6 +138,10 @@ struct Server::Impl {
                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
             if (final_log) {
                 record.fields = *final_log;
+            }
+            if (impl.options.metrics != nullptr) {
+                impl.options.metrics->exchange_finished(record.status, record.total_us,
+                                                        record.fields.overhead_us);
             }
             impl.log(record);
             std::lock_guard lock(impl.flight_mutex);

@@ -3,6 +3,7 @@
 #include "core/context.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/handler.hpp"
+#include "proxy/metrics.hpp"
 
 #include <chrono>
 #include <memory>
@@ -20,6 +21,7 @@ struct ServerOptions {
     LogFormat log_format = LogFormat::text;
     std::ostream* log = nullptr; ///< access log sink; nullptr disables it
     core::Clock clock;           ///< timestamps in the access log
+    Metrics* metrics = nullptr;  ///< counts every exchange when set
 };
 
 /// The HTTP front door: a thread per active connection (so long streams never starve short

@@ -117,11 +117,13 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                           "create an agent ('aimo agent create NAME') and give clients its token, "
                           "or add --require-auth; --insecure-no-auth accepts the risk");
     }
+    Metrics metrics;
     Handler handler(gateway, config.stream_keepalive,
-                    Governance{&governor, &ledger, ctx.now, ctx.err});
+                    Governance{&governor, &ledger, ctx.now, ctx.err, &metrics});
     ServerOptions options = config.server;
     options.log = ctx.err;
     options.clock = ctx.now;
+    options.metrics = &metrics;
     Server server(handler, options);
     {
         std::lock_guard lock(mutex);

@@ -10,7 +10,8 @@ std::unique_ptr<governance::Database> open_database(const ProxyFixtureOptions& o
     return std::make_unique<governance::Database>(options.database);
 }
 
-proxy::ServerOptions server_options(const ProxyFixtureOptions& options, std::ostream* log) {
+proxy::ServerOptions server_options(const ProxyFixtureOptions& options, std::ostream* log,
+                                    proxy::Metrics* metrics) {
     proxy::ServerOptions server;
     server.host = "127.0.0.1";
     server.port = 0;
@@ -18,6 +19,7 @@ proxy::ServerOptions server_options(const ProxyFixtureOptions& options, std::ost
     server.drain_timeout = std::chrono::seconds(5);
     server.log_format = options.log_format;
     server.log = log;
+    server.metrics = metrics;
     return server;
 }
 } // namespace
@@ -35,8 +37,8 @@ ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions op
       m_ledger(m_db ? std::make_unique<governance::Ledger>(*m_db) : nullptr),
       m_gateway([this] { return build(); }),
       m_handler(m_gateway, m_options.stream_keepalive,
-                proxy::Governance{m_governor.get(), m_ledger.get(), {}, &m_log}),
-      m_server(m_handler, server_options(m_options, &m_log)) {
+                proxy::Governance{m_governor.get(), m_ledger.get(), {}, &m_log, &m_metrics}),
+      m_server(m_handler, server_options(m_options, &m_log, &m_metrics)) {
     m_port = m_server.bind();
     m_thread = std::thread([this] { m_server.run(); });
 }

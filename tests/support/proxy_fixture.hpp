@@ -56,6 +56,7 @@ private:
     std::mutex m_config_mutex;
     std::string m_config;
     std::ostringstream m_log;
+    proxy::Metrics m_metrics;
     std::unique_ptr<governance::Database> m_db;
     std::unique_ptr<governance::Governor> m_governor;
     std::unique_ptr<governance::Ledger> m_ledger;

@@ -253,3 +253,35 @@ TEST_CASE("the audit chain catches an edited, a removed and a reordered record",
         CHECK(result.first_bad == 2);
     }
 }
+
+TEST_CASE("GET /metrics counts requests, tokens, cost, latency and upstream errors",
+          "[governance]") {
+    Governed g;
+    auto token = g.agent("bot");
+    http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+    http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+    http_post(g.proxy.port(), "/v1/chat/completions", chat()); // 401
+    g.router.on_completion = [](const httplib::Request&, httplib::Response& res) {
+        res.status = 503;
+        res.set_content(R"({"error":{"message":"busy"}})", "application/json");
+    };
+    http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
+
+    auto metrics = http_get(g.proxy.port(), "/metrics");
+    REQUIRE(metrics.status == 200);
+    CHECK_THAT(metrics.header("Content-Type"), Contains("text/plain"));
+    const auto& text = metrics.body;
+    CHECK_THAT(text, Contains(std::string("aimo_requests_total{agent=\"bot\",model=\"") + model +
+                              "\",status=\"200\"} 2"));
+    CHECK_THAT(text, Contains(std::string("aimo_requests_total{agent=\"-\",model=\"") + model +
+                              "\",status=\"401\"} 1"));
+    CHECK_THAT(text, Contains(std::string("aimo_tokens_total{agent=\"bot\",model=\"") + model +
+                              "\",type=\"prompt\"} 6"));
+    CHECK_THAT(text, Contains("aimo_cost_usd_total{agent=\"bot\""));
+    CHECK_THAT(text, Contains("aimo_upstream_errors_total{provider=\"aimo\",outcome=\"503\"} 1"));
+    CHECK_THAT(text, Contains("aimo_http_responses_total{status=\"200\"} 2") &&
+                         Contains("aimo_http_responses_total{status=\"503\"} 1"));
+    CHECK_THAT(text, Contains("aimo_request_duration_seconds_count 4") &&
+                         Contains("aimo_proxy_overhead_seconds_bucket{le=\"+Inf\"}"));
+    CHECK_THAT(text, Contains("aimo_in_flight_requests 1")); // this very request
+}

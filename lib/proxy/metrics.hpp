@@ -1,0 +1,49 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace aimo::proxy {
+
+/// Counters and histograms for GET /metrics in the Prometheus text format. Thread-safe; each
+/// update is one short critical section.
+class Metrics {
+public:
+    /// Every HTTP exchange, as the server finishes it.
+    void exchange_started() { ++m_in_flight; }
+    void exchange_finished(int status, long long total_us, long long overhead_us);
+    /// Every forwarded request, once settled.
+    void request(const std::string& agent, const std::string& model, int status,
+                 int64_t prompt_tokens, int64_t completion_tokens, double cost_usd);
+    /// An attempt at a provider that failed (timeout, unreachable, 5xx, 429 …).
+    void upstream_error(const std::string& provider, const std::string& outcome);
+
+    /// The exposition text.
+    std::string render() const;
+
+private:
+    static constexpr std::array<double, 12> bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                      0.01,   0.05,    0.25,   1,     5,      30};
+    struct Histogram {
+        std::array<uint64_t, bounds.size() + 1> buckets{};
+        double sum = 0;
+        uint64_t count = 0;
+        void add(double seconds);
+    };
+    mutable std::mutex m_mutex;
+    std::atomic<int64_t> m_in_flight{0};
+    std::map<int, uint64_t> m_http;
+    Histogram m_duration;
+    Histogram m_overhead;
+    std::map<std::tuple<std::string, std::string, int>, uint64_t> m_requests;
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> m_tokens;
+    std::map<std::pair<std::string, std::string>, double> m_cost;
+    std::map<std::pair<std::string, std::string>, uint64_t> m_upstream_errors;
+};
+
+} // namespace aimo::proxy
