@@ -96,7 +96,7 @@ TEST_CASE("without agents loopback use stays key-less; with one, tokens are chec
     CHECK(records[4].record.status == 403);
 }
 
-TEST_CASE("--require-auth demands tokens before any agent exists", "[governance]") {
+TEST_CASE("require-auth demands tokens before any agent exists", "[governance]") {
     Governed g(true);
     auto reply = http_post(g.proxy.port(), "/v1/chat/completions", chat());
     CHECK(reply.status == 401);
