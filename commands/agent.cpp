@@ -11,6 +11,7 @@ namespace aimo::commands {
 
 namespace {
 struct AgentFlags {
+    SettingFlags settings;
     std::string name;
     std::optional<std::string> budget; ///< text, so "none" can clear it
     std::optional<std::string> rpm;
@@ -125,7 +126,8 @@ void print_agent(std::ostream& out, const governance::Agent& agent) {
 }
 
 int run_agent(core::Context& ctx, const AgentFlags& flags) {
-    governance::Database db(governance::database_path(ctx));
+    governance::Database db(governance::database_path(
+        core::load_settings(ctx, flags.settings.values).value("database")));
     governance::AgentStore store(db);
     auto now = crypto::format_timestamp(ctx.now());
     if (flags.create->parsed()) {
@@ -205,6 +207,9 @@ CommandSpec register_agent(CLI::App& root) {
     }
     for (auto* sub : {flags->create, flags->list, flags->show, flags->update}) {
         sub->add_flag("--json", flags->json, "Print JSON");
+    }
+    for (auto* sub : {flags->create, flags->list, flags->show, flags->update, flags->revoke}) {
+        add_setting_flag(*sub, flags->settings, "database");
     }
     return {app, [flags](core::Context& ctx) { return run_agent(ctx, *flags); }};
 }

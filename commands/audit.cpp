@@ -13,6 +13,7 @@ namespace aimo::commands {
 
 namespace {
 struct AuditFlags {
+    SettingFlags settings;
     int64_t lines = 20;
     bool follow = false;
     bool json = false;
@@ -47,7 +48,8 @@ std::string line_of(const governance::StoredRecord& stored, bool json) {
 }
 
 int run_verify(core::Context& ctx, const AuditFlags& flags) {
-    governance::Database db(governance::database_path(ctx));
+    governance::Database db(governance::database_path(
+        core::load_settings(ctx, flags.settings.values).value("database")));
     auto result = governance::verify_chain(db);
     if (flags.json) {
         *ctx.out << nlohmann::json{{"ok", result.ok},
@@ -69,7 +71,8 @@ int run_verify(core::Context& ctx, const AuditFlags& flags) {
 }
 
 int run_tail(core::Context& ctx, const AuditFlags& flags) {
-    governance::Database db(governance::database_path(ctx));
+    governance::Database db(governance::database_path(
+        core::load_settings(ctx, flags.settings.values).value("database")));
     int64_t last = 0;
     for (const auto& stored : governance::read_records(db, flags.lines)) {
         *ctx.out << line_of(stored, flags.json);
@@ -112,6 +115,7 @@ CommandSpec register_audit(CLI::App& root) {
     flags->tail->add_flag("-f,--follow", flags->follow, "Keep printing new records until Ctrl-C");
     for (auto* sub : {flags->verify, flags->tail}) {
         sub->add_flag("--json", flags->json, "Print JSON");
+        add_setting_flag(*sub, flags->settings, "database");
     }
     return {app, [flags](core::Context& ctx) {
                 return flags->verify->parsed() ? run_verify(ctx, *flags) : run_tail(ctx, *flags);

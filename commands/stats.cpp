@@ -10,6 +10,7 @@ namespace aimo::commands {
 
 namespace {
 struct StatsFlags {
+    SettingFlags settings;
     std::string by = "agent";
     std::string since;
     bool json = false;
@@ -18,7 +19,8 @@ struct StatsFlags {
 int run_stats(core::Context& ctx, const StatsFlags& flags) {
     std::string since =
         flags.since.empty() ? std::string() : governance::since_timestamp(flags.since, ctx.now());
-    governance::Database db(governance::database_path(ctx));
+    governance::Database db(governance::database_path(
+        core::load_settings(ctx, flags.settings.values).value("database")));
     auto rows = governance::aggregate(governance::records_since(db, since), flags.by);
     if (flags.json) {
         nlohmann::json out = nlohmann::json::array();
@@ -66,6 +68,7 @@ CommandSpec register_stats(CLI::App& root) {
     app->add_option("--since", flags->since,
                     "From a date, a UTC time, or a span back from now (30m, 24h, 7d)");
     app->add_flag("--json", flags->json, "Print JSON");
+    add_setting_flag(*app, flags->settings, "database");
     return {app, [flags](core::Context& ctx) { return run_stats(ctx, *flags); }};
 }
 

@@ -6,11 +6,11 @@ _aimo() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="chat serve list-models router connect doctor config agent stats audit keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
-    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --model -m --message --system --config-path --provider-id --api-key --budget --rpm --tpm --models --by --since -n --lines "
+    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database"
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --budget --rpm --tpm --models --by --since -n --lines "
 
     case $prev in
-        --keypair | --ca-file | --config-path)
+        --keypair | --ca-file | --config-path | --database)
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;
         --log-format)
@@ -61,16 +61,16 @@ _aimo() {
             esac ;;
         agent)
             case $sub in
-                create | update) flags="--budget --rpm --tpm --models --json --help" ;;
-                list | show) flags="--json --help" ;;
-                revoke) ;;
+                create | update) flags="--budget --rpm --tpm --models --json --database --help" ;;
+                list | show) flags="--json --database --help" ;;
+                revoke) flags="--database --help" ;;
                 *) words="create list show update revoke" ;;
             esac ;;
-        stats) flags="--by --since --json --help" ;;
+        stats) flags="--by --since --json --database --help" ;;
         audit)
             case $sub in
-                verify) flags="--json --help" ;;
-                tail) flags="-n --lines -f --follow --json --help" ;;
+                verify) flags="--json --database --help" ;;
+                tail) flags="-n --lines -f --follow --json --database --help" ;;
                 *) words="verify tail" ;;
             esac ;;
         keygen) flags="--keypair --force --json --help" ;;

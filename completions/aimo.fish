@@ -29,6 +29,9 @@ for cmd in chat serve show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l stream-keepalive-ms -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l config-poll-ms -r
 end
+for cmd in chat serve show check agent stats audit
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l database -r -F -d "Usage database or off"
+end
 
 complete -c aimo -n "__fish_seen_subcommand_from chat" -l serve -d "Run the proxy"
 complete -c aimo -n "__fish_seen_subcommand_from chat" -s m -l model -r -d "Model id"

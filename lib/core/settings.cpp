@@ -48,6 +48,8 @@ const std::vector<SettingSpec>& setting_specs() {
         {"stream_keepalive_ms", "AIMO_STREAM_KEEPALIVE_MS", "--stream-keepalive-ms",
          "milliseconds a stream waits for its first upstream byte before SSE keep-alive "
          "comments start, and between them (0: never)"},
+        {"database", "AIMO_DATABASE", "--database",
+         "SQLite file of agents and the usage ledger ('off': no records, no agents)"},
         {"config_poll_ms", "AIMO_CONFIG_POLL_MS", "--config-poll-ms",
          "milliseconds between checks of the config file for changes to reload (0: only on "
          "SIGHUP)"},
@@ -131,6 +133,7 @@ Settings load_settings(const Context& ctx, const std::map<std::string, std::stri
         {"signature_reuse_ms", "1000"},
         {"stream_keepalive_ms", "10000"},
         {"config_poll_ms", "1000"},
+        {"database", (data_dir(ctx) / "aimo.db").string()},
     };
     return resolve_settings(layers);
 }

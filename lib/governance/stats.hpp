@@ -31,7 +31,7 @@ std::vector<StatsRow> aggregate(const std::vector<StoredRecord>& records, std::s
 /// such as "30m", "24h", "7d". Throws core::Error(usage).
 std::string since_timestamp(std::string_view text, std::chrono::system_clock::time_point now);
 
-/// <data dir>/aimo.db.
-std::filesystem::path database_path(const core::Context& ctx);
+/// The database named by the `database` setting; throws core::Error(usage) when it is "off".
+std::filesystem::path database_path(const std::string& setting);
 
 } // namespace aimo::governance

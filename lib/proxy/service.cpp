@@ -34,6 +34,7 @@ ProxyConfig proxy_config(const core::Settings& settings) {
         std::chrono::milliseconds(settings.get_int("stream_keepalive_ms", 0, 3'600'000));
     config.config_poll =
         std::chrono::milliseconds(settings.get_int("config_poll_ms", 0, 3'600'000));
+    config.database = settings.value("database");
     return config;
 }
 
@@ -102,12 +103,20 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     ready.config_file = loader.path().string();
     routing::Gateway gateway([&loader] { return loader.load(); });
     ready.warnings = loader.warnings();
-    auto database_path = governance::database_path(ctx);
-    governance::Database database(database_path);
-    governance::Governor governor(database, config.require_auth);
-    governance::Ledger ledger(database);
-    ready.database = database_path.string();
-    ready.auth_required = governor.auth_required();
+    std::optional<governance::Database> database;
+    std::optional<governance::Governor> governor;
+    std::optional<governance::Ledger> ledger;
+    if (config.database != "off") {
+        database.emplace(governance::database_path(config.database));
+        governor.emplace(*database, config.require_auth);
+        ledger.emplace(*database);
+        ready.database = config.database;
+        ready.auth_required = governor->auth_required();
+    } else if (config.require_auth) {
+        throw core::Error(core::ErrorKind::usage,
+                          "--require-auth needs the database, which holds the agents",
+                          "unset database = off");
+    }
     ready.loopback = is_loopback(config.server.host);
     if (!ready.loopback && !ready.auth_required && !config.insecure_no_auth) {
         throw core::Error(core::ErrorKind::usage,
@@ -119,7 +128,8 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     }
     Metrics metrics;
     Handler handler(gateway, config.stream_keepalive,
-                    Governance{&governor, &ledger, ctx.now, ctx.err, &metrics});
+                    Governance{governor ? &*governor : nullptr, ledger ? &*ledger : nullptr,
+                               ctx.now, ctx.err, &metrics});
     ServerOptions options = config.server;
     options.log = ctx.err;
     options.clock = ctx.now;

@@ -18,6 +18,7 @@ struct ProxyConfig {
     std::chrono::seconds models_cache_ttl{60};
     std::chrono::milliseconds stream_keepalive{10'000};
     std::chrono::milliseconds config_poll{1'000}; ///< zero: reload on SIGHUP only
+    std::string database;                         ///< agents and usage ledger; "off": neither
     bool require_auth = false;                    ///< agent tokens even while no agent exists
     bool insecure_no_auth = false; ///< allow a non-loopback host without authentication
 };
