@@ -14,6 +14,7 @@ cmake --build "$build" -j "$(nproc)" --target aimo aimo_bench_router aimo_bench_
 ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
+export XDG_DATA_HOME="$work/data" # never the user's own ledger
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -32,12 +33,21 @@ pids+=($!)
 wait_for "$work/router.out" '^[0-9]'
 router_port=$(head -1 "$work/router.out")
 "$build/aimo" keygen --keypair "$work/key.json" >/dev/null 2>&1
+# The plain proxy (no agents, no ledger) for the figures comparable across issues …
 "$build/aimo" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
-  --keypair "$work/key.json" 2>"$work/aimo.log" &
+  --keypair "$work/key.json" --database off --log-format off 2>"$work/aimo.log" &
 aimo_pid=$!
 pids+=($aimo_pid)
 wait_for "$work/aimo.log" 'base URL'
 aimo_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/aimo.log")
+# … and the same proxy governing an agent: token check, limits, budget, one ledger commit per
+# request.
+token=$("$build/aimo" agent create bench --budget 1000000 --rpm 100000000 --tpm 100000000000 2>/dev/null)
+"$build/aimo" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
+  --keypair "$work/key.json" --log-format off 2>"$work/governed.log" &
+pids+=($!)
+wait_for "$work/governed.log" 'base URL'
+governed_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/governed.log")
 # A plain TCP relay in front of the same router: the floor cost of any extra hop here.
 socat_port=$((20000 + RANDOM % 20000))
 socat "TCP-LISTEN:$socat_port,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$router_port,nodelay" &
@@ -46,6 +56,7 @@ for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$socat_port") 2>/dev/null &
 direct="http://127.0.0.1:$router_port/api/v1/chat/completions"
 relayed="http://127.0.0.1:$socat_port/api/v1/chat/completions"
 proxied="http://127.0.0.1:$aimo_port/v1/chat/completions"
+governed="http://127.0.0.1:$governed_port/v1/chat/completions"
 
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -64,6 +75,8 @@ body = {"model": "bench/model", "max_completion_tokens": 8192, "tools": tools,
         "messages": [{"role": "system", "content": "s" * 20000}, {"role": "user", "content": "hi"}]}
 open(sys.argv[1], "w").write(json.dumps(body))
 PY
+sed "s/Bearer bench/Bearer $token/" "$work/post.lua" >"$work/governed.lua"
+
 cat >"$work/big.lua" <<LUA
 local f = io.open("$work/big.json", "rb")
 wrk.method = "POST"
@@ -89,6 +102,10 @@ wrk -t1 -c1 -d1s -s "$work/post.lua" "$proxied" >/dev/null # warm up connections
 read -r d_p50 d_p99 _ <<<"$(run_wrk "$direct" 1 1)"
 read -r s_p50 s_p99 _ <<<"$(run_wrk "$relayed" 1 1)"
 read -r a_p50 a_p99 _ <<<"$(run_wrk "$proxied" 1 1)"
+wrk -t1 -c1 -d1s -s "$work/governed.lua" "$governed" >/dev/null
+read -r g_p50 _ _ <<<"$(run_wrk "$governed" 1 1 "$work/governed.lua")"
+read -r a2_p50 _ _ <<<"$(run_wrk "$proxied" 1 1)" # the baseline again, around the governed run
+read -r _ _ g_rps <<<"$(run_wrk "$governed" 2 64 "$work/governed.lua")"
 read -r b_d_p50 _ _ <<<"$(run_wrk "$direct" 1 1 "$work/big.lua")"
 read -r b_a_p50 _ _ <<<"$(run_wrk "$proxied" 1 1 "$work/big.lua")"
 read -r _ _ d_rps <<<"$(run_wrk "$direct" 2 64)"
@@ -102,6 +119,7 @@ read -r held rss <<<"$("$build/bench/aimo_bench_stream" hold "$aimo_port" '/v1/c
 awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
     -v sp50="$s_p50" -v sp99="$s_p99" -v srps="$s_rps" -v bdp50="$b_d_p50" -v bap50="$b_a_p50" \
     -v drps="$d_rps" -v arps="$a_rps" -v dt="$d_ttfb" -v at="$a_ttfb" \
+    -v gp50="$g_p50" -v a2p50="$a2_p50" -v grps="$g_rps" \
     -v held="$held" -v rss="$rss" -v idle="$idle_rss" -v dur="$duration" -v cores="$(nproc)" 'BEGIN {
   printf "aimo benchmark: direct to a local fake router vs through aimo, same run (%ss wrk runs, %s cores)\n", dur, cores
   printf "%-34s %12s %12s %12s %10s\n", "figure", "direct", "via aimo", "added/ratio", "target"
@@ -113,4 +131,9 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "  reference: socat TCP relay, c=64", drps, srps, srps / drps, "-"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "stream time to first byte, p50", dt, at, at - dt, "<= 1000us"
   printf "%-34s %12s %10d MB %12s %10s\n", "resident memory, " held " open streams", "-", rss, "idle " idle " MB", "<= 150 MB"
+  base = (ap50 + a2p50) / 2
+  printf "\ngovernance: the same aimo without a database vs governing an agent (token, limits, ledger)\n"
+  printf "%-34s %12s %12s %12s %10s\n", "figure", "plain aimo", "governed", "added/ratio", "target"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, concurrency 1", base, gp50, gp50 - base, "<= 30us"
+  printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", arps, grps, grps / arps, "-"
 }'
