@@ -149,6 +149,7 @@ Database::Database(const std::filesystem::path& path) : m_path(path) {
 }
 
 Database::~Database() {
+    m_data_version.reset();
     sqlite3_close_v2(m_db);
 }
 
@@ -174,9 +175,13 @@ int Database::schema_version() {
 }
 
 int64_t Database::data_version() {
-    Statement version(m_db, "PRAGMA data_version");
-    version.step();
-    return version.integer(0);
+    if (!m_data_version) {
+        m_data_version = std::make_unique<Statement>(m_db, "PRAGMA data_version");
+    }
+    m_data_version->step();
+    int64_t version = m_data_version->integer(0);
+    m_data_version->reset();
+    return version;
 }
 
 void Database::migrate() {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,7 @@ private:
 
     std::filesystem::path m_path;
     sqlite3* m_db = nullptr;
+    std::unique_ptr<Statement> m_data_version; // asked before every governed request
 };
 
 /// BEGIN IMMEDIATE … COMMIT, rolled back unless commit() is called.

@@ -14,41 +14,58 @@ std::string chain_hash(const StoredRecord& stored) {
                                           r.completion_tokens, r.cost_usd, r.latency_us));
 }
 
+Ledger::Ledger(Database& db)
+    : m_db(db), m_begin(std::make_unique<Statement>(db.handle(), "BEGIN IMMEDIATE")),
+      m_last(std::make_unique<Statement>(
+          db.handle(), "SELECT seq, hash FROM requests ORDER BY seq DESC LIMIT 1")),
+      m_insert(std::make_unique<Statement>(
+          db.handle(), "INSERT INTO requests (seq, time, request_id, agent, model, provider, "
+                       "status, prompt_tokens, completion_tokens, cost_usd, latency_us, "
+                       "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+      m_commit(std::make_unique<Statement>(db.handle(), "COMMIT")),
+      m_rollback(std::make_unique<Statement>(db.handle(), "ROLLBACK")) {}
+
+Ledger::~Ledger() = default;
+
 int64_t Ledger::append(const UsageRecord& record) {
     std::lock_guard lock(m_mutex);
-    Transaction transaction(m_db);
-    StoredRecord stored;
-    stored.record = record;
-    stored.prev_hash = genesis_hash;
-    stored.seq = 1;
-    {
-        Statement last(m_db.handle(), "SELECT seq, hash FROM requests ORDER BY seq DESC LIMIT 1");
-        if (last.step()) {
-            stored.seq = last.integer(0) + 1;
-            stored.prev_hash = last.text(1);
+    m_begin->run();
+    try {
+        StoredRecord stored;
+        stored.record = record;
+        stored.prev_hash = genesis_hash;
+        stored.seq = 1;
+        if (m_last->step()) {
+            stored.seq = m_last->integer(0) + 1;
+            stored.prev_hash = m_last->text(1);
         }
+        m_last->reset();
+        stored.hash = chain_hash(stored);
+        m_insert->bind(1, stored.seq)
+            .bind(2, record.time)
+            .bind(3, record.request_id)
+            .bind(4, record.agent)
+            .bind(5, record.model)
+            .bind(6, record.provider)
+            .bind(7, static_cast<int64_t>(record.status))
+            .bind(8, record.prompt_tokens)
+            .bind(9, record.completion_tokens)
+            .bind(10, record.cost_usd)
+            .bind(11, record.latency_us)
+            .bind(12, stored.prev_hash)
+            .bind(13, stored.hash);
+        m_insert->run();
+        m_commit->run();
+        return stored.seq;
+    } catch (...) {
+        m_last->reset();
+        m_insert->reset();
+        try {
+            m_rollback->run();
+        } catch (...) {
+        }
+        throw;
     }
-    stored.hash = chain_hash(stored);
-    Statement insert(m_db.handle(),
-                     "INSERT INTO requests (seq, time, request_id, agent, model, provider, status, "
-                     "prompt_tokens, completion_tokens, cost_usd, latency_us, prev_hash, hash) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    insert.bind(1, stored.seq)
-        .bind(2, record.time)
-        .bind(3, record.request_id)
-        .bind(4, record.agent)
-        .bind(5, record.model)
-        .bind(6, record.provider)
-        .bind(7, static_cast<int64_t>(record.status))
-        .bind(8, record.prompt_tokens)
-        .bind(9, record.completion_tokens)
-        .bind(10, record.cost_usd)
-        .bind(11, record.latency_us)
-        .bind(12, stored.prev_hash)
-        .bind(13, stored.hash);
-    insert.run();
-    transaction.commit();
-    return stored.seq;
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include "governance/db.hpp"
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -40,13 +41,20 @@ std::string chain_hash(const StoredRecord& record);
 /// once the record is committed, so a crash after it cannot lose it. Thread-safe.
 class Ledger {
 public:
-    explicit Ledger(Database& db) : m_db(db) {}
+    explicit Ledger(Database& db);
+    ~Ledger();
     /// Commits one record and returns its sequence number. Throws core::Error(io).
     int64_t append(const UsageRecord& record);
 
 private:
     Database& m_db;
     std::mutex m_mutex;
+    // Prepared once: a request's record costs one short transaction, not four SQL parses.
+    std::unique_ptr<Statement> m_begin;
+    std::unique_ptr<Statement> m_last;
+    std::unique_ptr<Statement> m_insert;
+    std::unique_ptr<Statement> m_commit;
+    std::unique_ptr<Statement> m_rollback;
 };
 
 /// Result of checking the chain.

@@ -1,37 +1,50 @@
 #include "routing/catalogue_cache.hpp"
 
-#include "core/error.hpp"
-
 namespace aimo::routing {
 
+namespace {
+constexpr auto failure_backoff = std::chrono::seconds(5);
+}
+
 std::shared_ptr<const CachedCatalogue> CatalogueCache::get() {
-    auto fresh = [this](const std::shared_ptr<const CachedCatalogue>& entry) {
-        return entry && std::chrono::steady_clock::now() - entry->fetched_at < m_ttl;
+    // Serves what is cached while it is fresh, or while a refresh failed only moments ago.
+    auto cached = [this]() -> std::shared_ptr<const CachedCatalogue> {
+        auto now = std::chrono::steady_clock::now();
+        bool backing_off = m_failure && now - m_failed_at < failure_backoff;
+        if (m_current && (now - m_current->fetched_at < m_ttl || backing_off)) {
+            return m_current;
+        }
+        if (!m_current && backing_off) {
+            throw *m_failure;
+        }
+        return nullptr;
     };
     {
         std::lock_guard lock(m_mutex);
-        if (fresh(m_current)) {
-            return m_current;
+        if (auto entry = cached()) {
+            return entry;
         }
     }
     std::lock_guard fetch_lock(m_fetch_mutex);
-    std::shared_ptr<const CachedCatalogue> previous;
     {
         std::lock_guard lock(m_mutex);
-        if (fresh(m_current)) {
-            return m_current; // another thread refreshed while we waited
+        if (auto entry = cached()) {
+            return entry; // another thread refreshed (or failed) while we waited
         }
-        previous = m_current;
     }
     try {
         auto entry = std::make_shared<CachedCatalogue>(m_fetch());
         entry->fetched_at = std::chrono::steady_clock::now();
         std::lock_guard lock(m_mutex);
         m_current = entry;
+        m_failure.reset();
         return entry;
-    } catch (const core::Error&) {
-        if (previous) {
-            return previous;
+    } catch (const core::Error& e) {
+        std::lock_guard lock(m_mutex);
+        m_failure = e;
+        m_failed_at = std::chrono::steady_clock::now();
+        if (m_current) {
+            return m_current;
         }
         throw;
     }

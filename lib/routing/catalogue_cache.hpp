@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/error.hpp"
 #include "upstream/catalogue.hpp"
 
 #include <chrono>
@@ -7,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,9 @@ struct CachedCatalogue {
 };
 
 /// Caches a catalogue for `ttl` so polling clients do not hammer upstreams. One fetch at a
-/// time; when a refresh fails, the previous list keeps being served.
+/// time; when a refresh fails, the previous list keeps being served, and with no list at all
+/// the failure itself is remembered for a few seconds (a request path that needs prices must
+/// not wait on a dead catalogue every time).
 class CatalogueCache {
 public:
     using Fetch = std::function<CachedCatalogue()>;
@@ -38,6 +42,8 @@ private:
     std::mutex m_fetch_mutex; // one refresh at a time
     std::mutex m_mutex;       // guards m_current
     std::shared_ptr<const CachedCatalogue> m_current;
+    std::optional<core::Error> m_failure; ///< the last failed fetch, while nothing is cached
+    std::chrono::steady_clock::time_point m_failed_at;
 };
 
 } // namespace aimo::routing

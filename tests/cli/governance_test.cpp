@@ -197,3 +197,17 @@ TEST_CASE("stats groups the ledger; audit tail and verify read it", "[audit]") {
     CHECK(as_json["ok"] == false);
     CHECK(as_json["first_bad"] == 2);
 }
+
+TEST_CASE("database off keeps no records and allows no agents", "[audit]") {
+    Setup s;
+    s.cli.env["AIMO_DATABASE"] = "off";
+    auto stats = s.cli.run({"stats"});
+    CHECK(stats.code == 2);
+    CHECK_THAT(stats.err, Contains("the usage database is switched off"));
+    CHECK(s.cli.run({"agent", "create", "x"}).code == 2);
+    auto custom =
+        s.cli.run({"agent", "create", "x", "--database", (s.home / "elsewhere.db").string()});
+    CHECK(custom.code == 0);
+    CHECK(std::filesystem::exists(s.home / "elsewhere.db"));
+    CHECK_FALSE(std::filesystem::exists(s.db));
+}
