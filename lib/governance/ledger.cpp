@@ -1,5 +1,6 @@
 #include "governance/ledger.hpp"
 
+#include "core/error.hpp"
 #include "crypto/encoding.hpp"
 
 #include <fmt/format.h>
@@ -14,8 +15,9 @@ std::string chain_hash(const StoredRecord& stored) {
                                           r.completion_tokens, r.cost_usd, r.latency_us));
 }
 
-Ledger::Ledger(Database& db)
-    : m_db(db), m_begin(std::make_unique<Statement>(db.handle(), "BEGIN IMMEDIATE")),
+Ledger::Ledger(Database& db, std::function<void(const std::string&)> on_error)
+    : m_db(db), m_on_error(std::move(on_error)),
+      m_begin(std::make_unique<Statement>(db.handle(), "BEGIN IMMEDIATE")),
       m_last(std::make_unique<Statement>(
           db.handle(), "SELECT seq, hash FROM requests ORDER BY seq DESC LIMIT 1")),
       m_insert(std::make_unique<Statement>(
@@ -23,48 +25,106 @@ Ledger::Ledger(Database& db)
                        "status, prompt_tokens, completion_tokens, cost_usd, latency_us, "
                        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
       m_commit(std::make_unique<Statement>(db.handle(), "COMMIT")),
-      m_rollback(std::make_unique<Statement>(db.handle(), "ROLLBACK")) {}
+      m_rollback(std::make_unique<Statement>(db.handle(), "ROLLBACK")),
+      m_thread([this] { run(); }) {}
 
-Ledger::~Ledger() = default;
+Ledger::~Ledger() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+}
 
-int64_t Ledger::append(const UsageRecord& record) {
-    std::lock_guard lock(m_mutex);
-    m_begin->run();
+void Ledger::submit(UsageRecord record, Committed committed) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_queue.push_back({std::move(record), std::move(committed)});
+        ++m_submitted;
+    }
+    m_wake.notify_one();
+}
+
+void Ledger::flush() {
+    std::unique_lock lock(m_mutex);
+    uint64_t target = m_submitted;
+    m_done.wait(lock, [&] { return m_written >= target; });
+}
+
+void Ledger::run() {
+    std::vector<Pending> batch;
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+        if (m_queue.empty()) {
+            return; // stopping, and everything is written
+        }
+        batch.swap(m_queue);
+        lock.unlock();
+        write(batch);
+        for (auto& pending : batch) {
+            if (pending.committed) {
+                pending.committed(true);
+            }
+        }
+        size_t count = batch.size();
+        batch.clear();
+        lock.lock();
+        m_written += count;
+        m_done.notify_all();
+    }
+}
+
+void Ledger::write(std::vector<Pending>& batch) {
     try {
+        m_begin->run();
         StoredRecord stored;
-        stored.record = record;
         stored.prev_hash = genesis_hash;
-        stored.seq = 1;
+        stored.seq = 0;
         if (m_last->step()) {
-            stored.seq = m_last->integer(0) + 1;
+            stored.seq = m_last->integer(0);
             stored.prev_hash = m_last->text(1);
         }
         m_last->reset();
-        stored.hash = chain_hash(stored);
-        m_insert->bind(1, stored.seq)
-            .bind(2, record.time)
-            .bind(3, record.request_id)
-            .bind(4, record.agent)
-            .bind(5, record.model)
-            .bind(6, record.provider)
-            .bind(7, static_cast<int64_t>(record.status))
-            .bind(8, record.prompt_tokens)
-            .bind(9, record.completion_tokens)
-            .bind(10, record.cost_usd)
-            .bind(11, record.latency_us)
-            .bind(12, stored.prev_hash)
-            .bind(13, stored.hash);
-        m_insert->run();
+        for (const auto& pending : batch) {
+            const auto& record = pending.record;
+            stored.record = record;
+            ++stored.seq;
+            stored.hash = chain_hash(stored);
+            m_insert->bind(1, stored.seq)
+                .bind(2, record.time)
+                .bind(3, record.request_id)
+                .bind(4, record.agent)
+                .bind(5, record.model)
+                .bind(6, record.provider)
+                .bind(7, static_cast<int64_t>(record.status))
+                .bind(8, record.prompt_tokens)
+                .bind(9, record.completion_tokens)
+                .bind(10, record.cost_usd)
+                .bind(11, record.latency_us)
+                .bind(12, stored.prev_hash)
+                .bind(13, stored.hash);
+            m_insert->run();
+            stored.prev_hash = stored.hash;
+        }
         m_commit->run();
-        return stored.seq;
-    } catch (...) {
+    } catch (const core::Error& e) {
         m_last->reset();
         m_insert->reset();
         try {
             m_rollback->run();
-        } catch (...) {
+        } catch (const core::Error&) {
         }
-        throw;
+        if (m_on_error) {
+            m_on_error(fmt::format("{} usage records not stored: {}", batch.size(), e.what()));
+        }
+        for (auto& pending : batch) {
+            if (pending.committed) {
+                pending.committed(false);
+            }
+            pending.committed = nullptr; // already told
+        }
     }
 }
 

@@ -2,9 +2,12 @@
 
 #include "governance/db.hpp"
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace aimo::governance {
@@ -37,24 +40,51 @@ inline const std::string genesis_hash(64, '0');
 /// SHA-256 (hex) over the previous hash and every field of the record, in a fixed layout.
 std::string chain_hash(const StoredRecord& record);
 
-/// Appends records to the requests table, each chained to the one before it. append() returns
-/// once the record is committed, so a crash after it cannot lose it. Thread-safe.
+/// Appends records to the requests table, each chained to the one before it, from a writer
+/// thread: a request never waits for the disk. Records submitted while a batch is being written
+/// go into the next one, so under load many share a transaction. A record is *settled* once
+/// committed; its callback runs then (on the writer thread). Destruction commits everything
+/// queued. Thread-safe.
 class Ledger {
 public:
-    explicit Ledger(Database& db);
+    /// Runs after a record's batch was committed (true) or failed to commit (false).
+    using Committed = std::function<void(bool stored)>;
+
+    /// `on_error` hears about batches that could not be stored.
+    explicit Ledger(Database& db, std::function<void(const std::string&)> on_error = {});
     ~Ledger();
-    /// Commits one record and returns its sequence number. Throws core::Error(io).
-    int64_t append(const UsageRecord& record);
+    Ledger(const Ledger&) = delete;
+    Ledger& operator=(const Ledger&) = delete;
+
+    /// Queues a record for the next batch.
+    void submit(UsageRecord record, Committed committed = {});
+    /// Returns once everything submitted before the call is committed.
+    void flush();
 
 private:
+    struct Pending {
+        UsageRecord record;
+        Committed committed;
+    };
+    void run();
+    void write(std::vector<Pending>& batch);
+
     Database& m_db;
+    std::function<void(const std::string&)> m_on_error;
     std::mutex m_mutex;
-    // Prepared once: a request's record costs one short transaction, not four SQL parses.
+    std::condition_variable m_wake;
+    std::condition_variable m_done;
+    std::vector<Pending> m_queue;
+    uint64_t m_submitted = 0;
+    uint64_t m_written = 0;
+    bool m_stopping = false;
+    // Prepared once: a batch costs one short transaction, not a parse per statement.
     std::unique_ptr<Statement> m_begin;
     std::unique_ptr<Statement> m_last;
     std::unique_ptr<Statement> m_insert;
     std::unique_ptr<Statement> m_commit;
     std::unique_ptr<Statement> m_rollback;
+    std::thread m_thread;
 };
 
 /// Result of checking the chain.

@@ -59,25 +59,23 @@ void Metering::finish(int status) {
     m_record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - m_start)
                               .count();
-    if (m_governance.ledger != nullptr) {
-        try {
-            m_governance.ledger->append(m_record);
-        } catch (const core::Error& e) {
-            // The answer has been given; losing its record must not crash the proxy.
-            if (m_governance.log != nullptr) {
-                *m_governance.log << "aimo: error: usage record of " + m_record.request_id +
-                                         " not stored: " + e.what() + "\n";
-            }
-        }
-    }
     if (m_governance.metrics != nullptr) {
         m_governance.metrics->request(m_record.agent, m_record.model, status,
                                       m_record.prompt_tokens, m_record.completion_tokens,
                                       m_record.cost_usd);
     }
-    if (m_governance.governor != nullptr) {
-        m_governance.governor->settle(m_admission, m_usage.total(), m_record.cost_usd,
-                                      std::chrono::steady_clock::now());
+    // The agent's reservation gives way to the real cost once the record is committed (its
+    // worst case stays held until then, so a crash in between cannot lose spending).
+    auto settle = [governor = m_governance.governor, admission = m_admission,
+                   tokens = m_usage.total(), cost = m_record.cost_usd](bool) {
+        if (governor != nullptr) {
+            governor->settle(admission, tokens, cost, std::chrono::steady_clock::now());
+        }
+    };
+    if (m_governance.ledger != nullptr) {
+        m_governance.ledger->submit(m_record, std::move(settle));
+    } else {
+        settle(false);
     }
 }
 

@@ -17,9 +17,8 @@ namespace aimo::proxy {
 struct Governance {
     governance::Governor* governor = nullptr;
     governance::Ledger* ledger = nullptr;
-    core::Clock clock;           ///< record timestamps
-    std::ostream* log = nullptr; ///< where a failure to store a record is reported
-    Metrics* metrics = nullptr;  ///< GET /metrics counters
+    core::Clock clock;          ///< record timestamps
+    Metrics* metrics = nullptr; ///< GET /metrics counters
 };
 
 /// One forwarded request's accounting. finish() records it in the ledger (committed before

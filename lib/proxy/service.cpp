@@ -109,7 +109,9 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     if (config.database != "off") {
         database.emplace(governance::database_path(config.database));
         governor.emplace(*database, config.require_auth);
-        ledger.emplace(*database);
+        ledger.emplace(*database, [&ctx, path = config.database](const std::string& problem) {
+            *ctx.err << "aimo: error: " + problem + "\nhint: check the disk holding " + path + "\n";
+        });
         ready.database = config.database;
         ready.auth_required = governor->auth_required();
     } else if (config.require_auth) {
@@ -129,7 +131,7 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     Metrics metrics;
     Handler handler(gateway, config.stream_keepalive,
                     Governance{governor ? &*governor : nullptr, ledger ? &*ledger : nullptr,
-                               ctx.now, ctx.err, &metrics});
+                               ctx.now, &metrics});
     ServerOptions options = config.server;
     options.log = ctx.err;
     options.clock = ctx.now;

@@ -37,7 +37,7 @@ ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions op
       m_ledger(m_db ? std::make_unique<governance::Ledger>(*m_db) : nullptr),
       m_gateway([this] { return build(); }),
       m_handler(m_gateway, m_options.stream_keepalive,
-                proxy::Governance{m_governor.get(), m_ledger.get(), {}, &m_log, &m_metrics}),
+                proxy::Governance{m_governor.get(), m_ledger.get(), {}, &m_metrics}),
       m_server(m_handler, server_options(m_options, &m_log, &m_metrics)) {
     m_port = m_server.bind();
     m_thread = std::thread([this] { m_server.run(); });
@@ -68,6 +68,12 @@ std::string ProxyFixture::reload(const std::string& config) {
         m_config = config;
     }
     return m_gateway.reload();
+}
+
+void ProxyFixture::flush_ledger() {
+    if (m_ledger) {
+        m_ledger->flush();
+    }
 }
 
 std::string ProxyFixture::stop_and_log() {

@@ -44,6 +44,8 @@ public:
     std::string reload(const std::string& config);
 
     upstream::ClientPool pool;
+    /// Waits until every finished request's record is committed.
+    void flush_ledger();
     /// The governance database (only with options.database).
     governance::Database& db() { return *m_db; }
 

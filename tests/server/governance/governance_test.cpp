@@ -45,6 +45,7 @@ struct Governed {
     }
     std::string code_of(const Reply& reply) { return json::parse(reply.body)["error"]["code"]; }
     std::vector<governance::StoredRecord> records() {
+        proxy.flush_ledger();
         return governance::read_records(proxy.db(), 1000);
     }
 };
@@ -128,10 +129,12 @@ TEST_CASE("over its requests per minute an agent gets 429 with rate-limit header
 TEST_CASE("over its tokens per minute an agent gets 429 naming the token limit", "[governance]") {
     Governed g;
     auto token = g.agent("bot", {{}, {}, 10, {}});
-    // The fake router reports 5 tokens per answer.
+    // The fake router reports 5 tokens per answer; they count once the record is committed.
     CHECK(http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token)).status == 200);
+    g.proxy.flush_ledger();
     auto second = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
     CHECK(second.header("x-ratelimit-remaining-tokens") == "5");
+    g.proxy.flush_ledger();
     auto limited = http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
     CHECK(limited.status == 429);
     CHECK_THAT(limited.body, Contains("limit of 10 tokens per minute"));
@@ -222,6 +225,7 @@ TEST_CASE("the audit chain catches an edited, a removed and a reordered record",
     for (int i = 0; i < 4; ++i) {
         http_post(g.proxy.port(), "/v1/chat/completions", chat());
     }
+    g.proxy.flush_ledger();
     auto& db = g.proxy.db();
     CHECK(governance::verify_chain(db).ok);
     CHECK(governance::verify_chain(db).records == 4);
