@@ -15,6 +15,11 @@ std::string chain_hash(const StoredRecord& stored) {
                                           r.completion_tokens, r.cost_usd, r.latency_us));
 }
 
+namespace {
+constexpr auto batch_window = std::chrono::milliseconds(10);
+constexpr size_t max_batch = 512;
+} // namespace
+
 Ledger::Ledger(Database& db, std::function<void(const std::string&)> on_error)
     : m_db(db), m_on_error(std::move(on_error)),
       m_begin(std::make_unique<Statement>(db.handle(), "BEGIN IMMEDIATE")),
@@ -38,18 +43,27 @@ Ledger::~Ledger() {
 }
 
 void Ledger::submit(UsageRecord record, Committed committed) {
+    bool wake = false;
     {
         std::lock_guard lock(m_mutex);
         m_queue.push_back({std::move(record), std::move(committed)});
         ++m_submitted;
+        // Waking the writer for every record would cost a context switch per request: only
+        // the first record of a batch and a full batch need it.
+        wake = m_queue.size() == 1 || m_queue.size() >= max_batch;
     }
-    m_wake.notify_one();
+    if (wake) {
+        m_wake.notify_one();
+    }
 }
 
 void Ledger::flush() {
     std::unique_lock lock(m_mutex);
     uint64_t target = m_submitted;
+    ++m_flushes;
+    m_wake.notify_all();
     m_done.wait(lock, [&] { return m_written >= target; });
+    --m_flushes;
 }
 
 void Ledger::run() {
@@ -60,6 +74,11 @@ void Ledger::run() {
         if (m_queue.empty()) {
             return; // stopping, and everything is written
         }
+        // Let a batch gather: one commit for many records keeps the disk off the CPU the
+        // requests need. flush() and shutdown cut the wait short.
+        m_wake.wait_for(lock, batch_window, [this] {
+            return m_stopping || m_flushes > 0 || m_queue.size() >= max_batch;
+        });
         batch.swap(m_queue);
         lock.unlock();
         write(batch);

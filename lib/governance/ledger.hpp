@@ -41,8 +41,8 @@ inline const std::string genesis_hash(64, '0');
 std::string chain_hash(const StoredRecord& record);
 
 /// Appends records to the requests table, each chained to the one before it, from a writer
-/// thread: a request never waits for the disk. Records submitted while a batch is being written
-/// go into the next one, so under load many share a transaction. A record is *settled* once
+/// thread: a request never waits for the disk. The writer gathers records for up to 10 ms (or
+/// 512 records) and commits them in one transaction. A record is *settled* once
 /// committed; its callback runs then (on the writer thread). Destruction commits everything
 /// queued. Thread-safe.
 class Ledger {
@@ -77,6 +77,7 @@ private:
     std::vector<Pending> m_queue;
     uint64_t m_submitted = 0;
     uint64_t m_written = 0;
+    int m_flushes = 0; ///< callers waiting in flush(): write without gathering
     bool m_stopping = false;
     // Prepared once: a batch costs one short transaction, not a parse per statement.
     std::unique_ptr<Statement> m_begin;

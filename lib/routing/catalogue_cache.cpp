@@ -50,4 +50,22 @@ std::shared_ptr<const CachedCatalogue> CatalogueCache::get() {
     }
 }
 
+std::shared_ptr<const CachedCatalogue> CatalogueCache::get_if_available() noexcept {
+    {
+        std::lock_guard lock(m_mutex);
+        auto now = std::chrono::steady_clock::now();
+        if (m_current && now - m_current->fetched_at < m_ttl) {
+            return m_current;
+        }
+        if (m_failure && now - m_failed_at < failure_backoff) {
+            return m_current; // nullptr when nothing was ever fetched
+        }
+    }
+    try {
+        return get();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
 } // namespace aimo::routing

@@ -35,6 +35,9 @@ public:
 
     /// A fresh-enough catalogue; throws core::Error when none could ever be fetched.
     std::shared_ptr<const CachedCatalogue> get();
+    /// Same, but nullptr instead of an error (for per-request look-ups, where a throw per
+    /// request would cost more than the look-up).
+    std::shared_ptr<const CachedCatalogue> get_if_available() noexcept;
 
 private:
     Fetch m_fetch;

@@ -116,15 +116,12 @@ std::pair<double, double> Table::prices(const Target& target) const {
     if (p->config().price_in || p->config().price_out) {
         return out; // the owner's prices win over anything guessed from a list
     }
-    try {
-        auto cached = catalogue();
+    if (auto cached = m_catalogue.get_if_available()) { // none: the price is unknown
         const auto* model =
             cached->catalogue.find(m_config.implicit ? target.model : target.name());
         if (model != nullptr && model->prompt_usd_per_million) {
             out = {*model->prompt_usd_per_million, model->completion_usd_per_million.value_or(0)};
         }
-    } catch (const Error&) {
-        // No catalogue: the price stays unknown.
     }
     return out;
 }
