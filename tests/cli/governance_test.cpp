@@ -1,8 +1,10 @@
 // agent, stats and audit commands, and a proxy killed with SIGKILL under load.
 #include "cli_harness.hpp"
+#include "core/error.hpp"
 #include "core/fs.hpp"
 #include "fake_router.hpp"
 #include "governance/db.hpp"
+#include "governance/ledger.hpp"
 #include "http_helpers.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
@@ -215,4 +217,42 @@ TEST_CASE("database off keeps no records and allows no agents", "[audit]") {
     CHECK(custom.code == 0);
     CHECK(std::filesystem::exists(s.home / "elsewhere.db"));
     CHECK_FALSE(std::filesystem::exists(s.db));
+}
+
+TEST_CASE("audit tail -f prints records as they are committed until Ctrl-C", "[audit]") {
+    Setup s;
+    governance::Database db(s.db);
+    governance::Ledger ledger(db);
+    governance::UsageRecord record{
+        "2026-11-21T00:00:00Z", "req_1", "bot", "m", "aimo", 200, 3, 2, 0.0, 100};
+    ledger.submit(record);
+    ledger.flush();
+    auto out = s.home / "tail.out";
+    test::Subprocess tail(
+        {"/bin/sh", "-c",
+         std::string("exec ") + AIMO_BINARY + " audit tail -f --json > " + out.string()},
+        {{"HOME", s.home.path().string()}, {"PATH", "/usr/bin:/bin"}});
+    auto lines_within = [&](size_t want) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (;;) {
+            std::string text;
+            try {
+                text = core::read_file(out);
+            } catch (const core::Error&) {
+            }
+            auto lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+            if (lines >= want || std::chrono::steady_clock::now() > deadline) {
+                return text;
+            }
+            std::this_thread::yield();
+        }
+    };
+    CHECK_THAT(lines_within(1), Contains("\"request_id\":\"req_1\""));
+    record.request_id = "req_2";
+    ledger.submit(record);
+    ledger.flush();
+    auto both = lines_within(2);
+    CHECK_THAT(both, Contains("\"request_id\":\"req_2\"") && Contains("\"seq\":2"));
+    tail.signal(SIGINT);
+    CHECK(tail.wait() == 0);
 }
