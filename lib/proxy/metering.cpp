@@ -1,8 +1,6 @@
 #include "proxy/metering.hpp"
 
-#include "core/error.hpp"
-
-#include <ostream>
+#include <cctype>
 
 namespace aimo::proxy {
 
