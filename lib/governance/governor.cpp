@@ -39,12 +39,20 @@ Denial deny(int status, std::string code, std::string message, std::string agent
 }
 } // namespace
 
-Governor::Governor(Database& db, bool require_auth) : m_db(db), m_require_auth(require_auth) {
+Governor::Governor(Database& db, bool require_auth, std::chrono::milliseconds recheck)
+    : m_db(db), m_require_auth(require_auth), m_recheck(recheck) {
     std::lock_guard lock(m_mutex);
-    refresh();
+    refresh(true);
 }
 
-void Governor::refresh() {
+void Governor::refresh(bool force) {
+    // Asking SQLite costs file-lock syscalls; a request a few microseconds after the last
+    // one does not need to ask again.
+    auto now = Clock::now();
+    if (!force && now - m_checked_at < m_recheck) {
+        return;
+    }
+    m_checked_at = now;
     int64_t version = m_db.data_version();
     if (version == m_data_version) {
         return;
@@ -62,7 +70,7 @@ void Governor::refresh() {
 
 bool Governor::auth_required() {
     std::lock_guard lock(m_mutex);
-    refresh();
+    refresh(false);
     return m_require_auth || m_any_agent;
 }
 
@@ -80,7 +88,7 @@ std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
                                                 std::string_view model, const WorstCase& worst,
                                                 Clock::time_point now) {
     std::lock_guard lock(m_mutex);
-    refresh();
+    refresh(false);
     if (!m_require_auth && !m_any_agent) {
         return Admission{"-", 0, {}};
     }
@@ -90,7 +98,12 @@ std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
                     "this aimo requires an agent token: send 'Authorization: Bearer <token>' "
                     "(the owner creates one with 'aimo agent create NAME')");
     }
-    auto found = m_by_hash.find(hash_token(token));
+    auto hash = hash_token(token);
+    auto found = m_by_hash.find(hash);
+    if (found == m_by_hash.end()) {
+        refresh(true); // perhaps an agent created a moment ago
+        found = m_by_hash.find(hash);
+    }
     if (found == m_by_hash.end()) {
         return deny(401, "invalid_api_key",
                     "the token is not one of this aimo's agents (mistyped, or from another "

@@ -47,8 +47,11 @@ struct WorstCase {
 class Governor {
 public:
     using Clock = std::chrono::steady_clock;
-    /// `require_auth`: demand tokens even while no agent exists.
-    Governor(Database& db, bool require_auth);
+    /// `require_auth`: demand tokens even while no agent exists. Changes made by other
+    /// processes are looked for at most every `recheck` (and at once for an unknown token), so
+    /// a revocation or a new limit applies within that time.
+    Governor(Database& db, bool require_auth,
+             std::chrono::milliseconds recheck = std::chrono::milliseconds(100));
 
     /// True when requests must carry an agent's token.
     bool auth_required();
@@ -66,13 +69,16 @@ private:
         double spent_usd = 0;
         double reserved_usd = 0;
     };
-    void refresh();
+    /// Reloads agents when another connection committed; `force` skips the recheck interval.
+    void refresh(bool force);
     static void expire(Usage& usage, Clock::time_point now);
 
     Database& m_db;
     bool m_require_auth;
     std::mutex m_mutex;
     int64_t m_data_version = -1;
+    std::chrono::milliseconds m_recheck;
+    Clock::time_point m_checked_at{};
     bool m_any_agent = false;
     std::map<std::string, Agent, std::less<>> m_by_hash;
     std::map<std::string, Usage, std::less<>> m_usage; ///< by agent name

@@ -32,7 +32,8 @@ ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions op
           rfc8032_keypair(), std::string(crypto::mainnet_chain_id),
           [] { return std::chrono::system_clock::now(); })),
       m_config(m_options.config), m_db(open_database(m_options)),
-      m_governor(m_db ? std::make_unique<governance::Governor>(*m_db, m_options.require_auth)
+      m_governor(m_db ? std::make_unique<governance::Governor>(*m_db, m_options.require_auth,
+                                                               std::chrono::milliseconds(0))
                       : nullptr),
       m_ledger(m_db ? std::make_unique<governance::Ledger>(*m_db) : nullptr),
       m_gateway([this] { return build(); }),
