@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "crypto/siwx.hpp"
 #include "governance/agents.hpp"
 #include "governance/stats.hpp"
@@ -58,21 +59,8 @@ governance::AgentLimits apply(governance::AgentLimits limits, const AgentFlags& 
         limits.tpm = limit<int64_t>(*flags.tpm, "--tpm");
     }
     if (flags.models) {
-        limits.models.clear();
-        if (*flags.models != "none") {
-            size_t start = 0;
-            while (start <= flags.models->size()) {
-                size_t comma = flags.models->find(',', start);
-                auto item = flags.models->substr(start, comma - start);
-                if (!item.empty()) {
-                    limits.models.push_back(item);
-                }
-                if (comma == std::string::npos) {
-                    break;
-                }
-                start = comma + 1;
-            }
-        }
+        limits.models = *flags.models == "none" ? std::vector<std::string>{}
+                                                : core::split_list(*flags.models, ',');
     }
     return limits;
 }

@@ -1,12 +1,12 @@
 #include "core/process.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
-#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -19,12 +19,7 @@ namespace {
 // The first executable regular file named `name` in the colon-separated `path`; empty entries
 // (the current directory) are not searched.
 std::optional<std::filesystem::path> search_path(const std::string& name, const std::string& path) {
-    std::stringstream dirs(path);
-    std::string dir;
-    while (std::getline(dirs, dir, ':')) {
-        if (dir.empty()) {
-            continue;
-        }
+    for (const auto& dir : split_list(path, ':')) {
         auto candidate = std::filesystem::path(dir) / name;
         std::error_code ec;
         if (::access(candidate.c_str(), X_OK) == 0 &&

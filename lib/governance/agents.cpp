@@ -1,6 +1,7 @@
 #include "governance/agents.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "crypto/encoding.hpp"
 
 #include <algorithm>
@@ -52,34 +53,11 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
-std::vector<std::string> split(const std::string& text) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start < text.size()) {
-        size_t comma = text.find(',', start);
-        auto item =
-            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!item.empty()) {
-            out.push_back(item);
-        }
-        if (comma == std::string::npos) {
-            break;
-        }
-        start = comma + 1;
-    }
-    return out;
-}
-
-bool valid_name(std::string_view name) {
-    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    });
-}
 } // namespace
 
 std::string AgentStore::create(const std::string& name, const AgentLimits& limits,
                                const std::string& now) {
-    if (!valid_name(name)) {
+    if (name.size() > 64 || !core::is_simple_name(name)) {
         throw Error(ErrorKind::usage, fmt::format("agent name '{}' is not valid", name),
                     "use up to 64 letters, digits, '-', '_' or '.'");
     }
@@ -132,7 +110,7 @@ std::vector<Agent> AgentStore::query(std::string_view where, std::string_view va
         if (!select.is_null(6)) {
             agent.limits.tpm = select.integer(6);
         }
-        agent.limits.models = split(select.text(7));
+        agent.limits.models = core::split_list(select.text(7), ',');
         agent.created_at = select.text(8);
         if (!select.is_null(9)) {
             agent.revoked_at = select.text(9);

@@ -1,7 +1,8 @@
 #include "governance/governor.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
-#include <cmath>
 #include <fmt/format.h>
 
 namespace aimo::governance {
@@ -18,13 +19,7 @@ std::string_view bearer_token(std::string_view header) {
     while (!header.empty() && header.front() == ' ') {
         header.remove_prefix(1);
     }
-    if (header.size() < 7) {
-        return {};
-    }
-    std::string scheme(header.substr(0, 7));
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (scheme != "bearer ") {
+    if (header.size() < 7 || !core::iequals(header.substr(0, 7), "bearer ")) {
         return {};
     }
     header.remove_prefix(7);

@@ -1,6 +1,7 @@
 #include "proxy/handler.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "crypto/siwx.hpp"
 #include "governance/usage.hpp"
 #include "proxy/body_scan.hpp"
@@ -18,20 +19,13 @@ constexpr std::array<std::string_view, 4> forwarded_paths = {
     "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"};
 constexpr size_t max_upstream_body = 64 * 1024 * 1024;
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 // Headers that describe one hop, the client's credentials, or framing aimo recomputes.
 bool dropped_request_header(std::string_view name) {
     for (std::string_view dropped :
          {"authorization", "host", "content-length", "connection", "keep-alive",
           "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding",
           "upgrade", "accept-encoding", "sign-in-with-x", "x-api-key", "expect"}) {
-        if (iequals(name, dropped)) {
+        if (core::iequals(name, dropped)) {
             return true;
         }
     }
@@ -64,7 +58,7 @@ Response json_ok(std::string body) {
 
 std::string Request::header(std::string_view name) const {
     for (const auto& [key, value] : headers) {
-        if (iequals(key, name)) {
+        if (core::iequals(key, name)) {
             return value;
         }
     }

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -131,12 +132,6 @@ private:
     std::string m_source;
 };
 
-bool valid_name(std::string_view name) {
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    });
-}
-
 ProviderConfig read_provider(const Reader& in, const toml::table& table,
                              const RoutingDefaults& defaults, const core::EnvLookup& env) {
     in.only_keys(table, "[[providers]]",
@@ -150,7 +145,7 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
                     "add name = \"…\" (letters, digits, '-', '_', '.')");
     }
     p.name = in.string(*name, "name");
-    if (!valid_name(p.name)) {
+    if (!core::is_simple_name(p.name)) {
         in.fail(*name,
                 fmt::format("provider name '{}' may only hold letters, digits, '-', '_' "
                             "and '.'",
@@ -204,9 +199,7 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
     if (const auto* node = table.get("headers")) {
         for (const auto& [key, value] : in.table(*node, "headers")) {
             std::string header(key.str());
-            std::string lower = header;
-            std::transform(lower.begin(), lower.end(), lower.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            std::string lower = core::to_lower(header);
             if (lower == "authorization" || lower == "x-api-key" || lower == "api-key") {
                 in.fail(value,
                         fmt::format("provider '{}': header '{}' would put a secret in the file",

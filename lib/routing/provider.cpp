@@ -1,19 +1,11 @@
 #include "routing/provider.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 
 namespace aimo::routing {
-
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-} // namespace
 
 Provider::Provider(ProviderConfig config, std::shared_ptr<const crypto::SiwxSigner> signer,
                    upstream::ClientPool& pool, BreakerPolicy breaker)
@@ -28,7 +20,7 @@ upstream::HttpRequest Provider::request(std::string_view method, std::string_vie
                                         std::string_view body) const {
     for (const auto& [name, value] : m_config.headers) {
         headers.erase(std::remove_if(headers.begin(), headers.end(),
-                                     [&](const auto& h) { return iequals(h.first, name); }),
+                                     [&](const auto& h) { return core::iequals(h.first, name); }),
                       headers.end());
         headers.emplace_back(name, value);
     }

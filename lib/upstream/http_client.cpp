@@ -1,6 +1,7 @@
 #include "upstream/http_client.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "upstream/connection.hpp"
 
 #include <algorithm>
@@ -19,13 +20,6 @@ constexpr size_t max_header_bytes = 64 * 1024;
 constexpr size_t max_idle_per_origin = 512;
 constexpr auto max_idle_age = std::chrono::seconds(30);
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 std::string_view trim(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
         text.remove_prefix(1);
@@ -43,7 +37,7 @@ Error protocol_error(const std::string& label, std::string_view what) {
 }
 
 bool contains_token(std::string_view list, std::string_view token) {
-    return lower(list).find(token) != std::string::npos;
+    return core::to_lower(list).find(token) != std::string::npos;
 }
 } // namespace
 
@@ -52,9 +46,9 @@ bool contains_token(std::string_view list, std::string_view token) {
 HttpResponse::HttpResponse(HttpResponse&& other) noexcept
     : status(other.status), headers(std::move(other.headers)), wait_us(other.wait_us),
       m_conn(std::move(other.m_conn)), m_pool(other.m_pool), m_framing(other.m_framing),
-      m_read_timeout(other.m_read_timeout), m_deadline(other.m_deadline), m_remaining(other.m_remaining),
-      m_in_chunk(other.m_in_chunk), m_reusable(other.m_reusable), m_done(other.m_done),
-      m_label(std::move(other.m_label)) {}
+      m_read_timeout(other.m_read_timeout), m_deadline(other.m_deadline),
+      m_remaining(other.m_remaining), m_in_chunk(other.m_in_chunk), m_reusable(other.m_reusable),
+      m_done(other.m_done), m_label(std::move(other.m_label)) {}
 
 HttpResponse::~HttpResponse() = default;
 
@@ -458,7 +452,7 @@ HttpResponse PendingResponse::parse_head(size_t header_end) {
         if (colon == std::string_view::npos || colon == 0) {
             throw protocol_error(label, "malformed header line");
         }
-        response.headers.emplace_back(lower(trim(line.substr(0, colon))),
+        response.headers.emplace_back(core::to_lower(trim(line.substr(0, colon))),
                                       std::string(trim(line.substr(colon + 1))));
     }
     buffer.erase(0, header_end + 4);

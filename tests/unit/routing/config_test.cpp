@@ -130,7 +130,8 @@ TEST_CASE("config errors name the line and column and what to do", "[config]") {
                         "first_byte_timeout = -1\n"),
                Contains("out of range"));
     CHECK_THAT(error_of("[[routes]]\nmodel = \"r\"\ntargets = [\"nope/m\"]\n"),
-               Contains("config.toml:3:12") && Contains("names provider 'nope', which is not configured"));
+               Contains("config.toml:3:12") &&
+                   Contains("names provider 'nope', which is not configured"));
     CHECK_THAT(error_of("[[routes]]\nmodel = \"r\"\ntargets = []\n"), Contains("no targets"));
     CHECK_THAT(error_of("[aliases]\na = \"b\"\nb = \"c\"\n"),
                Contains("alias 'a' points at another alias"));
