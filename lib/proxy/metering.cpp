@@ -1,7 +1,5 @@
 #include "proxy/metering.hpp"
 
-#include <cctype>
-
 namespace aimo::proxy {
 
 Metering::Metering(const Governance& governance, governance::Admission admission,
@@ -35,11 +33,8 @@ void Metering::count_attempts(const std::vector<routing::Attempt>& attempts) {
         return;
     }
     for (const auto& attempt : attempts) {
-        const auto& outcome = attempt.outcome;
-        bool failed = outcome.empty() || !std::isdigit(static_cast<unsigned char>(outcome[0])) ||
-                      outcome[0] == '5' || outcome == "429";
-        if (failed) {
-            m_governance.metrics->upstream_error(attempt.provider, outcome);
+        if (attempt.failed) {
+            m_governance.metrics->upstream_error(attempt.provider, attempt.outcome);
         }
     }
 }

@@ -118,7 +118,7 @@ void Dispatch::start_attempt() {
         }
         m_provider = provider->name();
         if (!provider->breaker().allow(now)) {
-            m_attempts.push_back({provider->name(), "circuit-open"});
+            m_attempts.push_back({provider->name(), "circuit-open", true});
             auto wait = provider->breaker().retry_in(now);
             if (m_circuit_wait.count() == 0 || wait < m_circuit_wait) {
                 m_circuit_wait = wait;
@@ -145,6 +145,7 @@ void Dispatch::start_attempt() {
 void Dispatch::on_answer(upstream::HttpResponse response) {
     int status = response.status;
     m_attempts.back().outcome = std::to_string(status);
+    m_attempts.back().failed = status >= 500 || status == 429;
     bool server_failure = status == 500 || status == 502 || status == 503 || status == 504;
     m_current->breaker().record(!server_failure, Clock::now());
     if (!retryable_status(status)) {
@@ -168,6 +169,7 @@ void Dispatch::on_answer(upstream::HttpResponse response) {
 
 void Dispatch::on_failure(const Error& error) {
     m_attempts.back().outcome = outcome_of(error);
+    m_attempts.back().failed = true;
     m_current->breaker().record(false, Clock::now());
     m_last_error = error;
     m_last_answer.reset();

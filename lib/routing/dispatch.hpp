@@ -28,6 +28,7 @@ struct Outgoing {
 struct Attempt {
     std::string provider;
     std::string outcome; ///< status code, "timeout", "unreachable", "bad-response", "circuit-open"
+    bool failed = false; ///< the provider failed (not reached, too slow, 429 or 5xx)
 };
 
 /// Forwards one request along its plan until an answer worth giving the client arrives:
