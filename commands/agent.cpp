@@ -1,7 +1,6 @@
 #include "core/text.hpp"
 #include "crypto/siwx.hpp"
 #include "governance/agents.hpp"
-#include "governance/stats.hpp"
 #include "registry.hpp"
 
 #include <fmt/format.h>
@@ -114,8 +113,7 @@ void print_agent(std::ostream& out, const governance::Agent& agent) {
 }
 
 int run_agent(core::Context& ctx, const AgentFlags& flags) {
-    governance::Database db(governance::database_path(
-        core::load_settings(ctx, flags.settings.values).value("database")));
+    auto db = open_database(ctx, flags.settings);
     governance::AgentStore store(db);
     auto now = crypto::format_timestamp(ctx.now());
     if (flags.create->parsed()) {

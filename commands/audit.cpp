@@ -1,6 +1,5 @@
 #include "core/signals.hpp"
 #include "governance/ledger.hpp"
-#include "governance/stats.hpp"
 #include "registry.hpp"
 
 #include <atomic>
@@ -48,8 +47,7 @@ std::string line_of(const governance::StoredRecord& stored, bool json) {
 }
 
 int run_verify(core::Context& ctx, const AuditFlags& flags) {
-    governance::Database db(governance::database_path(
-        core::load_settings(ctx, flags.settings.values).value("database")));
+    auto db = open_database(ctx, flags.settings);
     auto result = governance::verify_chain(db);
     if (flags.json) {
         *ctx.out << nlohmann::json{{"ok", result.ok},
@@ -71,8 +69,7 @@ int run_verify(core::Context& ctx, const AuditFlags& flags) {
 }
 
 int run_tail(core::Context& ctx, const AuditFlags& flags) {
-    governance::Database db(governance::database_path(
-        core::load_settings(ctx, flags.settings.values).value("database")));
+    auto db = open_database(ctx, flags.settings);
     int64_t last = 0;
     for (const auto& stored : governance::read_records(db, flags.lines)) {
         *ctx.out << line_of(stored, flags.json);

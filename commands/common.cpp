@@ -27,6 +27,11 @@ void add_router_flags(CLI::App& app, SettingFlags& flags) {
     }
 }
 
+governance::Database open_database(core::Context& ctx, const SettingFlags& flags) {
+    return governance::Database(
+        governance::database_path(core::load_settings(ctx, flags.values).value("database")));
+}
+
 std::unique_ptr<upstream::RouterClient> connect_router(core::Context& ctx,
                                                        const SettingFlags& flags) {
     auto settings = core::load_settings(ctx, flags.values);

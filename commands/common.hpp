@@ -3,6 +3,7 @@
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/settings.hpp"
+#include "governance/db.hpp"
 #include "upstream/router_client.hpp"
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,10 @@ void add_router_flags(CLI::App& app, SettingFlags& flags);
 
 /// Resolves settings with these flags, loads the keypair (printing its warnings) and returns
 /// a signing router client.
+/// The agents and ledger database the `database` setting (flag, AIMO_DATABASE, config) names.
+/// Throws core::Error(usage) when it is switched off.
+governance::Database open_database(core::Context& ctx, const SettingFlags& flags);
+
 std::unique_ptr<upstream::RouterClient> connect_router(core::Context& ctx,
                                                        const SettingFlags& flags);
 

@@ -19,8 +19,7 @@ struct StatsFlags {
 int run_stats(core::Context& ctx, const StatsFlags& flags) {
     std::string since =
         flags.since.empty() ? std::string() : governance::since_timestamp(flags.since, ctx.now());
-    governance::Database db(governance::database_path(
-        core::load_settings(ctx, flags.settings.values).value("database")));
+    auto db = open_database(ctx, flags.settings);
     auto rows = governance::aggregate(governance::records_since(db, since), flags.by);
     if (flags.json) {
         nlohmann::json out = nlohmann::json::array();

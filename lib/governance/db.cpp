@@ -58,6 +58,19 @@ constexpr const char* migrations[] = {
 };
 } // namespace
 
+std::filesystem::path database_path(const std::string& setting) {
+    if (setting == "off") {
+        throw core::Error(core::ErrorKind::usage,
+                          "the usage database is switched off (database = off)",
+                          "unset AIMO_DATABASE / --database, or point it at a file");
+    }
+    if (setting.empty()) {
+        throw core::Error(core::ErrorKind::usage, "the database setting is empty",
+                          "point --database / AIMO_DATABASE at a file, or say 'off'");
+    }
+    return setting;
+}
+
 Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
     if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &m_stmt, nullptr) !=
         SQLITE_OK) {

@@ -13,6 +13,9 @@ struct sqlite3_stmt;
 
 namespace aimo::governance {
 
+/// The file the `database` setting names; throws core::Error(usage) when it is "off" or empty.
+std::filesystem::path database_path(const std::string& setting);
+
 /// One prepared SQLite statement. Values bind by 1-based position; rows are read after step().
 class Statement {
 public:

@@ -79,17 +79,4 @@ std::string since_timestamp(std::string_view text, std::chrono::system_clock::ti
     return std::string(text);
 }
 
-std::filesystem::path database_path(const std::string& setting) {
-    if (setting == "off") {
-        throw core::Error(core::ErrorKind::usage,
-                          "the usage database is switched off (database = off)",
-                          "unset AIMO_DATABASE / --database, or point it at a file");
-    }
-    if (setting.empty()) {
-        throw core::Error(core::ErrorKind::usage, "the database setting is empty",
-                          "point --database / AIMO_DATABASE at a file, or say 'off'");
-    }
-    return setting;
-}
-
 } // namespace aimo::governance

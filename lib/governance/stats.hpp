@@ -1,10 +1,8 @@
 #pragma once
 
-#include "core/context.hpp"
 #include "governance/ledger.hpp"
 
 #include <chrono>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +28,5 @@ std::vector<StatsRow> aggregate(const std::vector<StoredRecord>& records, std::s
 /// The timestamp `text` means: a date or RFC 3339 time as written, or a span back from `now`
 /// such as "30m", "24h", "7d". Throws core::Error(usage).
 std::string since_timestamp(std::string_view text, std::chrono::system_clock::time_point now);
-
-/// The database named by the `database` setting; throws core::Error(usage) when it is "off".
-std::filesystem::path database_path(const std::string& setting);
 
 } // namespace aimo::governance

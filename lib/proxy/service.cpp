@@ -5,7 +5,6 @@
 #include "core/paths.hpp"
 #include "core/signals.hpp"
 #include "governance/governor.hpp"
-#include "governance/stats.hpp"
 #include "routing/gateway.hpp"
 #include "routing/loader.hpp"
 
