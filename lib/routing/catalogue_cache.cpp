@@ -6,30 +6,35 @@ namespace {
 constexpr auto failure_backoff = std::chrono::seconds(5);
 }
 
+std::shared_ptr<const CachedCatalogue> CatalogueCache::usable(bool& failing) const {
+    auto now = std::chrono::steady_clock::now();
+    bool backing_off = m_failure && now - m_failed_at < failure_backoff;
+    failing = backing_off && !m_current;
+    if (m_current && (now - m_current->fetched_at < m_ttl || backing_off)) {
+        return m_current;
+    }
+    return nullptr;
+}
+
 std::shared_ptr<const CachedCatalogue> CatalogueCache::get() {
-    // Serves what is cached while it is fresh, or while a refresh failed only moments ago.
-    auto cached = [this]() -> std::shared_ptr<const CachedCatalogue> {
-        auto now = std::chrono::steady_clock::now();
-        bool backing_off = m_failure && now - m_failed_at < failure_backoff;
-        if (m_current && (now - m_current->fetched_at < m_ttl || backing_off)) {
-            return m_current;
-        }
-        if (!m_current && backing_off) {
-            throw *m_failure;
-        }
-        return nullptr;
-    };
+    bool failing = false;
     {
         std::lock_guard lock(m_mutex);
-        if (auto entry = cached()) {
+        if (auto entry = usable(failing)) {
             return entry;
+        }
+        if (failing) {
+            throw *m_failure;
         }
     }
     std::lock_guard fetch_lock(m_fetch_mutex);
     {
         std::lock_guard lock(m_mutex);
-        if (auto entry = cached()) {
-            return entry; // another thread refreshed (or failed) while we waited
+        if (auto entry = usable(failing)) {
+            return entry; // another thread refreshed while we waited
+        }
+        if (failing) {
+            throw *m_failure; // … or failed
         }
     }
     try {
@@ -53,12 +58,9 @@ std::shared_ptr<const CachedCatalogue> CatalogueCache::get() {
 std::shared_ptr<const CachedCatalogue> CatalogueCache::get_if_available() noexcept {
     {
         std::lock_guard lock(m_mutex);
-        auto now = std::chrono::steady_clock::now();
-        if (m_current && now - m_current->fetched_at < m_ttl) {
-            return m_current;
-        }
-        if (m_failure && now - m_failed_at < failure_backoff) {
-            return m_current; // nullptr when nothing was ever fetched
+        bool failing = false;
+        if (auto entry = usable(failing); entry || failing) {
+            return entry;
         }
     }
     try {

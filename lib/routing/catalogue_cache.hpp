@@ -40,6 +40,10 @@ public:
     std::shared_ptr<const CachedCatalogue> get_if_available() noexcept;
 
 private:
+    /// Under m_mutex: the cached list when fresh or while a failure is being backed off;
+    /// `failing` says a recent fetch failed and nothing is cached.
+    std::shared_ptr<const CachedCatalogue> usable(bool& failing) const;
+
     Fetch m_fetch;
     std::chrono::seconds m_ttl;
     std::mutex m_fetch_mutex; // one refresh at a time

@@ -78,6 +78,9 @@ TEST_CASE("the last good model list is served when a refresh fails", "[proxy][mo
     CHECK(stale.status == 200);
     CHECK(stale.body == good.body);
     CHECK(router.count("/api/v1/models") == 2);
+    // The failure is remembered for a few seconds: no refetch on every request meanwhile.
+    CHECK(test::http_get(proxy.port(), "/v1/models").body == good.body);
+    CHECK(router.count("/api/v1/models") == 2);
 }
 
 TEST_CASE("one model by id, with raw or encoded slashes", "[proxy][models]") {
@@ -104,6 +107,9 @@ TEST_CASE("a router failure on /v1/models is a 502 naming the router", "[proxy][
     CHECK(reply.status == 502);
     CHECK_THAT(json::parse(reply.body)["error"]["message"].get<std::string>(),
                Contains(router.url()));
+    // Asked again at once, the remembered failure answers; the router is not asked again.
+    CHECK(test::http_get(proxy.port(), "/v1/models").status == 502);
+    CHECK(router.count("/api/v1/models") == 1);
 }
 
 TEST_CASE("unknown paths are a 404 naming the path; wrong methods a 405", "[proxy][routes]") {
