@@ -62,9 +62,6 @@ targets = ["aimo/deepseek/deepseek-v3.2", "ollama/qwen2.5"]
     }
 };
 
-std::string chat(const std::string& model) {
-    return json{{"model", model}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}.dump();
-}
 } // namespace
 
 TEST_CASE("config show and check describe providers, aliases and routes", "[providers]") {
@@ -143,23 +140,23 @@ TEST_CASE("the running proxy reloads on SIGHUP and on save, and keeps a good con
     REQUIRE(std::regex_search(banner, match, std::regex(R"(base URL: http://[^:]+:(\d+)/v1)")));
     int port = std::stoi(match[1]);
 
-    auto first = test::http_post(port, "/v1/chat/completions", chat("local"));
+    auto first = test::http_post(port, "/v1/chat/completions", test::chat_body("local"));
     CHECK(first.header("x-aimo-provider") == "ollama");
     CHECK(json::parse(s.ollama.requests().at(0).body)["model"] == "llama3.1");
 
     // Saving the file: the new alias applies to the next request.
     s.write(s.config("aimo/deepseek/deepseek-v3.2"));
     REQUIRE(server.wait_for_stderr("aimo: config reloaded (file changed)"));
-    CHECK(test::http_post(port, "/v1/chat/completions", chat("local")).header("x-aimo-provider") ==
-          "aimo");
+    CHECK(test::http_post(port, "/v1/chat/completions", test::chat_body("local"))
+              .header("x-aimo-provider") == "aimo");
 
     // A broken file is refused, said so, and the previous config keeps serving.
     s.write(s.config() + "\n[[providers]]\nname = \"ollama\"\n");
     REQUIRE(server.wait_for_stderr("config not reloaded (file changed)"));
     CHECK_THAT(server.stderr_text(),
                Contains("has no base_url") && Contains("the previous config keeps serving"));
-    CHECK(test::http_post(port, "/v1/chat/completions", chat("local")).header("x-aimo-provider") ==
-          "aimo");
+    CHECK(test::http_post(port, "/v1/chat/completions", test::chat_body("local"))
+              .header("x-aimo-provider") == "aimo");
 
     // SIGHUP reloads too (here: the same broken file, refused again).
     server.signal(SIGHUP);

@@ -2,10 +2,17 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <unistd.h>
 
 namespace aimo::test {
+
+std::string chat_body(const std::string& model, bool stream) {
+    return nlohmann::json{
+        {"model", model}, {"stream", stream}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}
+        .dump();
+}
 
 std::string Reply::header(const std::string& name) const {
     auto it = headers.find(name);

@@ -17,6 +17,9 @@ struct Reply {
     std::string header(const std::string& name) const;
 };
 
+/// A minimal chat completion request body for `model` ("hi" from the user).
+std::string chat_body(const std::string& model, bool stream = false);
+
 /// GET from the loopback server on `port`.
 Reply http_get(int port, const std::string& path, int timeout_s = 10);
 

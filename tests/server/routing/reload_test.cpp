@@ -15,11 +15,6 @@ using namespace aimo::test;
 using Catch::Matchers::Contains;
 
 namespace {
-std::string chat(const std::string& model) {
-    return nlohmann::json{{"model", model}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}
-        .dump();
-}
-
 std::string config(const FakeUpstream& one, const FakeUpstream& two, const std::string& target) {
     return fmt::format(R"(
 [[providers]]
@@ -53,7 +48,7 @@ TEST_CASE("reloading under load fails no request and switches new requests", "[r
     for (int i = 0; i < 4; ++i) {
         clients.push_back(std::async(std::launch::async, [&] {
             while (!stop) {
-                auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("agent"));
+                auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("agent"));
                 if (reply.status != 200) {
                     ++failures;
                 }
@@ -79,7 +74,7 @@ TEST_CASE("reloading under load fails no request and switches new requests", "[r
 
     // The last good config (i = 19: "one/m") serves; the broken one never took over.
     auto before = one.count();
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("agent"));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("agent"));
     CHECK(reply.status == 200);
     CHECK(reply.header("x-aimo-provider") == "one");
     CHECK(one.count() == before + 1);
@@ -95,7 +90,7 @@ TEST_CASE("a request in flight finishes on the config it started with", "[reload
     slow.delay_ms = 600;
     one.set_default(slow);
     auto in_flight = std::async(std::launch::async, [&] {
-        return http_post(proxy.port(), "/v1/chat/completions", chat("agent"));
+        return http_post(proxy.port(), "/v1/chat/completions", chat_body("agent"));
     });
     while (one.count() == 0) {
         std::this_thread::yield();
@@ -106,7 +101,7 @@ TEST_CASE("a request in flight finishes on the config it started with", "[reload
                                     "models = [\"m\"]\n[aliases]\nagent = \"two/m\"\n",
                                     two.base_url()))
                 .empty());
-    auto after = http_post(proxy.port(), "/v1/chat/completions", chat("agent"));
+    auto after = http_post(proxy.port(), "/v1/chat/completions", chat_body("agent"));
     CHECK(after.header("x-aimo-provider") == "two");
     auto finished = in_flight.get();
     CHECK(finished.status == 200);

@@ -16,12 +16,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-std::string chat(const std::string& model, bool stream = false) {
-    return json{
-        {"model", model}, {"stream", stream}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}
-        .dump();
-}
-
 long long ms_since(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
@@ -88,7 +82,7 @@ TEST_CASE("429 and 5xx are retried until one attempt succeeds", "[resilience]") 
     Upstreams u;
     ProxyFixture proxy("http://127.0.0.1:1", with(u.config("")));
     u.flaky.script({status(503), status(429)});
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("flaky/m"));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("flaky/m"));
     CHECK(reply.status == 200);
     CHECK(reply.header("x-aimo-attempts") == "flaky:503,flaky:429,flaky:200");
     CHECK(reply.header("x-aimo-provider") == "flaky");
@@ -100,7 +94,7 @@ TEST_CASE("when attempts run out the last answer is passed through", "[resilienc
     Upstreams u;
     ProxyFixture proxy("http://127.0.0.1:1", with(u.config("")));
     u.flaky.set_default(status(502, {{"Retry-After", "0"}}));
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("flaky/m"));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("flaky/m"));
     CHECK(reply.status == 502);
     CHECK_THAT(reply.body, Contains("scripted 502"));
     CHECK(reply.header("Retry-After") == "0");
@@ -114,7 +108,7 @@ TEST_CASE("client errors are never retried", "[resilience]") {
                            with(u.config("[[routes]]\nmodel = \"r\"\ntargets = [\"flaky/m\", "
                                          "\"good/m\"]\n")));
         u.flaky.set_default(status(code));
-        auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("r"));
+        auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("r"));
         INFO(code);
         CHECK(reply.status == code);
         CHECK_THAT(reply.body, Contains(fmt::format("scripted {}", code)));
@@ -130,12 +124,12 @@ TEST_CASE("Retry-After is honoured in seconds, as a date and as retry-after-ms",
 
     u.flaky.script({status(429, {{"Retry-After", "1"}})});
     auto start = Clock::now();
-    CHECK(http_post(proxy.port(), "/v1/chat/completions", chat("flaky/m")).status == 200);
+    CHECK(http_post(proxy.port(), "/v1/chat/completions", chat_body("flaky/m")).status == 200);
     CHECK(ms_since(start) >= 1000);
 
     u.flaky.script({status(503, {{"retry-after-ms", "300"}, {"Retry-After", "9"}})});
     start = Clock::now();
-    CHECK(http_post(proxy.port(), "/v1/chat/completions", chat("flaky/m")).status == 200);
+    CHECK(http_post(proxy.port(), "/v1/chat/completions", chat_body("flaky/m")).status == 200);
     auto waited = ms_since(start);
     CHECK(waited >= 300); // the precise header wins over the coarse one
     CHECK(waited < 3000);
@@ -149,7 +143,7 @@ TEST_CASE("Retry-After is honoured in seconds, as a date and as retry-after-ms",
     std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     u.flaky.script({status(429, {{"Retry-After", date}})});
     start = Clock::now();
-    CHECK(http_post(proxy.port(), "/v1/chat/completions", chat("flaky/m")).status == 200);
+    CHECK(http_post(proxy.port(), "/v1/chat/completions", chat_body("flaky/m")).status == 200);
     CHECK(ms_since(start) >= 900);
 }
 
@@ -161,13 +155,13 @@ TEST_CASE("a Retry-After beyond the cap is not waited for: fall back or pass it 
                                      "= [\"flaky/m\", \"good/m\"]\n")));
     u.flaky.set_default(status(429, {{"Retry-After", "120"}}));
     auto start = Clock::now();
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("r"));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("r"));
     CHECK(ms_since(start) < 1000);
     CHECK(reply.status == 200);
     CHECK(reply.header("x-aimo-attempts") == "flaky:429,good:200");
 
     start = Clock::now();
-    auto alone = http_post(proxy.port(), "/v1/chat/completions", chat("flaky/m"));
+    auto alone = http_post(proxy.port(), "/v1/chat/completions", chat_body("flaky/m"));
     CHECK(ms_since(start) < 1000);
     CHECK(alone.status == 429);
     CHECK(alone.header("Retry-After") == "120");
@@ -180,7 +174,7 @@ TEST_CASE("a route falls back in order past dead and failing providers", "[resil
         with(u.config(
             "[[routes]]\nmodel = \"r\"\ntargets = [\"dead/m\", \"flaky/m\", \"good/m\"]\n")));
     u.flaky.set_default(status(500));
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("r"));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("r"));
     CHECK(reply.status == 200);
     CHECK(reply.header("x-aimo-provider") == "good");
     CHECK(reply.header("x-aimo-attempts") ==
@@ -196,14 +190,14 @@ TEST_CASE("the circuit breaker skips a failing provider, then probes it again", 
                                      "model = \"r\"\ntargets = [\"flaky/m\", \"good/m\"]\n")));
     u.flaky.set_default(status(503));
     // Two failures open the circuit (the second attempt already sees it open).
-    auto first = http_post(proxy.port(), "/v1/chat/completions", chat("r"));
+    auto first = http_post(proxy.port(), "/v1/chat/completions", chat_body("r"));
     CHECK(first.header("x-aimo-attempts") == "flaky:503,flaky:503,good:200");
-    auto second = http_post(proxy.port(), "/v1/chat/completions", chat("r"));
+    auto second = http_post(proxy.port(), "/v1/chat/completions", chat_body("r"));
     CHECK(second.header("x-aimo-attempts") == "flaky:circuit-open,good:200");
     CHECK(u.flaky.count() == 2);
 
     // Alone, with the circuit open: 503 with the time until the next probe.
-    auto alone = http_post(proxy.port(), "/v1/chat/completions", chat("flaky/m"));
+    auto alone = http_post(proxy.port(), "/v1/chat/completions", chat_body("flaky/m"));
     CHECK(alone.status == 503);
     CHECK(json::parse(alone.body)["error"]["code"] == "provider_unavailable");
     CHECK(alone.header("Retry-After") == "1");
@@ -214,11 +208,12 @@ TEST_CASE("the circuit breaker skips a failing provider, then probes it again", 
     auto deadline = Clock::now() + std::chrono::seconds(5);
     Reply probe;
     do {
-        probe = http_post(proxy.port(), "/v1/chat/completions", chat("r"));
+        probe = http_post(proxy.port(), "/v1/chat/completions", chat_body("r"));
     } while (probe.header("x-aimo-provider") != "flaky" && Clock::now() < deadline);
     CHECK(probe.header("x-aimo-attempts") == "flaky:200");
-    CHECK(http_post(proxy.port(), "/v1/chat/completions", chat("r")).header("x-aimo-provider") ==
-          "flaky");
+    CHECK(
+        http_post(proxy.port(), "/v1/chat/completions", chat_body("r")).header("x-aimo-provider") ==
+        "flaky");
 }
 
 TEST_CASE("a slow first byte times out and falls back; the retry deadline bounds retries",
@@ -232,12 +227,12 @@ TEST_CASE("a slow first byte times out and falls back; the retry deadline bounds
     late.delay_ms = 1500;
     u.slow.set_default(late);
     auto start = Clock::now();
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("r"));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("r"));
     CHECK(reply.status == 200);
     CHECK(reply.header("x-aimo-attempts") == "slow:timeout,slow:timeout,slow:timeout,good:200");
     CHECK(ms_since(start) < 1400);
 
-    auto alone = http_post(proxy.port(), "/v1/chat/completions", chat("slow/m"));
+    auto alone = http_post(proxy.port(), "/v1/chat/completions", chat_body("slow/m"));
     CHECK(alone.status == 504);
     CHECK_THAT(alone.body, Contains("did not start answering within 0.2 s"));
 }
@@ -253,7 +248,7 @@ TEST_CASE("once bytes reached the client a failure is an SSE error, never a retr
     stalls.sse = FakeUpstream::sse_events("partial");
     stalls.gap_ms = 800;
     u.slow.set_default(stalls);
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("r", true));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("r", true));
     CHECK(reply.status == 200);
     CHECK_THAT(reply.body, StartsWith("data: {") && Contains("partial"));
     CHECK_THAT(reply.body,
@@ -273,7 +268,7 @@ TEST_CASE("a total timeout ends a stream that never finishes", "[resilience]") {
     dribble.gap_ms = 50;
     u.slow.set_default(dribble);
     auto start = Clock::now();
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("slow/m", true));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("slow/m", true));
     CHECK(ms_since(start) < 1500);
     CHECK_THAT(reply.body, Contains("\"n\":0") && Contains("within the total timeout"));
 }
@@ -285,7 +280,7 @@ TEST_CASE("a stream waiting for its first byte gets SSE keep-alive comments", "[
     late.delay_ms = 700;
     late.sse = FakeUpstream::sse_events("late");
     u.slow.set_default(late);
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("slow/m", true));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("slow/m", true));
     CHECK(reply.status == 200);
     CHECK(reply.header("Content-Type") == "text/event-stream");
     CHECK_THAT(reply.body, StartsWith(": keep-alive\n\n: keep-alive\n\n"));
@@ -300,7 +295,7 @@ TEST_CASE("after keep-alives an upstream error arrives as an SSE error event", "
     Scripted refused = status(401);
     refused.delay_ms = 500;
     u.slow.set_default(refused);
-    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat("slow/m", true));
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("slow/m", true));
     CHECK(reply.status == 200);
     CHECK_THAT(reply.body, StartsWith(": keep-alive\n\n"));
     CHECK_THAT(reply.body, Contains("data: {\"error\":{\"message\":\"scripted 401\""));
@@ -308,6 +303,6 @@ TEST_CASE("after keep-alives an upstream error arrives as an SSE error event", "
 
     // Quick answers never see a keep-alive, and keep their status.
     u.good.set_default(status(404));
-    auto quick = http_post(proxy.port(), "/v1/chat/completions", chat("good/m", true));
+    auto quick = http_post(proxy.port(), "/v1/chat/completions", chat_body("good/m", true));
     CHECK(quick.status == 404);
 }

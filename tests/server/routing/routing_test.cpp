@@ -15,12 +15,6 @@ using Catch::Matchers::Contains;
 using nlohmann::json;
 
 namespace {
-std::string chat(const std::string& model, bool stream = false) {
-    return json{
-        {"model", model}, {"stream", stream}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}
-        .dump();
-}
-
 std::vector<std::string> ids(const std::string& body) {
     std::vector<std::string> out;
     auto list = json::parse(body);
@@ -95,7 +89,7 @@ TEST_CASE("/v1/models merges every provider, then routes and aliases", "[routing
 
 TEST_CASE("a provider-prefixed model goes to that provider with the bare id", "[routing]") {
     TwoProviders s;
-    auto reply = http_post(s.proxy.port(), "/v1/chat/completions", chat("groq/mixtral"),
+    auto reply = http_post(s.proxy.port(), "/v1/chat/completions", chat_body("groq/mixtral"),
                            {{"Authorization", "Bearer client-key"}, {"X-Team", "client"}});
     REQUIRE(reply.status == 200);
     CHECK_THAT(reply.body, Contains("groq"));
@@ -116,7 +110,7 @@ TEST_CASE("a provider-prefixed model goes to that provider with the bare id", "[
 TEST_CASE("an aimo provider is signed for its own URL and keeps slashes in ids", "[routing]") {
     TwoProviders s;
     auto reply =
-        http_post(s.proxy.port(), "/v1/chat/completions", chat("aimo/deepseek/deepseek-v3.2"));
+        http_post(s.proxy.port(), "/v1/chat/completions", chat_body("aimo/deepseek/deepseek-v3.2"));
     REQUIRE(reply.status == 200);
     auto seen = s.router.requests();
     REQUIRE(seen.size() == 1);
@@ -127,18 +121,18 @@ TEST_CASE("an aimo provider is signed for its own URL and keeps slashes in ids",
 
 TEST_CASE("bare ids resolve when one provider offers them", "[routing]") {
     TwoProviders s;
-    auto reply = http_post(s.proxy.port(), "/v1/chat/completions", chat("qwen2"));
+    auto reply = http_post(s.proxy.port(), "/v1/chat/completions", chat_body("qwen2"));
     CHECK(reply.status == 200);
     CHECK(reply.header("x-aimo-provider") == "ollama");
     REQUIRE(s.ollama.count() == 1);
-    CHECK(s.ollama.requests()[0].body == chat("qwen2")); // unchanged: no rewrite needed
+    CHECK(s.ollama.requests()[0].body == chat_body("qwen2")); // unchanged: no rewrite needed
 
-    auto ambiguous = http_post(s.proxy.port(), "/v1/chat/completions", chat("llama3"));
+    auto ambiguous = http_post(s.proxy.port(), "/v1/chat/completions", chat_body("llama3"));
     CHECK(ambiguous.status == 400);
     CHECK(json::parse(ambiguous.body)["error"]["code"] == "model_ambiguous");
     CHECK_THAT(ambiguous.body, Contains("ollama/llama3") && Contains("groq/llama3"));
 
-    auto unknown = http_post(s.proxy.port(), "/v1/chat/completions", chat("nope"));
+    auto unknown = http_post(s.proxy.port(), "/v1/chat/completions", chat_body("nope"));
     CHECK(unknown.status == 404);
     CHECK(json::parse(unknown.body)["error"]["code"] == "model_not_found");
     CHECK(s.ollama.count() == 1);
@@ -147,7 +141,7 @@ TEST_CASE("bare ids resolve when one provider offers them", "[routing]") {
 
 TEST_CASE("an alias leads to a route whose first target answers", "[routing]") {
     TwoProviders s;
-    auto reply = http_post(s.proxy.port(), "/v1/chat/completions", chat("smart", true));
+    auto reply = http_post(s.proxy.port(), "/v1/chat/completions", chat_body("smart", true));
     REQUIRE(reply.status == 200);
     CHECK(reply.header("x-aimo-provider") == "aimo");
     CHECK_THAT(reply.body, Contains("data: [DONE]"));
@@ -156,7 +150,7 @@ TEST_CASE("an alias leads to a route whose first target answers", "[routing]") {
     CHECK(json::parse(seen[0].body)["model"] == "deepseek/deepseek-v3.2");
     CHECK(json::parse(seen[0].body)["stream"] == true);
 
-    auto fast = http_post(s.proxy.port(), "/v1/chat/completions", chat("fast"));
+    auto fast = http_post(s.proxy.port(), "/v1/chat/completions", chat_body("fast"));
     CHECK(fast.header("x-aimo-provider") == "ollama");
     CHECK(json::parse(s.ollama.requests().at(0).body)["model"] == "qwen2");
     auto log = s.proxy.stop_and_log();
@@ -173,7 +167,7 @@ TEST_CASE("a provider whose model list fails leaves the others listed", "[routin
     CHECK(std::find(listed.begin(), listed.end(), "ollama/qwen2") != listed.end());
     CHECK(std::find(listed.begin(), listed.end(), "aimo/plain-model") == listed.end());
     // A bare id not found says which lists were missing.
-    auto unknown = http_post(s.proxy.port(), "/v1/chat/completions", chat("plain-model"));
+    auto unknown = http_post(s.proxy.port(), "/v1/chat/completions", chat_body("plain-model"));
     CHECK(unknown.status == 404);
     CHECK_THAT(unknown.body, Contains("aimo:"));
 }
