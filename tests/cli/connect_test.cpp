@@ -3,7 +3,6 @@
 #include "fake_router.hpp"
 #include "proxy_fixture.hpp"
 #include "temp_dir.hpp"
-#include "vectors.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -21,11 +20,7 @@ struct Setup {
     test::CliHarness cli{home.path()};
     std::filesystem::path config = home / ".openclaw/openclaw.json";
 
-    Setup() {
-        test::write_rfc8032_keypair(home / ".config/aimo/keypair.json");
-        cli.env["AIMO_ROUTER_URL"] = router.url();
-        cli.env["PATH"] = "/usr/bin:/bin";
-    }
+    Setup() { cli.use_router(router.url()); }
     std::string port() const { return std::to_string(proxy.port()); }
     test::CliResult connect(std::vector<std::string> extra = {}) {
         std::vector<std::string> args = {"connect", "openclaw", "--port", port()};

@@ -22,10 +22,8 @@ struct Setup {
     std::filesystem::path config = home / ".openclaw/openclaw.json";
 
     Setup() {
-        test::write_rfc8032_keypair(key);
-        cli.env["AIMO_ROUTER_URL"] = router.url();
+        cli.use_router(router.url());
         cli.env["AIMO_PORT"] = std::to_string(proxy->port());
-        cli.env["PATH"] = "/usr/bin:/bin";
     }
     void connect() { REQUIRE(cli.run({"connect", "openclaw"}).code == 0); }
     json checks() {

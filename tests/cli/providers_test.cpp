@@ -29,9 +29,7 @@ struct Setup {
     std::filesystem::path file = home / ".config/aimo/config.toml";
 
     Setup() {
-        test::write_rfc8032_keypair(home / ".config/aimo/keypair.json");
-        cli.env["AIMO_ROUTER_URL"] = router.url();
-        cli.env["PATH"] = "/usr/bin:/bin";
+        cli.use_router(router.url());
         write(config());
     }
     std::string config(const std::string& local_alias = "ollama/llama3.1") const {

@@ -1,7 +1,6 @@
 #include "cli_harness.hpp"
 #include "fake_router.hpp"
 #include "temp_dir.hpp"
-#include "vectors.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -16,10 +15,7 @@ struct Setup {
     test::TempDir home;
     test::FakeRouter router;
     test::CliHarness cli{home.path()};
-    Setup() {
-        test::write_rfc8032_keypair(home / ".config/aimo/keypair.json");
-        cli.env["AIMO_ROUTER_URL"] = router.url();
-    }
+    Setup() { cli.use_router(router.url()); }
 };
 } // namespace
 

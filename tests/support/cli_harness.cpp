@@ -1,6 +1,7 @@
 #include "cli_harness.hpp"
 
 #include "cli.hpp"
+#include "vectors.hpp"
 
 namespace aimo::test {
 
@@ -31,6 +32,12 @@ CliResult CliHarness::run(const std::vector<std::string>& args, const std::strin
     result.out = out.str();
     result.err = err.str();
     return result;
+}
+
+void CliHarness::use_router(const std::string& router_url) {
+    write_rfc8032_keypair(home / ".config/aimo/keypair.json");
+    env["AIMO_ROUTER_URL"] = router_url;
+    env["PATH"] = "/usr/bin:/bin";
 }
 
 } // namespace aimo::test

@@ -25,6 +25,9 @@ public:
     explicit CliHarness(std::filesystem::path home);
 
     CliResult run(const std::vector<std::string>& args, const std::string& input = "");
+    /// Writes the RFC 8032 keypair where commands look by default, points them at
+    /// `router_url`, and keeps PATH to the system directories (no user-installed openclaw).
+    void use_router(const std::string& router_url);
 
     std::map<std::string, std::string> env;
     std::chrono::system_clock::time_point now;
