@@ -29,6 +29,14 @@ std::string_view bearer_token(std::string_view header) {
     return header;
 }
 
+// x-ratelimit-{limit,remaining,reset}-`kind`, as OpenAI sends them.
+void add_rate_headers(Headers& headers, std::string_view kind, int64_t limit, int64_t remaining,
+                      long long reset_s) {
+    headers.emplace_back(fmt::format("x-ratelimit-limit-{}", kind), std::to_string(limit));
+    headers.emplace_back(fmt::format("x-ratelimit-remaining-{}", kind), std::to_string(remaining));
+    headers.emplace_back(fmt::format("x-ratelimit-reset-{}", kind), fmt::format("{}s", reset_s));
+}
+
 Denial deny(int status, std::string code, std::string message, std::string agent = "-") {
     return {status, std::move(code), std::move(message), {}, std::move(agent)};
 }
@@ -112,14 +120,9 @@ std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
             agent.name);
     }
     if (!agent.allows(model)) {
-        std::string allowed;
-        for (const auto& m : agent.limits.models) {
-            allowed += allowed.empty() ? "" : ", ";
-            allowed += m;
-        }
         return deny(403, "model_not_allowed",
                     fmt::format("agent '{}' may not use model '{}'; it may use: {}", agent.name,
-                                model, allowed),
+                                model, fmt::join(agent.limits.models, ", ")),
                     agent.name);
     }
     auto& usage = m_usage[agent.name];
@@ -135,17 +138,13 @@ std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
                                  "in {} s",
                                  agent.name, *rpm, reset),
                      agent.name);
-            denial.headers = {{"Retry-After", std::to_string(reset)},
-                              {"x-ratelimit-limit-requests", std::to_string(*rpm)},
-                              {"x-ratelimit-remaining-requests", "0"},
-                              {"x-ratelimit-reset-requests", fmt::format("{}s", reset)}};
+            denial.headers = {{"Retry-After", std::to_string(reset)}};
+            add_rate_headers(denial.headers, "requests", *rpm, 0, reset);
             return denial;
         }
         auto reset =
             usage.requests.empty() ? 60 : seconds_until(usage.requests.front() + window, now);
-        admission.headers = {{"x-ratelimit-limit-requests", std::to_string(*rpm)},
-                             {"x-ratelimit-remaining-requests", std::to_string(*rpm - used - 1)},
-                             {"x-ratelimit-reset-requests", fmt::format("{}s", reset)}};
+        add_rate_headers(admission.headers, "requests", *rpm, *rpm - used - 1, reset);
     }
     if (auto tpm = agent.limits.tpm) {
         if (usage.tokens_in_window >= *tpm) {
@@ -156,19 +155,13 @@ std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
                                  "retry in {} s",
                                  agent.name, *tpm, usage.tokens_in_window, reset),
                      agent.name);
-            denial.headers = {{"Retry-After", std::to_string(reset)},
-                              {"x-ratelimit-limit-tokens", std::to_string(*tpm)},
-                              {"x-ratelimit-remaining-tokens", "0"},
-                              {"x-ratelimit-reset-tokens", fmt::format("{}s", reset)}};
+            denial.headers = {{"Retry-After", std::to_string(reset)}};
+            add_rate_headers(denial.headers, "tokens", *tpm, 0, reset);
             return denial;
         }
         auto reset =
             usage.tokens.empty() ? 60 : seconds_until(usage.tokens.front().first + window, now);
-        admission.headers.insert(
-            admission.headers.end(),
-            {{"x-ratelimit-limit-tokens", std::to_string(*tpm)},
-             {"x-ratelimit-remaining-tokens", std::to_string(*tpm - usage.tokens_in_window)},
-             {"x-ratelimit-reset-tokens", fmt::format("{}s", reset)}});
+        add_rate_headers(admission.headers, "tokens", *tpm, *tpm - usage.tokens_in_window, reset);
     }
     if (auto budget = agent.limits.budget_usd) {
         if (usage.spent_usd + usage.reserved_usd + worst.usd > *budget + 1e-12) {
