@@ -204,38 +204,37 @@ AuditResult verify_chain(Database& db) {
     return result;
 }
 
-std::vector<StoredRecord> records_after(Database& db, int64_t seq) {
+namespace {
+// Runs `sql` (selecting `columns`, one bound parameter) and reads every row.
+template <typename Value>
+std::vector<StoredRecord> select_records(Database& db, const std::string& sql, Value parameter) {
+    Statement rows(db.handle(), sql);
+    rows.bind(1, parameter);
     std::vector<StoredRecord> out;
-    Statement rows(db.handle(),
-                   fmt::format("SELECT {} FROM requests WHERE seq > ? ORDER BY seq", columns));
-    rows.bind(1, seq);
     while (rows.step()) {
         out.push_back(read_row(rows));
     }
     return out;
+}
+} // namespace
+
+std::vector<StoredRecord> records_after(Database& db, int64_t seq) {
+    return select_records(
+        db, fmt::format("SELECT {} FROM requests WHERE seq > ? ORDER BY seq", columns), seq);
 }
 
 std::vector<StoredRecord> read_records(Database& db, int64_t count) {
-    std::vector<StoredRecord> out;
-    Statement rows(db.handle(), fmt::format("SELECT {} FROM (SELECT * FROM requests ORDER BY seq "
-                                            "DESC LIMIT ?) ORDER BY seq",
-                                            columns));
-    rows.bind(1, count);
-    while (rows.step()) {
-        out.push_back(read_row(rows));
-    }
-    return out;
+    return select_records(db,
+                          fmt::format("SELECT {} FROM (SELECT * FROM requests ORDER BY seq DESC "
+                                      "LIMIT ?) ORDER BY seq",
+                                      columns),
+                          count);
 }
 
 std::vector<StoredRecord> records_since(Database& db, const std::string& since) {
-    std::vector<StoredRecord> out;
-    Statement rows(db.handle(),
-                   fmt::format("SELECT {} FROM requests WHERE time >= ? ORDER BY seq", columns));
-    rows.bind(1, since);
-    while (rows.step()) {
-        out.push_back(read_row(rows));
-    }
-    return out;
+    return select_records(
+        db, fmt::format("SELECT {} FROM requests WHERE time >= ? ORDER BY seq", columns),
+        std::string_view(since));
 }
 
 } // namespace aimo::governance
