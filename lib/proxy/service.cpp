@@ -111,7 +111,6 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
         ledger.emplace(*database, [&ctx, path = config.database](const std::string& problem) {
             *ctx.err << "aimo: error: " + problem + "\nhint: check the disk holding " + path + "\n";
         });
-        ready.database = config.database;
         ready.auth_required = governor->auth_required();
     } else if (config.require_auth) {
         throw core::Error(core::ErrorKind::usage,

@@ -39,7 +39,6 @@ struct ProxyReady {
     std::string config_file;            ///< watched for changes
     bool loopback = true;               ///< only this machine can connect
     bool auth_required = false;         ///< requests need an agent token
-    std::string database;               ///< the usage ledger
     std::vector<std::string> warnings;
 };
 
