@@ -122,7 +122,13 @@ Connection::Connection(const Url& url, std::chrono::milliseconds connect_timeout
         SSL_set_tlsext_host_name(ssl, url.host.c_str());
         SSL_set1_host(ssl, url.host.c_str());
     }
-    if (SSL_connect(ssl) != 1) {
+    if (int rc = SSL_connect(ssl); rc != 1) {
+        // SO_RCVTIMEO/SO_SNDTIMEO expiring makes a read or write fail with EAGAIN, which
+        // OpenSSL reports as "want read/write" (or as a syscall error).
+        int err = errno;
+        int code = SSL_get_error(ssl, rc);
+        bool timed_out = code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE ||
+                         (code == SSL_ERROR_SYSCALL && (err == EAGAIN || err == EWOULDBLOCK));
         long verify = SSL_get_verify_result(ssl);
         std::string why =
             verify != X509_V_OK ? X509_verify_cert_error_string(verify) : tls_error_text();
@@ -130,6 +136,13 @@ Connection::Connection(const Url& url, std::chrono::milliseconds connect_timeout
         SSL_free(ssl);
         m_fd = -1;
         m_ssl = nullptr;
+        if (timed_out) {
+            throw Error(ErrorKind::upstream_timeout,
+                        fmt::format("TLS handshake with {} did not finish within {} s", m_origin,
+                                    static_cast<double>(connect_timeout.count()) / 1000.0),
+                        "the upstream accepts connections but does not answer; check that the "
+                        "URL is https and the server is healthy");
+        }
         throw Error(ErrorKind::upstream_unreachable,
                     fmt::format("TLS handshake with {} failed: {}", m_origin, why),
                     "check the system clock and CA certificates (package ca-certificates)");

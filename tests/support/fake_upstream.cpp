@@ -106,7 +106,9 @@ size_t FakeUpstream::count() {
     return m_requests.size();
 }
 
-int refused_port() {
+namespace {
+// A TCP socket bound to a free loopback port; its port through `port`.
+int bound_socket(int& port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -114,8 +116,23 @@ int refused_port() {
     socklen_t len = sizeof addr;
     ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd); // bound but never listening, then released: connecting is refused
-    return ntohs(addr.sin_port);
+    port = ntohs(addr.sin_port);
+    return fd;
+}
+} // namespace
+
+int refused_port() {
+    int port = 0;
+    ::close(bound_socket(port)); // bound but never listening, then released: refused
+    return port;
+}
+
+SilentListener::SilentListener() : m_fd(bound_socket(m_port)) {
+    ::listen(m_fd, 16);
+}
+
+SilentListener::~SilentListener() {
+    ::close(m_fd);
 }
 
 } // namespace aimo::test

@@ -61,4 +61,19 @@ private:
 /// A loopback port with nothing listening on it: connections are refused (a dead upstream).
 int refused_port();
 
+/// A loopback port whose connections the kernel completes but nobody ever reads or answers:
+/// an upstream that hangs during the TLS handshake.
+class SilentListener {
+public:
+    SilentListener();
+    ~SilentListener();
+    SilentListener(const SilentListener&) = delete;
+    SilentListener& operator=(const SilentListener&) = delete;
+    int port() const { return m_port; }
+
+private:
+    int m_port = 0;
+    int m_fd = -1;
+};
+
 } // namespace aimo::test

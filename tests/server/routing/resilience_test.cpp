@@ -237,6 +237,41 @@ TEST_CASE("a slow first byte times out and falls back; the retry deadline bounds
     CHECK_THAT(alone.body, Contains("did not start answering within 0.2 s"));
 }
 
+TEST_CASE("a provider that hangs while connecting times out and falls back", "[resilience]") {
+    SilentListener hung; // TCP connects, the TLS handshake never completes
+    FakeUpstream good("good");
+    ProxyFixture proxy("http://127.0.0.1:1", with(fmt::format(R"(
+[[providers]]
+name = "hung"
+base_url = "https://127.0.0.1:{}/v1"
+models = ["m"]
+connect_timeout = 0.2
+
+[[providers]]
+name = "good"
+base_url = "{}"
+models = ["m"]
+
+[retry]
+attempts = 2
+backoff_initial = 0.01
+
+[[routes]]
+model = "r"
+targets = ["hung/m", "good/m"]
+)",
+                                                              hung.port(), good.base_url())));
+    auto start = Clock::now();
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", chat_body("r"));
+    CHECK(reply.status == 200);
+    CHECK(reply.header("x-aimo-attempts") == "hung:timeout,hung:timeout,good:200");
+    CHECK(ms_since(start) < 1500);
+
+    auto alone = http_post(proxy.port(), "/v1/chat/completions", chat_body("hung/m"));
+    CHECK(alone.status == 504);
+    CHECK_THAT(alone.body, Contains("127.0.0.1:" + std::to_string(hung.port())));
+}
+
 TEST_CASE("once bytes reached the client a failure is an SSE error, never a retry",
           "[resilience]") {
     Upstreams u;
