@@ -1,43 +1,118 @@
 #include "governance/usage.hpp"
 
-#include <nlohmann/json.hpp>
+#include "core/json_scan.hpp"
+
+#include <charconv>
 
 namespace aimo::governance {
 
 namespace {
-TokenUsage read_usage(const nlohmann::json& usage) {
-    TokenUsage out;
-    if (!usage.is_object()) {
-        return out;
-    }
-    auto number = [&](const char* a, const char* b) -> int64_t {
-        for (const char* key : {a, b}) {
-            if (auto it = usage.find(key); it != usage.end() && it->is_number_integer()) {
-                return std::max<int64_t>(0, it->get<int64_t>());
+// Reads token counts out of an answer the scanner validates, without building a document
+// (every answer passes through here). Mirrors what the answer means: `usage` at the top, else
+// `response.usage` (Responses API events); prompt_tokens before input_tokens, completion_tokens
+// before output_tokens; only non-negative integers count.
+class UsageFields {
+public:
+    enum Slot { none, root, usage, response, response_usage, choices, fields };
+    enum Field { prompt, input, completion, output, total, field_count };
+
+    int key(int slot, int depth, std::string_view key) {
+        if (slot == root && depth == 1) {
+            if (key == "usage") {
+                m_usage[0] = {};
+                return usage;
+            }
+            if (key == "response") {
+                return response;
+            }
+            if (key == "choices") {
+                return choices;
+            }
+        } else if (slot == response && depth == 2 && key == "usage") {
+            m_usage[1] = {};
+            return response_usage;
+        } else if (slot == usage || slot == response_usage) {
+            int base = fields + (slot == usage ? 0 : field_count);
+            for (int f = 0; f < field_count; ++f) {
+                if (key == names[f]) {
+                    auto& partial = m_usage[slot == usage ? 0 : 1];
+                    partial.present[f] = true;
+                    partial.integer[f] = false; // the last of duplicate keys counts
+                    return base + f;
+                }
             }
         }
-        return 0;
-    };
-    out.prompt = number("prompt_tokens", "input_tokens");
-    out.completion = number("completion_tokens", "output_tokens");
-    out.found = usage.contains("prompt_tokens") || usage.contains("input_tokens") ||
-                usage.contains("total_tokens");
-    return out;
-}
+        return none;
+    }
 
-TokenUsage usage_of(const nlohmann::json& answer) {
-    if (!answer.is_object()) {
-        return {};
-    }
-    if (auto it = answer.find("usage"); it != answer.end() && it->is_object()) {
-        return read_usage(*it);
-    }
-    if (auto it = answer.find("response"); it != answer.end() && it->is_object()) {
-        if (auto usage = it->find("usage"); usage != it->end()) {
-            return read_usage(*usage);
+    void object(int slot, int) {
+        if (slot == usage || slot == response_usage) {
+            m_usage[slot == usage ? 0 : 1].is_object = true;
         }
     }
-    return {};
+
+    void array(int slot, bool empty) {
+        if (slot == choices) {
+            m_choices_empty = empty;
+        }
+    }
+
+    void string(int, std::string_view) {}
+    void literal(int, char) {}
+
+    void number(int slot, std::string_view token) {
+        if (slot < fields) {
+            return;
+        }
+        int index = slot - fields;
+        auto& usage = m_usage[index / field_count];
+        int64_t value = 0;
+        // Integers only (JSON 12.0 is not a count); negative counts mean nothing.
+        if (token.find_first_of(".eE") == std::string_view::npos) {
+            auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), value);
+            if (error != std::errc() || value < 0) {
+                value = 0;
+            }
+            usage.integer[index % field_count] = true;
+        }
+        usage.value[index % field_count] = value;
+    }
+
+    TokenUsage result() const {
+        const Partial& usage = m_usage[0].is_object ? m_usage[0] : m_usage[1];
+        TokenUsage out;
+        if (!usage.is_object) {
+            return out;
+        }
+        out.prompt = usage.either(prompt, input);
+        out.completion = usage.either(completion, output);
+        out.found = usage.present[prompt] || usage.present[input] || usage.present[total];
+        return out;
+    }
+
+    bool choices_empty() const { return m_choices_empty; }
+
+private:
+    static constexpr std::string_view names[field_count] = {
+        "prompt_tokens", "input_tokens", "completion_tokens", "output_tokens", "total_tokens"};
+
+    struct Partial {
+        bool is_object = false;
+        bool present[field_count] = {};
+        bool integer[field_count] = {};
+        int64_t value[field_count] = {};
+        int64_t either(Field a, Field b) const {
+            return integer[a] ? value[a] : integer[b] ? value[b] : 0;
+        }
+    };
+    Partial m_usage[2]; // `usage`, then `response.usage`
+    bool m_choices_empty = false;
+};
+
+// Scans `text`; nothing is counted from text that is not one valid JSON value.
+bool scan_usage(std::string_view text, UsageFields& fields) {
+    core::JsonScan<UsageFields> scan(text, fields);
+    return scan.run(UsageFields::root);
 }
 } // namespace
 
@@ -45,7 +120,8 @@ TokenUsage usage_from_json(std::string_view body) {
     if (body.find("\"usage\"") == std::string_view::npos) {
         return {};
     }
-    return usage_of(nlohmann::json::parse(body, nullptr, false));
+    UsageFields fields;
+    return scan_usage(body, fields) ? fields.result() : TokenUsage{};
 }
 
 EventUsage usage_from_event(std::string_view event) {
@@ -75,12 +151,12 @@ EventUsage usage_from_event(std::string_view event) {
         }
         start = end + 1;
     }
-    auto json = nlohmann::json::parse(data, nullptr, false);
-    out.usage = usage_of(json);
-    if (out.usage.found && json.contains("choices") && json["choices"].is_array() &&
-        json["choices"].empty()) {
-        out.usage_only = true;
+    UsageFields fields;
+    if (!scan_usage(data, fields)) {
+        return out;
     }
+    out.usage = fields.result();
+    out.usage_only = out.usage.found && fields.choices_empty();
     return out;
 }
 

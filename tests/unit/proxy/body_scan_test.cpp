@@ -1,3 +1,4 @@
+#include "mutate.hpp"
 #include "proxy/body_scan.hpp"
 
 #include <catch2/catch.hpp>
@@ -44,21 +45,7 @@ TEST_CASE("the body scan agrees with a reference parser on mutated inputs", "[bo
     std::mt19937 random(12345);
     const std::string alphabet = "{}[]\",:.-+eE0123456789tfnrul\\ \t\n\x01\xc3\xa9\xff";
     for (int i = 0; i < 20000; ++i) {
-        std::string text = seed;
-        int edits = 1 + static_cast<int>(random() % 3);
-        for (int e = 0; e < edits; ++e) {
-            size_t at = random() % text.size();
-            switch (random() % 3) {
-            case 0:
-                text.erase(at, 1);
-                break;
-            case 1:
-                text.insert(at, 1, alphabet[random() % alphabet.size()]);
-                break;
-            default:
-                text[at] = alphabet[random() % alphabet.size()];
-            }
-        }
+        std::string text = test::mutate(seed, random, alphabet);
         CAPTURE(text);
         REQUIRE(proxy::scan_body(text).valid_json == nlohmann::json::accept(text));
     }

@@ -1,0 +1,118 @@
+#include "governance/usage.hpp"
+#include "mutate.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <random>
+
+using namespace aimo;
+
+namespace {
+// What the answer means, read with a general parser: the reference the scanner must agree with.
+governance::TokenUsage reference_usage(std::string_view text, bool* choices_empty = nullptr) {
+    auto json = nlohmann::json::parse(text, nullptr, false);
+    governance::TokenUsage out;
+    if (!json.is_object()) {
+        return out;
+    }
+    if (choices_empty != nullptr) {
+        auto it = json.find("choices");
+        *choices_empty = it != json.end() && it->is_array() && it->empty();
+    }
+    const nlohmann::json* usage = nullptr;
+    if (auto it = json.find("usage"); it != json.end() && it->is_object()) {
+        usage = &*it;
+    } else if (auto r = json.find("response"); r != json.end() && r->is_object()) {
+        if (auto u = r->find("usage"); u != r->end() && u->is_object()) {
+            usage = &*u;
+        }
+    }
+    if (usage == nullptr) {
+        return out;
+    }
+    auto number = [&](const char* a, const char* b) -> int64_t {
+        for (const char* key : {a, b}) {
+            if (auto it = usage->find(key); it != usage->end() && it->is_number_integer()) {
+                return std::max<int64_t>(0, it->get<int64_t>());
+            }
+        }
+        return 0;
+    };
+    out.prompt = number("prompt_tokens", "input_tokens");
+    out.completion = number("completion_tokens", "output_tokens");
+    out.found = usage->contains("prompt_tokens") || usage->contains("input_tokens") ||
+                usage->contains("total_tokens");
+    return out;
+}
+
+void check_same(const governance::TokenUsage& got, const governance::TokenUsage& want) {
+    CHECK(got.found == want.found);
+    CHECK(got.prompt == want.prompt);
+    CHECK(got.completion == want.completion);
+}
+} // namespace
+
+TEST_CASE("usage is read from chat, completion and Responses answers", "[usage]") {
+    auto chat = governance::usage_from_json(
+        R"({"id":"x","choices":[{"message":{"content":"\"usage\": {\"prompt_tokens\": 99}"}}],
+            "usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17,
+                     "prompt_tokens_details":{"cached_tokens":3}}})");
+    CHECK(chat.found);
+    CHECK(chat.prompt == 12);
+    CHECK(chat.completion == 5);
+
+    auto responses = governance::usage_from_json(
+        R"({"type":"response.completed","response":{"usage":{"input_tokens":7,"output_tokens":2}}})");
+    CHECK(responses.found);
+    CHECK(responses.prompt == 7);
+    CHECK(responses.completion == 2);
+
+    auto embeddings =
+        governance::usage_from_json(R"({"usage":{"prompt_tokens":4,"total_tokens":4}})");
+    CHECK(embeddings.found);
+    CHECK(embeddings.prompt == 4);
+    CHECK(embeddings.completion == 0);
+
+    for (const char* none : {R"({"usage":null})", R"({"usage":{"prompt_tokens":3})",
+                             R"({"usage":{}})", R"(["usage"])", R"({"x":"usage"})"}) {
+        CAPTURE(none);
+        CHECK_FALSE(governance::usage_from_json(none).found);
+    }
+}
+
+TEST_CASE("a usage-only stream event is told apart from one that also carries choices", "[usage]") {
+    auto last = governance::usage_from_event(
+        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\r\n");
+    CHECK(last.usage_only);
+    CHECK(last.usage.prompt == 3);
+    CHECK(last.usage.completion == 4);
+
+    auto split = governance::usage_from_event(
+        "event: x\ndata: {\"choices\":[{\"delta\":{}}],\ndata: \"usage\":{\"prompt_tokens\":1}}\n");
+    CHECK_FALSE(split.usage_only);
+    CHECK(split.usage.found);
+    CHECK(split.usage.prompt == 1);
+
+    auto null_usage = governance::usage_from_event("data: {\"choices\":[],\"usage\":null}\n");
+    CHECK_FALSE(null_usage.usage_only);
+    CHECK_FALSE(null_usage.usage.found);
+}
+
+TEST_CASE("the usage scan agrees with a reference parser on mutated answers", "[usage]") {
+    const std::string seed =
+        R"({"id":"c","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":-5,)"
+        R"("total_tokens":7.0,"input_tokens":3,"output_tokens":1e2,"d":{"prompt_tokens":1}},)"
+        R"("response":{"usage":{"input_tokens":8,"output_tokens":9}},"s":"\u00e9 \"usage\""})";
+    std::mt19937 random(4242);
+    const std::string alphabet = "{}[]\",:.-+eE0123456789tfnrul\\ \x01\xc3\xa9";
+    for (int i = 0; i < 20000; ++i) {
+        std::string text = test::mutate(seed, random, alphabet);
+        CAPTURE(text);
+        check_same(governance::usage_from_json(text), reference_usage(text));
+        bool choices_empty = false;
+        auto want = reference_usage(text, &choices_empty);
+        auto event = governance::usage_from_event("data: " + text + "\n");
+        check_same(event.usage, want);
+        REQUIRE(event.usage_only == (want.found && choices_empty));
+    }
+}
