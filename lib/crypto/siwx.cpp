@@ -2,7 +2,7 @@
 
 #include "crypto/encoding.hpp"
 
-#include <ctime>
+#include <cstdint>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -60,14 +60,64 @@ std::string format_siwx_message(const SiwxMessage& m) {
     return out;
 }
 
+namespace {
+// Year, month and day of a count of days since 1970-01-01 in the proleptic Gregorian calendar
+// (eras of 400 years, each starting on 1 March so the leap day ends the year).
+void civil_from_days(int64_t days, int64_t& year, int& month, int& day) {
+    days += 719468; // from 0000-03-01
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    auto day_of_era = static_cast<int>(days - era * 146097);
+    int year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    int day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    int shifted_month = (5 * day_of_year + 2) / 153; // 0 = March
+    day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
+    year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+}
+
+char* put_digits(char* out, int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+        out[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+    return out + width;
+}
+} // namespace
+
+// Every request stamps its record with this, so it avoids gmtime's locks and format parsing.
 std::string format_timestamp(std::chrono::system_clock::time_point time) {
-    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
-    std::time_t seconds = static_cast<std::time_t>(millis.count() / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                       utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                       millis.count() % 1000);
+    int64_t millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+    constexpr int64_t per_day = 86400000;
+    int64_t days = (millis >= 0 ? millis : millis - (per_day - 1)) / per_day;
+    int64_t in_day = millis - days * per_day;
+    int64_t year = 0;
+    int month = 0;
+    int day = 0;
+    civil_from_days(days, year, month, day);
+    if (year < 0 || year > 9999) { // not a time this program meets; still readable
+        return fmt::format("{}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year, month, day,
+                           in_day / 3600000, in_day / 60000 % 60, in_day / 1000 % 60,
+                           in_day % 1000);
+    }
+    std::string out(24, '\0');
+    char* p = out.data();
+    p = put_digits(p, year, 4);
+    *p++ = '-';
+    p = put_digits(p, month, 2);
+    *p++ = '-';
+    p = put_digits(p, day, 2);
+    *p++ = 'T';
+    p = put_digits(p, in_day / 3600000, 2);
+    *p++ = ':';
+    p = put_digits(p, in_day / 60000 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, in_day / 1000 % 60, 2);
+    *p++ = '.';
+    p = put_digits(p, in_day % 1000, 3);
+    *p = 'Z';
+    return out;
 }
 
 std::string siwx_header_value(const Keypair& keypair, const SiwxMessage& message) {

@@ -3,7 +3,10 @@
 #include "vectors.hpp"
 
 #include <catch2/catch.hpp>
+#include <ctime>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <random>
 
 using namespace aimo;
 
@@ -127,4 +130,26 @@ TEST_CASE("a header is reused for the same URL only within the reuse window", "[
     auto renewed = signer.sign("beta.aimo.network", url);
     CHECK(renewed != first);
     CHECK(crypto::check_siwx_header(renewed).message.expiration_time == "2026-02-11T05:00:01.000Z");
+}
+
+TEST_CASE("timestamps agree with the C library across leap years and centuries", "[siwx]") {
+    std::mt19937_64 random(7);
+    for (int i = 0; i < 20000; ++i) {
+        // 1900 to 2250 (system_clock counts nanoseconds: it ends in 2262), to the millisecond
+        int64_t millis = -2208988800000LL + static_cast<int64_t>(random() % 11045000000000ULL);
+        std::chrono::system_clock::time_point t{std::chrono::milliseconds(millis)};
+        std::time_t seconds =
+            static_cast<std::time_t>(millis >= 0 ? millis / 1000 : (millis - 999) / 1000);
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        char expected[32];
+        std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S", &utc);
+        CAPTURE(millis);
+        REQUIRE(crypto::format_timestamp(t) ==
+                fmt::format("{}.{:03}Z", expected, ((millis % 1000) + 1000) % 1000));
+    }
+    CHECK(crypto::format_timestamp(std::chrono::system_clock::time_point{}) ==
+          "1970-01-01T00:00:00.000Z");
+    CHECK(crypto::format_timestamp(parse_utc(2024, 2, 29, 23, 59) + std::chrono::seconds(59) +
+                                   std::chrono::milliseconds(999)) == "2024-02-29T23:59:59.999Z");
 }
