@@ -32,9 +32,14 @@ std::string_view bearer_token(std::string_view header) {
 // x-ratelimit-{limit,remaining,reset}-`kind`, as OpenAI sends them.
 void add_rate_headers(Headers& headers, std::string_view kind, int64_t limit, int64_t remaining,
                       long long reset_s) {
-    headers.emplace_back(fmt::format("x-ratelimit-limit-{}", kind), std::to_string(limit));
-    headers.emplace_back(fmt::format("x-ratelimit-remaining-{}", kind), std::to_string(remaining));
-    headers.emplace_back(fmt::format("x-ratelimit-reset-{}", kind), fmt::format("{}s", reset_s));
+    auto name = [&](std::string_view what) {
+        std::string out = "x-ratelimit-";
+        out.append(what).append(kind);
+        return out;
+    };
+    headers.emplace_back(name("limit-"), std::to_string(limit));
+    headers.emplace_back(name("remaining-"), std::to_string(remaining));
+    headers.emplace_back(name("reset-"), std::to_string(reset_s) + 's');
 }
 
 Denial deny(int status, std::string code, std::string message, std::string agent = "-") {

@@ -465,7 +465,7 @@ Response Handler::forward(const Request& request, std::string_view rest) {
         out.model_begin += shift;
         out.model_end += shift;
     }
-    Headers admission_headers = meter ? meter->response_headers() : Headers{};
+    Headers admission_headers = meter ? meter->take_response_headers() : Headers{};
     auto dispatch =
         std::make_shared<routing::Dispatch>(std::move(table), std::move(plan), std::move(out));
 
@@ -478,8 +478,9 @@ Response Handler::forward(const Request& request, std::string_view rest) {
         response = answer(dispatch, start, meter, strip_usage);
         response.log.model = std::move(log.model);
     }
-    response.headers.insert(response.headers.end(), admission_headers.begin(),
-                            admission_headers.end());
+    response.headers.insert(response.headers.end(),
+                            std::make_move_iterator(admission_headers.begin()),
+                            std::make_move_iterator(admission_headers.end()));
     return response;
 }
 

@@ -59,7 +59,9 @@ void Metering::finish(int status) {
     }
     // The agent's reservation gives way to the real cost once the record is committed (its
     // worst case stays held until then, so a crash in between cannot lose spending).
-    auto settle = [governor = m_governance.governor, admission = m_admission,
+    auto settle = [governor = m_governance.governor,
+                   admission =
+                       governance::Admission{m_admission.agent, m_admission.reserved_usd, {}},
                    tokens = m_usage.total(), cost = m_record.cost_usd](bool) {
         if (governor != nullptr) {
             governor->settle(admission, tokens, cost, std::chrono::steady_clock::now());

@@ -39,8 +39,8 @@ public:
     void set_prices(std::pair<double, double> prices);
     /// Counts the failed attempts (timeouts, unreachable, 429, 5xx …) for /metrics.
     void count_attempts(const std::vector<routing::Attempt>& attempts);
-    /// Rate-limit headers for the response (x-ratelimit-*).
-    const governance::Headers& response_headers() const { return m_admission.headers; }
+    /// Rate-limit headers for the response (x-ratelimit-*); handed over once.
+    governance::Headers take_response_headers() { return std::move(m_admission.headers); }
     /// Records the request with the status the client saw.
     void finish(int status);
 
