@@ -6,7 +6,7 @@ namespace aimo::proxy {
 
 namespace {
 // A label value with \, " and newlines escaped as the format requires.
-std::string label(const std::string& value) {
+std::string label(std::string_view value) {
     std::string out;
     for (char c : value) {
         if (c == '\\' || c == '"') {
@@ -42,13 +42,23 @@ void Metrics::exchange_finished(int status, long long total_us, long long overhe
     }
 }
 
-void Metrics::request(const std::string& agent, const std::string& model, int status,
+void Metrics::request(std::string_view agent, std::string_view model, int status,
                       int64_t prompt_tokens, int64_t completion_tokens, double cost_usd) {
     std::lock_guard lock(m_mutex);
-    ++m_requests[{agent, model, status}];
-    m_tokens[{agent, model, "prompt"}] += static_cast<uint64_t>(prompt_tokens);
-    m_tokens[{agent, model, "completion"}] += static_cast<uint64_t>(completion_tokens);
-    m_cost[{agent, model}] += cost_usd;
+    auto by_agent = m_by_agent.find(agent);
+    if (by_agent == m_by_agent.end()) {
+        by_agent = m_by_agent.emplace(std::string(agent), decltype(by_agent->second){}).first;
+    }
+    auto& models = by_agent->second;
+    auto per_model = models.find(model);
+    if (per_model == models.end()) {
+        per_model = models.emplace(std::string(model), PerModel{}).first;
+    }
+    auto& counters = per_model->second;
+    ++counters.requests[status];
+    counters.prompt_tokens += static_cast<uint64_t>(prompt_tokens);
+    counters.completion_tokens += static_cast<uint64_t>(completion_tokens);
+    counters.cost_usd += cost_usd;
 }
 
 void Metrics::upstream_error(const std::string& provider, const std::string& outcome) {
@@ -80,26 +90,37 @@ std::string Metrics::render() const {
     histogram("aimo_request_duration_seconds", "Time from request to last byte.", m_duration);
     histogram("aimo_proxy_overhead_seconds", "Time aimo itself adds before the answer starts.",
               m_overhead);
+    // One pass per family: the format wants each metric's samples together.
+    auto each_model = [&](auto&& write) {
+        for (const auto& [agent, models] : m_by_agent) {
+            for (const auto& [model, counters] : models) {
+                write(label(agent), label(model), counters);
+            }
+        }
+    };
     out += "# HELP aimo_requests_total Forwarded requests by agent, model and status.\n"
            "# TYPE aimo_requests_total counter\n";
-    for (const auto& [key, count] : m_requests) {
-        const auto& [agent, model, status] = key;
-        out += fmt::format("aimo_requests_total{{agent=\"{}\",model=\"{}\",status=\"{}\"}} {}\n",
-                           label(agent), label(model), status, count);
-    }
+    each_model([&](const std::string& agent, const std::string& model, const PerModel& counters) {
+        for (const auto& [status, count] : counters.requests) {
+            out +=
+                fmt::format("aimo_requests_total{{agent=\"{}\",model=\"{}\",status=\"{}\"}} {}\n",
+                            agent, model, status, count);
+        }
+    });
     out += "# HELP aimo_tokens_total Tokens reported by answers.\n"
            "# TYPE aimo_tokens_total counter\n";
-    for (const auto& [key, count] : m_tokens) {
-        const auto& [agent, model, type] = key;
-        out += fmt::format("aimo_tokens_total{{agent=\"{}\",model=\"{}\",type=\"{}\"}} {}\n",
-                           label(agent), label(model), type, count);
-    }
+    each_model([&](const std::string& agent, const std::string& model, const PerModel& counters) {
+        out +=
+            fmt::format("aimo_tokens_total{{agent=\"{0}\",model=\"{1}\",type=\"completion\"}} {2}\n"
+                        "aimo_tokens_total{{agent=\"{0}\",model=\"{1}\",type=\"prompt\"}} {3}\n",
+                        agent, model, counters.completion_tokens, counters.prompt_tokens);
+    });
     out += "# HELP aimo_cost_usd_total Cost of answers in USD.\n"
            "# TYPE aimo_cost_usd_total counter\n";
-    for (const auto& [key, cost] : m_cost) {
-        out += fmt::format("aimo_cost_usd_total{{agent=\"{}\",model=\"{}\"}} {}\n",
-                           label(key.first), label(key.second), cost);
-    }
+    each_model([&](const std::string& agent, const std::string& model, const PerModel& counters) {
+        out += fmt::format("aimo_cost_usd_total{{agent=\"{}\",model=\"{}\"}} {}\n", agent, model,
+                           counters.cost_usd);
+    });
     out += "# HELP aimo_upstream_errors_total Failed attempts at providers, by outcome.\n"
            "# TYPE aimo_upstream_errors_total counter\n";
     for (const auto& [key, count] : m_upstream_errors) {

@@ -6,7 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <tuple>
+#include <string_view>
 
 namespace aimo::proxy {
 
@@ -18,8 +18,8 @@ public:
     void exchange_started() { ++m_in_flight; }
     void exchange_finished(int status, long long total_us, long long overhead_us);
     /// Every forwarded request, once settled.
-    void request(const std::string& agent, const std::string& model, int status,
-                 int64_t prompt_tokens, int64_t completion_tokens, double cost_usd);
+    void request(std::string_view agent, std::string_view model, int status, int64_t prompt_tokens,
+                 int64_t completion_tokens, double cost_usd);
     /// An attempt at a provider that failed (timeout, unreachable, 5xx, 429 …).
     void upstream_error(const std::string& provider, const std::string& outcome);
 
@@ -40,9 +40,14 @@ private:
     std::map<int, uint64_t> m_http;
     Histogram m_duration;
     Histogram m_overhead;
-    std::map<std::tuple<std::string, std::string, int>, uint64_t> m_requests;
-    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> m_tokens;
-    std::map<std::pair<std::string, std::string>, double> m_cost;
+    struct PerModel {
+        std::map<int, uint64_t> requests; ///< by status
+        uint64_t prompt_tokens = 0;
+        uint64_t completion_tokens = 0;
+        double cost_usd = 0;
+    };
+    // By agent, then model: found again without building a key for every request.
+    std::map<std::string, std::map<std::string, PerModel, std::less<>>, std::less<>> m_by_agent;
     std::map<std::pair<std::string, std::string>, uint64_t> m_upstream_errors;
 };
 
