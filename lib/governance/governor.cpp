@@ -82,6 +82,18 @@ bool Governor::auth_required() {
     return m_require_auth || m_any_agent;
 }
 
+const std::string& Governor::token_hash(std::string_view token) {
+    auto known = m_known_tokens.find(token);
+    if (known != m_known_tokens.end()) {
+        return known->second;
+    }
+    // Only a bounded number of distinct tokens is remembered: strangers cannot grow it forever.
+    if (m_known_tokens.size() >= 1024) {
+        m_known_tokens.clear();
+    }
+    return m_known_tokens.emplace(std::string(token), hash_token(token)).first->second;
+}
+
 void Governor::expire(Usage& usage, Clock::time_point now) {
     while (!usage.requests.empty() && usage.requests.front() + window <= now) {
         usage.requests.pop_front();
@@ -106,11 +118,10 @@ std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
                     "this aimo requires an agent token: send 'Authorization: Bearer <token>' "
                     "(the owner creates one with 'aimo agent create NAME')");
     }
-    auto hash = hash_token(token);
-    auto found = m_by_hash.find(hash);
+    auto found = m_by_hash.find(token_hash(token));
     if (found == m_by_hash.end()) {
         refresh(true); // perhaps an agent created a moment ago
-        found = m_by_hash.find(hash);
+        found = m_by_hash.find(token_hash(token));
     }
     if (found == m_by_hash.end()) {
         return deny(401, "invalid_api_key",
@@ -185,14 +196,18 @@ std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
     return admission;
 }
 
-void Governor::settle(const Admission& admission, int64_t tokens, double cost_usd,
+void Governor::settle(std::string_view agent, double reserved_usd, int64_t tokens, double cost_usd,
                       Clock::time_point now) {
-    if (admission.agent == "-") {
+    if (agent == "-") {
         return;
     }
     std::lock_guard lock(m_mutex);
-    auto& usage = m_usage[admission.agent];
-    usage.reserved_usd = std::max(0.0, usage.reserved_usd - admission.reserved_usd);
+    auto found = m_usage.find(agent);
+    if (found == m_usage.end()) {
+        found = m_usage.emplace(std::string(agent), Usage{}).first;
+    }
+    auto& usage = found->second;
+    usage.reserved_usd = std::max(0.0, usage.reserved_usd - reserved_usd);
     usage.spent_usd += cost_usd;
     if (tokens > 0) {
         usage.tokens.emplace_back(now, tokens);

@@ -59,7 +59,9 @@ public:
     std::variant<Admission, Denial> admit(std::string_view authorization, std::string_view model,
                                           const WorstCase& worst, Clock::time_point now);
     /// Replaces the reservation with the real usage and cost; counts tokens for TPM.
-    void settle(const Admission& admission, int64_t tokens, double cost_usd, Clock::time_point now);
+    /// `agent` and `reserved_usd` are the admission's.
+    void settle(std::string_view agent, double reserved_usd, int64_t tokens, double cost_usd,
+                Clock::time_point now);
 
 private:
     struct Usage {
@@ -72,6 +74,8 @@ private:
     /// Reloads agents when another connection committed; `force` skips the recheck interval.
     void refresh(bool force);
     static void expire(Usage& usage, Clock::time_point now);
+    /// hash_token(token), remembered: SHA-256 is the dearest step of a governed request.
+    const std::string& token_hash(std::string_view token);
 
     Database& m_db;
     bool m_require_auth;
@@ -81,7 +85,8 @@ private:
     Clock::time_point m_checked_at{};
     bool m_any_agent = false;
     std::map<std::string, Agent, std::less<>> m_by_hash;
-    std::map<std::string, Usage, std::less<>> m_usage; ///< by agent name
+    std::map<std::string, Usage, std::less<>> m_usage;              ///< by agent name
+    std::map<std::string, std::string, std::less<>> m_known_tokens; ///< token → its hash
 };
 
 } // namespace aimo::governance

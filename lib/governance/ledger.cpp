@@ -84,7 +84,7 @@ void Ledger::run() {
         write(batch);
         for (auto& pending : batch) {
             if (pending.committed) {
-                pending.committed(true);
+                pending.committed(pending.record, true);
             }
         }
         size_t count = batch.size();
@@ -140,7 +140,7 @@ void Ledger::write(std::vector<Pending>& batch) {
         }
         for (auto& pending : batch) {
             if (pending.committed) {
-                pending.committed(false);
+                pending.committed(pending.record, false);
             }
             pending.committed = nullptr; // already told
         }

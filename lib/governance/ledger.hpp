@@ -47,8 +47,10 @@ std::string chain_hash(const StoredRecord& record);
 /// queued. Thread-safe.
 class Ledger {
 public:
-    /// Runs after a record's batch was committed (true) or failed to commit (false).
-    using Committed = std::function<void(bool stored)>;
+    /// Runs after a record's batch was committed (true) or failed to commit (false). Whatever
+    /// the record itself says need not be captured: a small callback is stored without a
+    /// heap allocation.
+    using Committed = std::function<void(const UsageRecord& record, bool stored)>;
 
     /// `on_error` hears about batches that could not be stored.
     explicit Ledger(Database& db, std::function<void(const std::string&)> on_error = {});

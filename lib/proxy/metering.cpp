@@ -59,18 +59,18 @@ void Metering::finish(int status) {
     }
     // The agent's reservation gives way to the real cost once the record is committed (its
     // worst case stays held until then, so a crash in between cannot lose spending).
-    auto settle = [governor = m_governance.governor,
-                   admission =
-                       governance::Admission{m_admission.agent, m_admission.reserved_usd, {}},
-                   tokens = m_usage.total(), cost = m_record.cost_usd](bool) {
+    auto settle = [governor = m_governance.governor, reserved = m_admission.reserved_usd](
+                      const governance::UsageRecord& record, bool) {
         if (governor != nullptr) {
-            governor->settle(admission, tokens, cost, std::chrono::steady_clock::now());
+            governor->settle(record.agent, reserved,
+                             record.prompt_tokens + record.completion_tokens, record.cost_usd,
+                             std::chrono::steady_clock::now());
         }
     };
     if (m_governance.ledger != nullptr) {
-        m_governance.ledger->submit(m_record, std::move(settle));
+        m_governance.ledger->submit(std::move(m_record), settle);
     } else {
-        settle(false);
+        settle(m_record, false);
     }
 }
 
