@@ -4,6 +4,7 @@
 #include "crypto/siwx.hpp"
 #include "proxy/errors.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
@@ -89,9 +90,53 @@ private:
     std::shared_ptr<State> m_state;
 };
 
+bool has_line_break(std::string_view text) {
+    // Two memchr scans; find_first_of would call memchr once per character.
+    return text.find('\r') != std::string_view::npos || text.find('\n') != std::string_view::npos;
+}
+
+// The order of httplib's header map (tolower in the C locale, bytes compared unsigned).
+unsigned char ascii_lower(char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u >= 'A' && u <= 'Z' ? static_cast<unsigned char>(u - 'A' + 'a') : u;
+}
+
+bool ci_less(const std::string& a, const std::string& b) {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return ascii_lower(x) < ascii_lower(y);
+    });
+}
+
+// Moves `headers` into httplib's map. That map orders names case-insensitively through libc's
+// tolower, one call per character, at every level of the tree; given names already in its
+// order, each insertion at the end costs a single comparison instead.
+void move_headers(proxy::Headers& headers, httplib::Headers& out) {
+    // A stable insertion sort of pointers: a dozen headers, no strings moved twice.
+    std::vector<std::pair<std::string, std::string>*> order;
+    order.reserve(headers.size());
+    for (auto& header : headers) {
+        auto at = order.end();
+        while (at != order.begin() && ci_less(header.first, (*(at - 1))->first)) {
+            --at;
+        }
+        order.insert(at, &header);
+    }
+    for (auto* header : order) {
+        // set_header() would copy both strings; the same CR/LF guard, without the copies.
+        if (!has_line_break(header->first) && !has_line_break(header->second)) {
+            out.emplace_hint(out.end(), std::move(header->first), std::move(header->second));
+        }
+    }
+}
+
 std::string new_request_id() {
     thread_local std::mt19937_64 random{std::random_device{}()};
-    return fmt::format("req_{:016x}", random());
+    std::string id = "req_0000000000000000"; // 16 hex digits, as fmt's {:016x} would print
+    uint64_t value = random();
+    for (size_t i = id.size(); value != 0; value >>= 4) {
+        id[--i] = "0123456789abcdef"[value & 15];
+    }
+    return id;
 }
 } // namespace
 
@@ -180,10 +225,8 @@ struct Server::Impl {
         record.fields = response.log;
         exchange->final_log = std::move(response.final_log);
         res.status = response.status;
-        for (const auto& [name, value] : response.headers) {
-            res.set_header(name, value);
-        }
-        res.set_header("x-request-id", record.request_id);
+        response.headers.emplace_back("x-request-id", record.request_id);
+        move_headers(response.headers, res.headers);
         if (stopped) {
             res.set_header("Connection", "close"); // draining: send keep-alive clients away
         }
