@@ -1,9 +1,17 @@
-// Stream measurements for bench/run.sh, over raw sockets so the client adds almost nothing:
-//   stream_client ttfb PORT PATH COUNT       median and p99 time to the first body byte (µs)
-//   stream_client hold PORT PATH COUNT PID   opens COUNT streams, waits for a first byte on each,
-//                                            prints PID's resident memory (MB), then hangs up
+// Measurements for bench/run.sh, over raw sockets so the client adds almost nothing:
+//   client ttfb PORT PATH COUNT       median and p99 time to the first body byte (µs)
+//   client hold PORT PATH COUNT PID   opens COUNT streams, waits for a first byte on each,
+//                                     prints PID's resident memory (MB), then hangs up
+//   client paired PORT_A PATH_A TOKEN_A PORT_B PATH_B TOKEN_B COUNT [BLOCK]
+//       COUNT requests to each of A and B over one keep-alive connection each, one at a time,
+//       in blocks of BLOCK (default 1) back-to-back requests to one side, alternating A-B then
+//       B-A so both see the same moment of a noisy machine; prints the p50 of A, the p50 of B
+//       and the median over rounds of the difference of the blocks' medians, B - A (µs).
+//       Back-to-back blocks also count the work a server does after answering, which delays
+//       the next request on the same connection.
 #include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +28,7 @@ namespace {
 const std::string body = R"({"model":"bench/model","stream":true,"messages":[{"role":"user",)"
                          R"("content":"hello"}]})";
 
-int open_stream(int port, const std::string& path) {
+int connect_to(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -32,17 +40,85 @@ int open_stream(int port, const std::string& path) {
         std::perror("connect");
         std::exit(1);
     }
+    return fd;
+}
+
+void send_all(int fd, const std::string& data) {
+    if (send(fd, data.data(), data.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(data.size())) {
+        std::perror("send");
+        std::exit(1);
+    }
+}
+
+int open_stream(int port, const std::string& path) {
+    int fd = connect_to(port);
     std::string request = "POST " + path +
                           " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           "Content-Type: application/json\r\nAuthorization: Bearer bench\r\n"
                           "Content-Length: " +
                           std::to_string(body.size()) + "\r\n\r\n" + body;
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(request.size())) {
-        std::perror("send");
-        std::exit(1);
-    }
+    send_all(fd, request);
     return fd;
+}
+
+// One keep-alive connection sending the same small completion request again and again.
+struct Peer {
+    int fd;
+    std::string request;
+    std::string buffer;
+
+    Peer(int port, const std::string& path, const std::string& token) : fd(connect_to(port)) {
+        const std::string small =
+            R"({"model":"bench/model","messages":[{"role":"user","content":"Say hello."}]})";
+        request = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                  "Content-Type: application/json\r\nAuthorization: Bearer " + token +
+                  "\r\nContent-Length: " + std::to_string(small.size()) + "\r\n\r\n" + small;
+    }
+
+    // Sends the request and reads the whole answer; its time in µs.
+    double exchange() {
+        auto start = std::chrono::steady_clock::now();
+        send_all(fd, request);
+        size_t need = std::string::npos;
+        char chunk[4096];
+        for (;;) {
+            if (need == std::string::npos) {
+                auto head = buffer.find("\r\n\r\n");
+                if (head != std::string::npos) {
+                    std::string lower = buffer.substr(0, head);
+                    std::transform(lower.begin(), lower.end(), lower.begin(),
+                                   [](unsigned char c) { return std::tolower(c); });
+                    if (lower.compare(9, 3, "200") != 0) {
+                        std::fprintf(stderr, "status is not 200: %s\n", lower.c_str());
+                        std::exit(1);
+                    }
+                    auto at = lower.find("content-length:");
+                    if (at == std::string::npos) {
+                        std::fprintf(stderr, "no Content-Length in: %s\n", lower.c_str());
+                        std::exit(1);
+                    }
+                    need = head + 4 + std::strtoul(lower.c_str() + at + 15, nullptr, 10);
+                }
+            }
+            if (need != std::string::npos && buffer.size() >= need) {
+                buffer.erase(0, need);
+                break;
+            }
+            ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+            if (n <= 0) {
+                std::fprintf(stderr, "connection closed\n");
+                std::exit(1);
+            }
+            buffer.append(chunk, static_cast<size_t>(n));
+        }
+        return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count();
+    }
+};
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
 }
 
 // Reads until the response headers are complete and at least one body byte has arrived.
@@ -76,8 +152,38 @@ long rss_mb(int pid) {
 } // namespace
 
 int main(int argc, char** argv) {
+    if ((argc == 9 || argc == 10) && std::string(argv[1]) == "paired") {
+        Peer peers[2] = {Peer(std::atoi(argv[2]), argv[3], argv[4]),
+                         Peer(std::atoi(argv[5]), argv[6], argv[7])};
+        int count = std::atoi(argv[8]);
+        int block = argc == 10 ? std::max(1, std::atoi(argv[9])) : 1;
+        // The first answers of a block come from a server that sat idle during the other's
+        // block: with blocks, they are left out.
+        int skip = block > 4 ? 2 : 0;
+        std::vector<double> samples[2];
+        std::vector<double> differences;
+        for (int round = 0; round < std::max(1, count / block); ++round) {
+            double block_median[2] = {0, 0};
+            for (int turn = 0; turn < 2; ++turn) {
+                int side = (round + turn) % 2; // A-B, then B-A
+                std::vector<double> times;
+                for (int i = 0; i < block; ++i) {
+                    double t = peers[side].exchange();
+                    if (i >= skip) {
+                        times.push_back(t);
+                        samples[side].push_back(t);
+                    }
+                }
+                block_median[side] = median(times);
+            }
+            differences.push_back(block_median[1] - block_median[0]);
+        }
+        std::printf("%.1f %.1f %.1f\n", median(samples[0]), median(samples[1]),
+                    median(differences));
+        return 0;
+    }
     if (argc < 5) {
-        std::fprintf(stderr, "usage: stream_client ttfb|hold PORT PATH COUNT [PID]\n");
+        std::fprintf(stderr, "usage: client ttfb|hold PORT PATH COUNT [PID] | paired …\n");
         return 2;
     }
     std::string mode = argv[1];
