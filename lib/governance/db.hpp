@@ -25,6 +25,8 @@ public:
     Statement& operator=(const Statement&) = delete;
 
     Statement& bind(int index, std::string_view text);
+    /// Binds `text` without copying it: it must stay alive until the statement is reset.
+    Statement& bind_unowned(int index, std::string_view text);
     Statement& bind(int index, int64_t value);
     Statement& bind(int index, double value);
     Statement& bind_null(int index);

@@ -3,16 +3,46 @@
 #include "core/error.hpp"
 #include "crypto/encoding.hpp"
 
+#include <charconv>
 #include <fmt/format.h>
+#include <iterator>
 
 namespace aimo::governance {
 
 std::string chain_hash(const StoredRecord& stored) {
-    const auto& r = stored.record;
-    return crypto::sha256_hex(fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{:.12f}\n{}",
-                                          stored.prev_hash, stored.seq, r.time, r.request_id,
-                                          r.agent, r.model, r.provider, r.status, r.prompt_tokens,
-                                          r.completion_tokens, r.cost_usd, r.latency_us));
+    return chain_hash(stored.prev_hash, stored.seq, stored.record);
+}
+
+std::string chain_hash(std::string_view prev_hash, int64_t seq, const UsageRecord& r) {
+    // Written out by hand (a format string of twelve fields is parsed on every call), but
+    // byte for byte the layout every stored hash was made from: fields joined by newlines,
+    // the cost with twelve decimals.
+    std::string text;
+    text.reserve(prev_hash.size() + r.time.size() + r.request_id.size() + r.agent.size() +
+                 r.model.size() + r.provider.size() + 128);
+    auto field = [&](std::string_view value) {
+        text.append(value);
+        text += '\n';
+    };
+    auto number = [&](int64_t value) {
+        char digits[24];
+        auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+        field(std::string_view(digits, static_cast<size_t>(end - digits)));
+    };
+    field(prev_hash);
+    number(seq);
+    field(r.time);
+    field(r.request_id);
+    field(r.agent);
+    field(r.model);
+    field(r.provider);
+    number(r.status);
+    number(r.prompt_tokens);
+    number(r.completion_tokens);
+    fmt::format_to(std::back_inserter(text), "{:.12f}\n", r.cost_usd);
+    number(r.latency_us);
+    text.pop_back(); // no newline after the last field
+    return crypto::sha256_hex(text);
 }
 
 namespace {
@@ -98,34 +128,33 @@ void Ledger::run() {
 void Ledger::write(std::vector<Pending>& batch) {
     try {
         m_begin->run();
-        StoredRecord stored;
-        stored.prev_hash = genesis_hash;
-        stored.seq = 0;
+        int64_t seq = 0;
+        std::string prev_hash = genesis_hash;
         if (m_last->step()) {
-            stored.seq = m_last->integer(0);
-            stored.prev_hash = m_last->text(1);
+            seq = m_last->integer(0);
+            prev_hash = m_last->text(1);
         }
         m_last->reset();
         for (const auto& pending : batch) {
             const auto& record = pending.record;
-            stored.record = record;
-            ++stored.seq;
-            stored.hash = chain_hash(stored);
-            m_insert->bind(1, stored.seq)
-                .bind(2, record.time)
-                .bind(3, record.request_id)
-                .bind(4, record.agent)
-                .bind(5, record.model)
-                .bind(6, record.provider)
+            ++seq;
+            std::string hash = chain_hash(prev_hash, seq, record);
+            // Every bound string outlives run(), which resets the statement.
+            m_insert->bind(1, seq)
+                .bind_unowned(2, record.time)
+                .bind_unowned(3, record.request_id)
+                .bind_unowned(4, record.agent)
+                .bind_unowned(5, record.model)
+                .bind_unowned(6, record.provider)
                 .bind(7, static_cast<int64_t>(record.status))
                 .bind(8, record.prompt_tokens)
                 .bind(9, record.completion_tokens)
                 .bind(10, record.cost_usd)
                 .bind(11, record.latency_us)
-                .bind(12, stored.prev_hash)
-                .bind(13, stored.hash);
+                .bind_unowned(12, prev_hash)
+                .bind_unowned(13, hash);
             m_insert->run();
-            stored.prev_hash = stored.hash;
+            prev_hash = std::move(hash);
         }
         m_commit->run();
     } catch (const core::Error& e) {

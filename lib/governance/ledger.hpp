@@ -39,6 +39,8 @@ inline const std::string genesis_hash(64, '0');
 
 /// SHA-256 (hex) over the previous hash and every field of the record, in a fixed layout.
 std::string chain_hash(const StoredRecord& record);
+/// The same, for `record` stored as number `seq` after a record hashed `prev_hash`.
+std::string chain_hash(std::string_view prev_hash, int64_t seq, const UsageRecord& record);
 
 /// Appends records to the requests table, each chained to the one before it, from a writer
 /// thread: a request never waits for the disk. The writer gathers records for up to 10 ms (or
