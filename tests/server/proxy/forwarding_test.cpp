@@ -1,6 +1,7 @@
 #include "fake_router.hpp"
 #include "http_helpers.hpp"
 #include "proxy_fixture.hpp"
+#include "scripted_server.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -108,6 +109,28 @@ TEST_CASE("upstream error statuses pass through unchanged", "[proxy][errors]") {
             CHECK(reply.header("Retry-After") == "7");
         }
     }
+    check_healthy(proxy.port());
+}
+
+TEST_CASE("an upstream header with a bare line break is dropped, never split in two",
+          "[proxy][errors]") {
+    // A header value carrying "\n" would otherwise end the line early and smuggle a header of
+    // the upstream's choosing into the client's response.
+    test::ScriptedServer router([](int fd, int) {
+        while (!test::ScriptedServer::read_request(fd).empty()) {
+            test::ScriptedServer::write_all(fd,
+                                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                            "X-Evil: a\nSet-Cookie: smuggled=1\r\nX-Fine: kept\r\n"
+                                            "Content-Length: 2\r\n\r\n{}");
+        }
+    });
+    test::ProxyFixture proxy(router.url());
+    auto reply = test::http_post(proxy.port(), "/v1/chat/completions", chat_body);
+    CHECK(reply.status == 200);
+    CHECK(reply.body == "{}");
+    CHECK(reply.header("X-Fine") == "kept");
+    CHECK(reply.header("X-Evil").empty());
+    CHECK(reply.header("Set-Cookie").empty());
     check_healthy(proxy.port());
 }
 
