@@ -67,14 +67,21 @@ public:
         int index = slot - fields;
         auto& usage = m_usage[index / field_count];
         int64_t value = 0;
-        // Integers only (JSON 12.0 is not a count); negative counts mean nothing.
+        bool integer = false;
+        // Integers only (JSON 12.0 is not a count); negative counts, and counts past int64,
+        // mean nothing. Past uint64 a number is not an integer to a JSON library either.
         if (token.find_first_of(".eE") == std::string_view::npos) {
-            auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), value);
-            if (error != std::errc() || value < 0) {
+            const char* end = token.data() + token.size();
+            integer = std::from_chars(token.data(), end, value).ec == std::errc();
+            if (!integer) {
+                uint64_t big = 0;
+                integer = std::from_chars(token.data(), end, big).ec == std::errc();
+            }
+            if (!integer || value < 0) {
                 value = 0;
             }
-            usage.integer[index % field_count] = true;
         }
+        usage.integer[index % field_count] = integer;
         usage.value[index % field_count] = value;
     }
 

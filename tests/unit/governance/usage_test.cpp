@@ -73,6 +73,17 @@ TEST_CASE("usage is read from chat, completion and Responses answers", "[usage]"
     CHECK(embeddings.prompt == 4);
     CHECK(embeddings.completion == 0);
 
+    // Counts past int64 are nothing; past uint64 they are not integers, so the other name counts.
+    auto huge = governance::usage_from_json(
+        R"({"usage":{"prompt_tokens":18446744073709551615,"completion_tokens":)"
+        R"(99999999999999999999,"output_tokens":3}})");
+    CHECK(huge.found);
+    CHECK(huge.prompt == 0);
+    CHECK(huge.completion == 3);
+    CHECK(reference_usage(R"({"usage":{"prompt_tokens":18446744073709551615,"completion_tokens":)"
+                          R"(99999999999999999999,"output_tokens":3}})")
+              .completion == 3);
+
     for (const char* none : {R"({"usage":null})", R"({"usage":{"prompt_tokens":3})",
                              R"({"usage":{}})", R"(["usage"])", R"({"x":"usage"})"}) {
         CAPTURE(none);
