@@ -88,8 +88,7 @@ std::vector<Agent> AgentStore::query(std::string_view where, std::string_view va
     Statement select(m_db.handle(),
                      fmt::format("SELECT a.id, a.name, a.token_hash, a.token_hint, a.budget_usd, "
                                  "a.rpm, a.tpm, a.models, a.created_at, a.revoked_at, "
-                                 "(SELECT COALESCE(SUM(cost_usd), 0) FROM requests r "
-                                 "WHERE r.agent = a.name) FROM agents a {} ORDER BY a.id",
+                                 "a.spent_usd FROM agents a {} ORDER BY a.id",
                                  where));
     if (!where.empty()) {
         select.bind(1, value);

@@ -55,6 +55,16 @@ constexpr const char* migrations[] = {
     CREATE TRIGGER requests_append_only_delete BEFORE DELETE ON requests
         BEGIN SELECT RAISE(ABORT, 'requests are append-only'); END;
     )",
+    // 2: each agent's spending kept as a running total, updated in the same transaction as its
+    // records, instead of summed over all of them whenever agents are read (the proxy rereads
+    // agents when another process changes one; with millions of records that sum stalled it).
+    // The index only served that sum; without it every record is cheaper to append.
+    R"(
+    ALTER TABLE agents ADD COLUMN spent_usd REAL NOT NULL DEFAULT 0;
+    UPDATE agents SET spent_usd =
+        (SELECT COALESCE(SUM(cost_usd), 0) FROM requests WHERE requests.agent = agents.name);
+    DROP INDEX requests_agent;
+    )",
 };
 } // namespace
 

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "crypto/encoding.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 #include <iterator>
@@ -59,6 +60,8 @@ Ledger::Ledger(Database& db, std::function<void(const std::string&)> on_error)
           db.handle(), "INSERT INTO requests (seq, time, request_id, agent, model, provider, "
                        "status, prompt_tokens, completion_tokens, cost_usd, latency_us, "
                        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+      m_spend(std::make_unique<Statement>(
+          db.handle(), "UPDATE agents SET spent_usd = spent_usd + ? WHERE name = ?")),
       m_commit(std::make_unique<Statement>(db.handle(), "COMMIT")),
       m_rollback(std::make_unique<Statement>(db.handle(), "ROLLBACK")),
       m_thread([this] { run(); }) {}
@@ -156,10 +159,30 @@ void Ledger::write(std::vector<Pending>& batch) {
             m_insert->run();
             prev_hash = std::move(hash);
         }
+        // One update per agent in the batch (a handful), not per record.
+        std::vector<std::pair<std::string_view, double>> spent;
+        for (const auto& pending : batch) {
+            const auto& record = pending.record;
+            auto same = std::find_if(spent.begin(), spent.end(), [&](const auto& entry) {
+                return entry.first == record.agent;
+            });
+            if (same == spent.end()) {
+                spent.emplace_back(record.agent, record.cost_usd);
+            } else {
+                same->second += record.cost_usd;
+            }
+        }
+        for (const auto& [agent, cost] : spent) {
+            if (cost != 0) {
+                m_spend->bind(1, cost).bind_unowned(2, agent);
+                m_spend->run();
+            }
+        }
         m_commit->run();
     } catch (const core::Error& e) {
         m_last->reset();
         m_insert->reset();
+        m_spend->reset();
         try {
             m_rollback->run();
         } catch (const core::Error&) {

@@ -43,7 +43,8 @@ std::string chain_hash(const StoredRecord& record);
 std::string chain_hash(std::string_view prev_hash, int64_t seq, const UsageRecord& record);
 
 /// Appends records to the requests table, each chained to the one before it, from a writer
-/// thread: a request never waits for the disk. The writer gathers records for up to 10 ms (or
+/// thread: a request never waits for the disk. Each agent's running total (agents.spent_usd)
+/// grows in the same transaction as its records. The writer gathers records for up to 10 ms (or
 /// 512 records) and commits them in one transaction. A record is *settled* once
 /// committed; its callback runs then (on the writer thread). Destruction commits everything
 /// queued. Thread-safe.
@@ -87,6 +88,7 @@ private:
     std::unique_ptr<Statement> m_begin;
     std::unique_ptr<Statement> m_last;
     std::unique_ptr<Statement> m_insert;
+    std::unique_ptr<Statement> m_spend;
     std::unique_ptr<Statement> m_commit;
     std::unique_ptr<Statement> m_rollback;
     std::thread m_thread;
