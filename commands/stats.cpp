@@ -20,7 +20,7 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
     std::string since =
         flags.since.empty() ? std::string() : governance::since_timestamp(flags.since, ctx.now());
     auto db = open_database(ctx, flags.settings);
-    auto rows = governance::aggregate(governance::records_since(db, since), flags.by);
+    auto rows = governance::stats_since(db, since, flags.by);
     if (flags.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& row : rows) {

@@ -283,10 +283,4 @@ std::vector<StoredRecord> read_records(Database& db, int64_t count) {
                           count);
 }
 
-std::vector<StoredRecord> records_since(Database& db, const std::string& since) {
-    return select_records(
-        db, fmt::format("SELECT {} FROM requests WHERE time >= ? ORDER BY seq", columns),
-        std::string_view(since));
-}
-
 } // namespace aimo::governance

@@ -111,7 +111,4 @@ std::vector<StoredRecord> read_records(Database& db, int64_t count);
 /// The records after sequence number `seq`, oldest first.
 std::vector<StoredRecord> records_after(Database& db, int64_t seq);
 
-/// Records from `since` (RFC 3339 prefix compare; empty: all), oldest first.
-std::vector<StoredRecord> records_since(Database& db, const std::string& since);
-
 } // namespace aimo::governance

@@ -10,31 +10,42 @@
 
 namespace aimo::governance {
 
-std::vector<StatsRow> aggregate(const std::vector<StoredRecord>& records, std::string_view by) {
-    if (by != "agent" && by != "model" && by != "provider" && by != "day") {
+std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by) {
+    // The grouping expression comes from this fixed list, never from the caller's text.
+    const char* key = by == "agent"      ? "agent"
+                      : by == "model"    ? "model"
+                      : by == "provider" ? "provider"
+                      : by == "day"      ? "substr(time, 1, 10)"
+                                         : nullptr;
+    if (key == nullptr) {
         throw core::Error(core::ErrorKind::usage, fmt::format("cannot group by '{}'", by),
                           "use --by agent, model, provider or day");
     }
-    std::map<std::string, StatsRow> groups;
-    std::map<std::string, std::vector<int64_t>> latencies;
-    for (const auto& stored : records) {
-        const auto& r = stored.record;
-        std::string key = by == "agent"   ? r.agent
-                          : by == "model" ? r.model
-                          : by == "day"   ? r.time.substr(0, 10)
-                                          : r.provider;
-        auto& row = groups[key];
-        row.key = key;
+    Statement select(db.handle(),
+                     fmt::format("SELECT {}, status, prompt_tokens, completion_tokens, cost_usd, "
+                                 "latency_us FROM requests WHERE time >= ?",
+                                 key));
+    select.bind(1, std::string_view(since));
+    std::map<std::string, StatsRow, std::less<>> groups;
+    std::map<std::string, std::vector<int64_t>, std::less<>> latencies;
+    while (select.step()) {
+        std::string name = select.text(0);
+        auto group = groups.find(name);
+        if (group == groups.end()) {
+            group = groups.emplace(name, StatsRow{}).first;
+            group->second.key = name;
+        }
+        auto& row = group->second;
         ++row.requests;
-        row.errors += r.status >= 400 ? 1 : 0;
-        row.tokens_in += r.prompt_tokens;
-        row.tokens_out += r.completion_tokens;
-        row.cost_usd += r.cost_usd;
-        latencies[key].push_back(r.latency_us);
+        row.errors += select.integer(1) >= 400 ? 1 : 0;
+        row.tokens_in += select.integer(2);
+        row.tokens_out += select.integer(3);
+        row.cost_usd += select.real(4);
+        latencies[name].push_back(select.integer(5));
     }
     std::vector<StatsRow> rows;
-    for (auto& [key, row] : groups) {
-        auto& values = latencies[key];
+    for (auto& [name, row] : groups) {
+        auto& values = latencies[name];
         std::sort(values.begin(), values.end());
         auto at = [&](double q) {
             auto index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);

@@ -21,9 +21,11 @@ struct StatsRow {
     int64_t p95_us = 0;
 };
 
-/// Groups records `by` "agent", "model", "provider" or "day" (throws core::Error(usage)
-/// otherwise), largest cost first.
-std::vector<StatsRow> aggregate(const std::vector<StoredRecord>& records, std::string_view by);
+/// Groups the records from `since` on (a timestamp; empty: all) `by` "agent", "model",
+/// "provider" or "day" (throws core::Error(usage) otherwise), largest cost first (by day: in
+/// date order). Reads the ledger in one pass keeping only each record's latency, so months of
+/// records need megabytes, not gigabytes.
+std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by);
 
 /// The timestamp `text` means: a date or RFC 3339 time as written, or a span back from `now`
 /// such as "30m", "24h", "7d". Throws core::Error(usage).
