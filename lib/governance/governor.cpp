@@ -104,13 +104,10 @@ void Governor::expire(Usage& usage, Clock::time_point now) {
     }
 }
 
-std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
-                                                std::string_view model, const WorstCase& worst,
-                                                Clock::time_point now) {
-    std::lock_guard lock(m_mutex);
+std::variant<const Agent*, Denial> Governor::identify(std::string_view authorization) {
     refresh(false);
     if (!m_require_auth && !m_any_agent) {
-        return Admission{"-", 0, {}};
+        return static_cast<const Agent*>(nullptr);
     }
     auto token = bearer_token(authorization);
     if (token.empty()) {
@@ -135,6 +132,31 @@ std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
             fmt::format("the token of agent '{}' was revoked at {}", agent.name, *agent.revoked_at),
             agent.name);
     }
+    return &agent;
+}
+
+std::optional<Denial> Governor::authenticate(std::string_view authorization) {
+    std::lock_guard lock(m_mutex);
+    auto who = identify(authorization);
+    if (auto* denial = std::get_if<Denial>(&who)) {
+        return std::move(*denial);
+    }
+    return std::nullopt;
+}
+
+std::variant<Admission, Denial> Governor::admit(std::string_view authorization,
+                                                std::string_view model, const WorstCase& worst,
+                                                Clock::time_point now) {
+    std::lock_guard lock(m_mutex);
+    auto who = identify(authorization);
+    if (auto* denial = std::get_if<Denial>(&who)) {
+        return std::move(*denial);
+    }
+    const Agent* found = std::get<const Agent*>(who);
+    if (found == nullptr) {
+        return Admission{"-", 0, {}};
+    }
+    const Agent& agent = *found;
     if (!agent.allows(model)) {
         return deny(403, "model_not_allowed",
                     fmt::format("agent '{}' may not use model '{}'; it may use: {}", agent.name,

@@ -55,6 +55,9 @@ public:
 
     /// True when requests must carry an agent's token.
     bool auth_required();
+    /// Checks `authorization` (the header's value) alone: a denial (401) when authentication
+    /// is in force and it does not name a live agent.
+    std::optional<Denial> authenticate(std::string_view authorization);
     /// Checks `authorization` (the header's value) and the limits for `model`.
     std::variant<Admission, Denial> admit(std::string_view authorization, std::string_view model,
                                           const WorstCase& worst, Clock::time_point now);
@@ -71,6 +74,9 @@ private:
         double spent_usd = 0;
         double reserved_usd = 0;
     };
+    /// The agent `authorization` names (null when no authentication is in force), or why not.
+    /// Called with the lock held.
+    std::variant<const Agent*, Denial> identify(std::string_view authorization);
     /// Reloads agents when another connection committed; `force` skips the recheck interval.
     void refresh(bool force);
     static void expire(Usage& usage, Clock::time_point now);

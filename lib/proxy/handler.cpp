@@ -75,6 +75,13 @@ Response Handler::handle(const Request& request) {
         }
     } else if (path == "/metrics" && m_governance.metrics != nullptr) {
         if (get) {
+            if (m_governance.metrics_need_token && m_governance.governor != nullptr) {
+                if (auto denial =
+                        m_governance.governor->authenticate(request.header("authorization"))) {
+                    return error_response(denial->status, denial->message, "authentication_error",
+                                          denial->code);
+                }
+            }
             Response response;
             response.content_type = "text/plain; version=0.0.4";
             response.body = m_governance.metrics->render();

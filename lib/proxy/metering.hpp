@@ -19,6 +19,9 @@ struct Governance {
     governance::Ledger* ledger = nullptr;
     core::Clock clock;          ///< record timestamps
     Metrics* metrics = nullptr; ///< GET /metrics counters
+    /// GET /metrics asks for an agent's token while authentication is in force (set when aimo
+    /// listens beyond loopback: the counters name agents and their spending).
+    bool metrics_need_token = false;
 };
 
 /// One forwarded request's accounting. finish() records it in the ledger (committed before

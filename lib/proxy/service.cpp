@@ -129,7 +129,7 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     Metrics metrics;
     Handler handler(gateway, config.stream_keepalive,
                     Governance{governor ? &*governor : nullptr, ledger ? &*ledger : nullptr,
-                               ctx.now, &metrics});
+                               ctx.now, &metrics, !ready.loopback});
     ServerOptions options = config.server;
     options.log = ctx.err;
     options.clock = ctx.now;

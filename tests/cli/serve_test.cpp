@@ -34,8 +34,7 @@ struct ServeSetup {
 
 int port_from_banner(const std::string& text) {
     std::smatch match;
-    REQUIRE(
-        std::regex_search(text, match, std::regex(R"(base URL: http://127\.0\.0\.1:(\d+)/v1)")));
+    REQUIRE(std::regex_search(text, match, std::regex(R"(base URL: http://[^/]+:(\d+)/v1)")));
     return std::stoi(match[1]);
 }
 
@@ -184,6 +183,10 @@ TEST_CASE("serving beyond loopback needs authentication or an explicit risk", "[
                              s.env);
     REQUIRE(guarded.wait_for_stderr("Ctrl-C stops"));
     CHECK(guarded.stderr_text().find("warning") == std::string::npos);
+    // Listening beyond loopback, the counters (agents, spending) want a token too.
+    auto metrics = test::http_get(port_from_banner(guarded.stderr_text()), "/metrics");
+    CHECK(metrics.status == 401);
+    CHECK_THAT(metrics.body, Contains("missing_api_key"));
     guarded.signal(SIGTERM);
     CHECK(guarded.wait() == 0);
 
@@ -201,4 +204,5 @@ TEST_CASE("serving beyond loopback needs authentication or an explicit risk", "[
         s.env);
     REQUIRE(local.wait_for_stderr("Ctrl-C stops"));
     CHECK(local.stderr_text().find("warning") == std::string::npos);
+    CHECK(test::http_get(port_from_banner(local.stderr_text()), "/metrics").status == 200);
 }

@@ -19,11 +19,11 @@ std::string Reply::header(const std::string& name) const {
     return it == headers.end() ? "" : it->second;
 }
 
-Reply http_get(int port, const std::string& path, int timeout_s) {
+Reply http_get(int port, const std::string& path, const httplib::Headers& headers, int timeout_s) {
     httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(timeout_s);
     Reply reply;
-    auto result = client.Get(path);
+    auto result = client.Get(path, headers);
     reply.error = result.error();
     if (result) {
         reply.status = result->status;

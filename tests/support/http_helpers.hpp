@@ -21,7 +21,8 @@ struct Reply {
 std::string chat_body(const std::string& model, bool stream = false);
 
 /// GET from the loopback server on `port`.
-Reply http_get(int port, const std::string& path, int timeout_s = 10);
+Reply http_get(int port, const std::string& path, const httplib::Headers& headers = {},
+               int timeout_s = 10);
 
 /// POST `body` as JSON; `on_chunk` sees each received piece and may return false to hang up.
 Reply http_post(int port, const std::string& path, const std::string& body,

@@ -37,8 +37,10 @@ ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions op
                       : nullptr),
       m_ledger(m_db ? std::make_unique<governance::Ledger>(*m_db) : nullptr),
       m_gateway([this] { return build(); }),
-      m_handler(m_gateway, m_options.stream_keepalive,
-                proxy::Governance{m_governor.get(), m_ledger.get(), {}, &m_metrics}),
+      m_handler(
+          m_gateway, m_options.stream_keepalive,
+          proxy::Governance{
+              m_governor.get(), m_ledger.get(), {}, &m_metrics, m_options.metrics_need_token}),
       m_server(m_handler, server_options(m_options, &m_log, &m_metrics)) {
     m_port = m_server.bind();
     m_thread = std::thread([this] { m_server.run(); });

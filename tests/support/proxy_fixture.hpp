@@ -27,6 +27,7 @@ struct ProxyFixtureOptions {
     /// When set: agents, limits and the usage ledger in this SQLite file.
     std::filesystem::path database;
     bool require_auth = false;
+    bool metrics_need_token = false; ///< as when aimo listens beyond loopback
 };
 
 /// The real proxy (pool, signer, routing, handler, server) in-process on a free loopback port,

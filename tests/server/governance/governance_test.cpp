@@ -31,11 +31,12 @@ struct Governed {
     TempDir dir;
     FakeRouter router;
     ProxyFixture proxy;
-    explicit Governed(bool require_auth = false)
+    explicit Governed(bool require_auth = false, bool metrics_need_token = false)
         : proxy(router.url(), [&] {
               ProxyFixtureOptions options;
               options.database = dir / "aimo.db";
               options.require_auth = require_auth;
+              options.metrics_need_token = metrics_need_token;
               return options;
           }()) {}
     // Agents are managed from another connection, as `aimo agent …` does from its process.
@@ -288,4 +289,27 @@ TEST_CASE("GET /metrics counts requests, tokens, cost, latency and upstream erro
     CHECK_THAT(text, Contains("aimo_request_duration_seconds_count 4") &&
                          Contains("aimo_proxy_overhead_seconds_bucket{le=\"+Inf\"}"));
     CHECK_THAT(text, Contains("aimo_in_flight_requests 1")); // this very request
+}
+
+TEST_CASE("beyond loopback, GET /metrics wants an agent's token", "[governance]") {
+    Governed g(false, true);
+    // No agent yet, no authentication in force: nothing to protect, nothing asked.
+    CHECK(http_get(g.proxy.port(), "/metrics").status == 200);
+
+    auto token = g.agent("bot");
+    auto revoked = g.agent("old");
+    {
+        governance::Database cli(g.dir / "aimo.db");
+        governance::AgentStore(cli).revoke("old", "2026-11-21T01:00:00Z");
+    }
+    auto missing = http_get(g.proxy.port(), "/metrics");
+    CHECK(missing.status == 401);
+    CHECK(g.code_of(missing) == "missing_api_key");
+    CHECK(json::parse(missing.body)["error"]["type"] == "authentication_error");
+    CHECK(g.code_of(http_get(g.proxy.port(), "/metrics", bearer("aimo_wrong"))) ==
+          "invalid_api_key");
+    CHECK(g.code_of(http_get(g.proxy.port(), "/metrics", bearer(revoked))) == "revoked_api_key");
+    auto allowed = http_get(g.proxy.port(), "/metrics", bearer(token));
+    CHECK(allowed.status == 200);
+    CHECK_THAT(allowed.body, Contains("aimo_in_flight_requests"));
 }

@@ -46,7 +46,7 @@ TEST_CASE("256 open streams do not starve health checks or short requests",
     bool all_open = router.wait_waiting(streams, 60000);
     CHECK(all_open);
 
-    auto health = test::http_get(proxy.port(), "/health", 5);
+    auto health = test::http_get(proxy.port(), "/health", {}, 5);
     CHECK(health.status == 200);
     auto short_reply =
         test::http_post(proxy.port(), "/v1/chat/completions", R"({"model":"m"})", {}, {}, 5);
