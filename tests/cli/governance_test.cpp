@@ -14,7 +14,6 @@
 #include <csignal>
 #include <future>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 using namespace aimo;
 using Catch::Matchers::Contains;
@@ -27,11 +26,6 @@ struct Setup {
     std::filesystem::path db = home / ".local/share/aimo/aimo.db";
 };
 
-int port_of(const std::string& banner) {
-    std::smatch match;
-    REQUIRE(std::regex_search(banner, match, std::regex(R"(base URL: http://[^:]+:(\d+)/v1)")));
-    return std::stoi(match[1]);
-}
 } // namespace
 
 TEST_CASE("agent create prints a token once and stores only its hash", "[agent]") {
@@ -93,7 +87,7 @@ TEST_CASE("a proxy killed with SIGKILL under load keeps its ledger and budgets",
     {
         test::Subprocess server(argv, env);
         REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
-        int port = port_of(server.stderr_text());
+        int port = test::banner_port(server.stderr_text());
         // Eight requests settle: their records are committed.
         for (int i = 0; i < 8; ++i) {
             REQUIRE(test::http_post(port, "/v1/chat/completions", body, auth).status == 200);
@@ -136,7 +130,7 @@ TEST_CASE("a proxy killed with SIGKILL under load keeps its ledger and budgets",
     // Restarted, the proxy knows what was spent: it stops the agent at the budget.
     test::Subprocess again(argv, env);
     REQUIRE(again.wait_for_stderr("Ctrl-C stops"));
-    int port = port_of(again.stderr_text());
+    int port = test::banner_port(again.stderr_text());
     int more = 0;
     test::Reply last;
     for (int i = 0; i < 400; ++i) {
@@ -165,7 +159,7 @@ TEST_CASE("stats groups the ledger; audit tail and verify read it", "[audit]") {
                                  "--keypair", (s.home / "key.json").string()},
                                 {{"HOME", s.home.path().string()}, {"PATH", "/usr/bin:/bin"}});
         REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
-        int port = port_of(server.stderr_text());
+        int port = test::banner_port(server.stderr_text());
         for (const char* model :
              {"deepseek/deepseek-v3.2", "deepseek/deepseek-v3.2", "plain-model"}) {
             test::http_post(port, "/v1/chat/completions",

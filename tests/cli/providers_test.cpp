@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 using namespace aimo;
 using Catch::Matchers::Contains;
@@ -134,9 +133,7 @@ TEST_CASE("the running proxy reloads on SIGHUP and on save, and keeps a good con
     auto banner = server.stderr_text();
     CHECK_THAT(banner, Contains("provider: ollama (" + s.ollama.base_url()) &&
                            Contains("wallet:   " + std::string(test::rfc8032_address)));
-    std::smatch match;
-    REQUIRE(std::regex_search(banner, match, std::regex(R"(base URL: http://[^:]+:(\d+)/v1)")));
-    int port = std::stoi(match[1]);
+    int port = test::banner_port(banner);
 
     auto first = test::http_post(port, "/v1/chat/completions", test::chat_body("local"));
     CHECK(first.header("x-aimo-provider") == "ollama");

@@ -9,7 +9,6 @@
 #include <csignal>
 #include <fstream>
 #include <netinet/in.h>
-#include <regex>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,12 +31,6 @@ struct ServeSetup {
     std::string key() const { return (home / "key.json").string(); }
 };
 
-int port_from_banner(const std::string& text) {
-    std::smatch match;
-    REQUIRE(std::regex_search(text, match, std::regex(R"(base URL: http://[^/]+:(\d+)/v1)")));
-    return std::stoi(match[1]);
-}
-
 bool refuses_connections(int port) {
     int fd = test::connect_loopback(port);
     if (fd >= 0) {
@@ -59,7 +52,7 @@ TEST_CASE("serve prints a banner, answers, and exits 0 on SIGTERM or SIGINT", "[
     REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
     auto banner = server.stderr_text();
     CHECK_THAT(banner, Contains(test::rfc8032_address) && Contains(router.url()));
-    int port = port_from_banner(banner);
+    int port = test::banner_port(banner);
 
     CHECK(test::http_get(port, "/health").status == 200);
     auto reply = test::http_post(port, "/v1/chat/completions", R"({"model":"m"})");
@@ -79,7 +72,7 @@ TEST_CASE("on SIGTERM in-flight streams finish while new connections are refused
         s.argv({"serve", "--port", "0", "--router-url", router.url(), "--keypair", s.key()}),
         s.env);
     REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
-    int port = port_from_banner(server.stderr_text());
+    int port = test::banner_port(server.stderr_text());
 
     test::Reply reply;
     std::thread client([&] {
@@ -114,7 +107,7 @@ TEST_CASE("a stuck request is cut off after the drain timeout", "[serve]") {
                                     "--keypair", s.key(), "--drain-timeout", "1"}),
                             s.env);
     REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
-    int port = port_from_banner(server.stderr_text());
+    int port = test::banner_port(server.stderr_text());
     std::thread client([&] { test::http_post(port, "/v1/chat/completions", "{}", {}, {}, 30); });
     REQUIRE(router.wait_waiting(1));
     server.signal(SIGTERM);
@@ -184,7 +177,7 @@ TEST_CASE("serving beyond loopback needs authentication or an explicit risk", "[
     REQUIRE(guarded.wait_for_stderr("Ctrl-C stops"));
     CHECK(guarded.stderr_text().find("warning") == std::string::npos);
     // Listening beyond loopback, the counters (agents, spending) want a token too.
-    auto metrics = test::http_get(port_from_banner(guarded.stderr_text()), "/metrics");
+    auto metrics = test::http_get(test::banner_port(guarded.stderr_text()), "/metrics");
     CHECK(metrics.status == 401);
     CHECK_THAT(metrics.body, Contains("missing_api_key"));
     guarded.signal(SIGTERM);
@@ -204,5 +197,5 @@ TEST_CASE("serving beyond loopback needs authentication or an explicit risk", "[
         s.env);
     REQUIRE(local.wait_for_stderr("Ctrl-C stops"));
     CHECK(local.stderr_text().find("warning") == std::string::npos);
-    CHECK(test::http_get(port_from_banner(local.stderr_text()), "/metrics").status == 200);
+    CHECK(test::http_get(test::banner_port(local.stderr_text()), "/metrics").status == 200);
 }

@@ -2,10 +2,12 @@
 
 #include "core/process.hpp"
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
+#include <regex>
 #include <spawn.h>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -14,6 +16,12 @@
 #include <unistd.h>
 
 namespace aimo::test {
+
+int banner_port(const std::string& banner) {
+    std::smatch match;
+    REQUIRE(std::regex_search(banner, match, std::regex(R"(base URL: http://[^/]+:(\d+)/v1)")));
+    return std::stoi(match[1]);
+}
 
 namespace {
 // Starts a background child with stdin and stdout on /dev/null; returns its pid and the read

@@ -18,6 +18,10 @@ ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env,
                           const std::string& input = "");
 
+/// The port in the "base URL: http://HOST:PORT/v1" line of `aimo serve`'s start-up banner;
+/// fails the test when there is none.
+int banner_port(const std::string& banner);
+
 /// A child process running in the background; stderr is collected so tests can wait for a
 /// line (e.g. the serve banner). Killed on destruction if still running.
 class Subprocess {
