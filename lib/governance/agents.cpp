@@ -129,11 +129,6 @@ std::optional<Agent> AgentStore::find(std::string_view name) {
     return found.empty() ? std::nullopt : std::optional(std::move(found.front()));
 }
 
-std::optional<Agent> AgentStore::find_by_hash(std::string_view token_hash) {
-    auto found = query("WHERE a.token_hash = ?", token_hash);
-    return found.empty() ? std::nullopt : std::optional(std::move(found.front()));
-}
-
 namespace {
 Error no_agent(const std::string& name) {
     return Error(ErrorKind::not_found, fmt::format("there is no agent '{}'", name),

@@ -51,8 +51,6 @@ public:
     std::optional<Agent> find(std::string_view name);
     /// The agent called `name`; throws core::Error(not_found) naming it.
     Agent get(const std::string& name);
-    /// The agent holding the token with this hash, or nullopt.
-    std::optional<Agent> find_by_hash(std::string_view token_hash);
     /// Replaces the limits of `name`. Throws core::Error(not_found).
     void update(const std::string& name, const AgentLimits& limits);
     /// Marks `name` revoked from `now` on (its records stay). Throws core::Error(not_found).

@@ -26,34 +26,37 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
                                  "latency_us FROM requests WHERE time >= ?",
                                  key));
     select.bind(1, std::string_view(since));
-    std::map<std::string, StatsRow, std::less<>> groups;
-    std::map<std::string, std::vector<int64_t>, std::less<>> latencies;
+    struct Group {
+        StatsRow row;
+        std::vector<int64_t> latencies;
+    };
+    std::map<std::string, Group, std::less<>> groups;
     while (select.step()) {
         std::string name = select.text(0);
-        auto group = groups.find(name);
-        if (group == groups.end()) {
-            group = groups.emplace(name, StatsRow{}).first;
-            group->second.key = name;
+        auto found = groups.find(name);
+        if (found == groups.end()) {
+            found = groups.emplace(name, Group{}).first;
+            found->second.row.key = name;
         }
-        auto& row = group->second;
+        auto& [row, latencies] = found->second;
         ++row.requests;
         row.errors += select.integer(1) >= 400 ? 1 : 0;
         row.tokens_in += select.integer(2);
         row.tokens_out += select.integer(3);
         row.cost_usd += select.real(4);
-        latencies[name].push_back(select.integer(5));
+        latencies.push_back(select.integer(5));
     }
     std::vector<StatsRow> rows;
-    for (auto& [name, row] : groups) {
-        auto& values = latencies[name];
+    for (auto& [name, group] : groups) {
+        auto& values = group.latencies;
         std::sort(values.begin(), values.end());
         auto at = [&](double q) {
             auto index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
             return values[std::min(index, values.size() - 1)];
         };
-        row.p50_us = at(0.50);
-        row.p95_us = at(0.95);
-        rows.push_back(row);
+        group.row.p50_us = at(0.50);
+        group.row.p95_us = at(0.95);
+        rows.push_back(std::move(group.row));
     }
     std::sort(rows.begin(), rows.end(), [&](const StatsRow& a, const StatsRow& b) {
         return by == "day"
