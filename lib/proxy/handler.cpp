@@ -19,6 +19,18 @@ constexpr std::array<std::string_view, 4> forwarded_paths = {
     "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"};
 constexpr size_t max_upstream_body = 64 * 1024 * 1024;
 
+// A governance refusal as the client sees it: OpenAI's error type for its status, and any
+// Retry-After / x-ratelimit-* headers.
+Response denial_response(governance::Denial denial) {
+    const char* type = denial.status == 401   ? "authentication_error"
+                       : denial.status == 403 ? "permission_error"
+                       : denial.status == 429 ? "rate_limit_error"
+                                              : "insufficient_quota";
+    Response response = error_response(denial.status, denial.message, type, denial.code);
+    response.headers = std::move(denial.headers);
+    return response;
+}
+
 // Headers that describe one hop, the client's credentials, or framing aimo recomputes.
 bool dropped_request_header(std::string_view name) {
     for (std::string_view dropped :
@@ -78,8 +90,7 @@ Response Handler::handle(const Request& request) {
             if (m_governance.metrics_need_token && m_governance.governor != nullptr) {
                 if (auto denial =
                         m_governance.governor->authenticate(request.header("authorization"))) {
-                    return error_response(denial->status, denial->message, "authentication_error",
-                                          denial->code);
+                    return denial_response(std::move(*denial));
                 }
             }
             Response response;
@@ -217,6 +228,8 @@ BodyStream metered_sse(std::shared_ptr<upstream::HttpResponse> answer,
     return finish_at_end(std::move(inner), std::move(meter), status);
 }
 
+// Tells `meter` who answered (or was tried last), the failed attempts, and, when an answer
+// came, that target's prices.
 void settle_routed(const std::shared_ptr<Metering>& meter, const routing::Dispatch& dispatch,
                    const routing::Table& table) {
     if (!meter) {
@@ -237,9 +250,8 @@ Response Handler::answer(const std::shared_ptr<routing::Dispatch>& dispatch,
     if (dispatch->advance(std::chrono::hours(24 * 365)) == routing::Dispatch::State::failed) {
         auto response = failure_response(*dispatch);
         add_routing_headers(response, *dispatch);
+        settle_routed(meter, *dispatch, dispatch->table());
         if (meter) {
-            meter->set_provider(dispatch->provider());
-            meter->count_attempts(dispatch->attempts());
             meter->finish(response.status);
         }
         return response;
@@ -318,14 +330,7 @@ Response Handler::keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, 
         state->log->attempts = dispatch.attempts_text();
         state->log->upstream_us = dispatch.upstream_us();
         state->done = true;
-        if (state->meter) {
-            if (outcome == routing::Dispatch::State::answered) {
-                settle_routed(state->meter, dispatch, dispatch.table());
-            } else {
-                state->meter->set_provider(dispatch.provider());
-                state->meter->count_attempts(dispatch.attempts());
-            }
-        }
+        settle_routed(state->meter, dispatch, dispatch.table());
         if (outcome == routing::Dispatch::State::failed) {
             if (state->meter) {
                 state->meter->finish(200);
@@ -385,15 +390,9 @@ Handler::meter_request(const Request& request, const BodySummary& summary,
         auto decision = m_governance.governor->admit(request.header("authorization"), summary.model,
                                                      worst, std::chrono::steady_clock::now());
         if (auto* denial = std::get_if<governance::Denial>(&decision)) {
-            const char* type = denial->status == 401   ? "authentication_error"
-                               : denial->status == 403 ? "permission_error"
-                               : denial->status == 429 ? "rate_limit_error"
-                                                       : "insufficient_quota";
-            Response response = error_response(denial->status, denial->message, type, denial->code);
-            response.headers = denial->headers;
             record.agent = denial->agent;
             Metering(m_governance, {"-", 0, {}}, record, {0, 0}).finish(denial->status);
-            return response;
+            return denial_response(std::move(*denial));
         }
         admission = std::get<governance::Admission>(std::move(decision));
     }
