@@ -1,6 +1,7 @@
 // Agent tokens, model lists, rate limits, budgets and the usage ledger, through the real proxy.
 #include "core/error.hpp"
 #include "fake_router.hpp"
+#include "fake_upstream.hpp"
 #include "governance/ledger.hpp"
 #include "http_helpers.hpp"
 #include "proxy_fixture.hpp"
@@ -312,4 +313,57 @@ TEST_CASE("beyond loopback, GET /metrics wants an agent's token", "[governance]"
     auto allowed = http_get(g.proxy.port(), "/metrics", bearer(token));
     CHECK(allowed.status == 200);
     CHECK_THAT(allowed.body, Contains("aimo_in_flight_requests"));
+}
+
+TEST_CASE("a provider's configured prices set the cost, and a failed request costs nothing",
+          "[governance]") {
+    TempDir dir;
+    FakeRouter router;
+    FakeUpstream local("local", {"llama3"});
+    ProxyFixture proxy(router.url(), [&] {
+        ProxyFixtureOptions options;
+        options.database = dir / "aimo.db";
+        options.config = "[[providers]]\nname = \"local\"\nbase_url = \"" + local.base_url() +
+                         "\"\nmodels = [\"llama3\"]\nprice_in = 2.0\nprice_out = 4.0\n";
+        return options;
+    }());
+    // The records live in SQLite's write-ahead-log mode.
+    governance::Statement mode(proxy.db().handle(), "PRAGMA journal_mode");
+    REQUIRE(mode.step());
+    CHECK(mode.text(0) == "wal");
+    mode.reset();
+
+    std::string token;
+    {
+        governance::Database cli(dir / "aimo.db");
+        // One request's worst case here: ~55 body bytes as prompt tokens and 10 completion
+        // tokens, ~150 µUSD. The budget fits the first answer's 400 µUSD and one more worst
+        // case, but not once two failed requests had kept their reservations.
+        token = governance::AgentStore(cli).create("bot", {0.0008, {}, {}, {}}, "t");
+    }
+    std::string body = R"({"model":"local/llama3","max_tokens":10,"messages":[]})";
+    Scripted answered;
+    answered.body = R"({"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":50}})";
+    Scripted failed;
+    failed.status = 400; // refused upstream; never retried, and no circuit breaker opens
+    failed.body = R"({"error":{"message":"bad request"}})";
+    local.set_default(answered);
+    CHECK(http_post(proxy.port(), "/v1/chat/completions", body, bearer(token)).status == 200);
+    proxy.flush_ledger(); // settled: the reservation became the real cost
+    local.set_default(failed);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(http_post(proxy.port(), "/v1/chat/completions", body, bearer(token)).status == 400);
+        proxy.flush_ledger();
+    }
+    auto records = governance::read_records(proxy.db(), 10);
+    REQUIRE(records.size() == 4);
+    // 100 prompt tokens at 2 USD and 50 completion tokens at 4 USD per million.
+    CHECK(records[0].record.cost_usd == Approx(100 * 2.0e-6 + 50 * 4.0e-6));
+    for (size_t i = 1; i < records.size(); ++i) {
+        CHECK(records[i].record.status == 400);
+        CHECK(records[i].record.cost_usd == 0);
+    }
+    // Every failed request released what it had set aside: the next one is still admitted.
+    local.set_default(answered);
+    CHECK(http_post(proxy.port(), "/v1/chat/completions", body, bearer(token)).status == 200);
 }
