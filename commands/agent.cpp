@@ -1,3 +1,4 @@
+#include "core/json.hpp"
 #include "core/text.hpp"
 #include "crypto/siwx.hpp"
 #include "governance/agents.hpp"
@@ -119,7 +120,8 @@ int run_agent(core::Context& ctx, const AgentFlags& flags) {
     if (flags.create->parsed()) {
         auto token = store.create(flags.name, apply({}, flags), now);
         if (flags.json) {
-            *ctx.out << nlohmann::json{{"name", flags.name}, {"token", token}}.dump() << "\n";
+            *ctx.out << core::json_text(nlohmann::json{{"name", flags.name}, {"token", token}})
+                     << "\n";
         } else {
             *ctx.out << token << "\n";
             *ctx.err << "Agent '" << flags.name
@@ -135,7 +137,7 @@ int run_agent(core::Context& ctx, const AgentFlags& flags) {
             for (const auto& agent : agents) {
                 out.push_back(to_json(agent));
             }
-            *ctx.out << out.dump(2) << "\n";
+            *ctx.out << core::json_text(out, 2) << "\n";
             return 0;
         }
         *ctx.out << fmt::format("{:<20} {:>12} {:>12} {:>6} {:>8}  {}\n", "NAME", "SPENT $",
@@ -163,7 +165,7 @@ int run_agent(core::Context& ctx, const AgentFlags& flags) {
     }
     auto agent = store.get(flags.name);
     if (flags.json) {
-        *ctx.out << to_json(agent).dump(2) << "\n";
+        *ctx.out << core::json_text(to_json(agent), 2) << "\n";
     } else {
         print_agent(*ctx.out, agent);
     }

@@ -1,3 +1,4 @@
+#include "core/json.hpp"
 #include "core/signals.hpp"
 #include "governance/ledger.hpp"
 #include "registry.hpp"
@@ -24,19 +25,18 @@ struct AuditFlags {
 std::string line_of(const governance::StoredRecord& stored, bool json) {
     const auto& r = stored.record;
     if (json) {
-        return nlohmann::json{{"seq", stored.seq},
-                              {"time", r.time},
-                              {"request_id", r.request_id},
-                              {"agent", r.agent},
-                              {"model", r.model},
-                              {"provider", r.provider},
-                              {"status", r.status},
-                              {"prompt_tokens", r.prompt_tokens},
-                              {"completion_tokens", r.completion_tokens},
-                              {"cost_usd", r.cost_usd},
-                              {"latency_us", r.latency_us},
-                              {"hash", stored.hash}}
-                   .dump() +
+        return core::json_text(nlohmann::json{{"seq", stored.seq},
+                                              {"time", r.time},
+                                              {"request_id", r.request_id},
+                                              {"agent", r.agent},
+                                              {"model", r.model},
+                                              {"provider", r.provider},
+                                              {"status", r.status},
+                                              {"prompt_tokens", r.prompt_tokens},
+                                              {"completion_tokens", r.completion_tokens},
+                                              {"cost_usd", r.cost_usd},
+                                              {"latency_us", r.latency_us},
+                                              {"hash", stored.hash}}) +
                "\n";
     }
     return fmt::format("{:>6} {} {} agent={} model={} provider={} status={} tokens={}/{} "
@@ -50,12 +50,12 @@ int run_verify(core::Context& ctx, const AuditFlags& flags) {
     auto db = open_database(ctx, flags.settings);
     auto result = governance::verify_chain(db);
     if (flags.json) {
-        *ctx.out << nlohmann::json{{"ok", result.ok},
-                                   {"records", result.records},
-                                   {"first_bad", result.ok ? nlohmann::json()
-                                                           : nlohmann::json(result.first_bad)},
-                                   {"problem", result.problem}}
-                        .dump()
+        *ctx.out << core::json_text(
+                        nlohmann::json{{"ok", result.ok},
+                                       {"records", result.records},
+                                       {"first_bad", result.ok ? nlohmann::json()
+                                                               : nlohmann::json(result.first_bad)},
+                                       {"problem", result.problem}})
                  << "\n";
         return result.ok ? 0 : 1;
     }

@@ -125,6 +125,12 @@ int run_cli(core::Context& ctx, const std::vector<std::string>& args) {
                 return command.run(ctx);
             } catch (const core::Error& e) {
                 return report_error(ctx, e);
+            } catch (const std::exception& e) {
+                // A bug, not the user's input: still an error message, never an abort.
+                return report_error(
+                    ctx, core::Error(core::ErrorKind::io,
+                                     std::string("internal error in aimo: ") + e.what(),
+                                     "this is a bug; please report it with the command you ran"));
             }
         }
     }

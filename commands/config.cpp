@@ -1,6 +1,7 @@
 #include "routing/config.hpp"
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "proxy/service.hpp"
 #include "registry.hpp"
 
@@ -131,7 +132,7 @@ int run_show(core::Context& ctx, const ConfigFlags& flags) {
                                           {"origin", value.origin}};
         }
         out["routing"] = routing_json(routing_config);
-        *ctx.out << out.dump(2) << "\n";
+        *ctx.out << core::json_text(out, 2) << "\n";
         return 0;
     }
     size_t width = 0;

@@ -1,6 +1,7 @@
 #include "openclaw/connect.hpp"
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "openclaw/models_source.hpp"
 #include "proxy/service.hpp"
 #include "registry.hpp"
@@ -43,7 +44,7 @@ void render(core::Context& ctx, const ConnectFlags& flags, const openclaw::Conne
         if (flags.dry_run) {
             out["diff"] = report.diff;
         }
-        *ctx.out << out.dump(2) << "\n";
+        *ctx.out << core::json_text(out, 2) << "\n";
         return;
     }
     if (flags.dry_run) {

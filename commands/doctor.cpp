@@ -1,5 +1,6 @@
 #include "doctor/doctor.hpp"
 
+#include "core/json.hpp"
 #include "registry.hpp"
 
 #include <fmt/format.h>
@@ -29,7 +30,7 @@ int run_doctor(core::Context& ctx, const DoctorFlags& flags) {
                                      {"message", check.message},
                                      {"fix", check.fix}});
         }
-        *ctx.out << out.dump(2) << "\n";
+        *ctx.out << core::json_text(out, 2) << "\n";
         return failed ? 1 : 0;
     }
     bool color = ctx.out_is_tty && !ctx.getenv("NO_COLOR");

@@ -1,3 +1,4 @@
+#include "core/json.hpp"
 #include "core/paths.hpp"
 #include "crypto/keypair.hpp"
 #include "registry.hpp"
@@ -20,7 +21,8 @@ int run_keygen(core::Context& ctx, const KeygenFlags& flags) {
     auto keypair = crypto::Keypair::generate();
     crypto::save_keypair(path, keypair, flags.force);
     if (flags.json) {
-        *ctx.out << nlohmann::json{{"address", keypair.address()}, {"path", path.string()}}.dump()
+        *ctx.out << core::json_text(
+                        nlohmann::json{{"address", keypair.address()}, {"path", path.string()}})
                  << "\n";
     } else {
         *ctx.out << "address: " << keypair.address() << "\n"

@@ -1,5 +1,6 @@
 #include "list_models.hpp"
 
+#include "core/json.hpp"
 #include "registry.hpp"
 #include "routing/loader.hpp"
 #include "upstream/catalogue.hpp"
@@ -29,7 +30,7 @@ int run_list_models(core::Context& ctx, const ListModelsFlags& flags) {
     }
     const auto& catalogue = models.catalogue->catalogue;
     if (flags.json) {
-        *ctx.out << upstream::to_openai_list(catalogue).dump(2) << "\n";
+        *ctx.out << core::json_text(upstream::to_openai_list(catalogue), 2) << "\n";
         return 0;
     }
     size_t width = 2;

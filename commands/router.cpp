@@ -1,3 +1,4 @@
+#include "core/json.hpp"
 #include "list_models.hpp"
 #include "registry.hpp"
 #include "upstream/chat.hpp"
@@ -20,14 +21,14 @@ int run_get_balance(core::Context& ctx, const RouterFlags& flags) {
     auto client = connect_router(ctx, flags.balance_settings);
     auto balance = upstream::fetch_balance(client->router);
     if (flags.balance_json) {
-        *ctx.out << balance.dump() << "\n";
+        *ctx.out << core::json_text(balance) << "\n";
         return 0;
     }
     if (auto amount = upstream::balance_amount(balance)) {
         *ctx.out << "balance: " << *amount << "\n";
         return 0;
     }
-    *ctx.out << balance.dump(2) << "\n";
+    *ctx.out << core::json_text(balance, 2) << "\n";
     return 0;
 }
 } // namespace

@@ -1,5 +1,6 @@
 #include "governance/stats.hpp"
 
+#include "core/json.hpp"
 #include "registry.hpp"
 
 #include <fmt/format.h>
@@ -33,7 +34,7 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
                            {"p50_ms", static_cast<double>(row.p50_us) / 1000.0},
                            {"p95_ms", static_cast<double>(row.p95_us) / 1000.0}});
         }
-        *ctx.out << out.dump(2) << "\n";
+        *ctx.out << core::json_text(out, 2) << "\n";
         return 0;
     }
     size_t width = flags.by.size();

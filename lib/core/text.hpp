@@ -19,4 +19,12 @@ std::vector<std::string> split_list(std::string_view text, char separator);
 /// model-name prefix, in URLs and in file names.
 bool is_simple_name(std::string_view name);
 
+/// True when `text` is well-formed UTF-8: no overlong forms, surrogates or values past U+10FFFF.
+bool is_utf8(std::string_view text);
+
+/// `text` made safe for a one-line log or message: printable ASCII and well-formed UTF-8 pass
+/// unchanged; a backslash becomes `\\`, control characters and bytes that are not UTF-8 become
+/// `\xHH`. The result is always valid UTF-8, so it can go into JSON.
+std::string printable(std::string_view text);
+
 } // namespace aimo::core

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "core/json.hpp"
 #include "crypto/encoding.hpp"
 
 #include <fmt/format.h>
@@ -103,7 +104,7 @@ Keypair parse_keypair(std::string_view text, const std::string& source) {
         if (!value.is_number_integer()) {
             throw Error(ErrorKind::invalid_input,
                         fmt::format("keypair file {}: element {} is {}, not an integer", source, i,
-                                    value.dump()),
+                                    core::json_text(value)),
                         expected);
         }
         auto number = value.get<long long>();

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "core/json.hpp"
 #include "crypto/keypair.hpp"
 #include "openclaw/connect.hpp"
 #include "openclaw/edit.hpp"
@@ -106,7 +107,7 @@ Check check_signature(RouterState& router) {
     }
     try {
         auto balance = upstream::fetch_balance(router.client->router);
-        std::string shown = upstream::balance_amount(balance).value_or(balance.dump());
+        std::string shown = upstream::balance_amount(balance).value_or(core::json_text(balance));
         return pass("signature", "the router accepted a signed request; balance: " + shown);
     } catch (const core::Error& e) {
         return fail("signature", e.what(),
@@ -163,7 +164,7 @@ void check_openclaw(const core::Context& ctx, const core::Settings& settings,
     }
     Json config;
     try {
-        config = openclaw::parse_json5(text, path);
+        config = openclaw::parse_json5_object(text, path);
     } catch (const core::Error& e) {
         checks.push_back(fail("openclaw-config", e.what(), e.hint()));
         return;
@@ -182,7 +183,13 @@ void check_openclaw(const core::Context& ctx, const core::Settings& settings,
                               fmt::format("no '{}' provider in {}", provider_id, path),
                               "run 'aimo connect openclaw'"));
     } else {
-        std::string base_url = provider->value("baseUrl", "");
+        // Values of any type may be in a hand-edited file; only strings count.
+        auto text_of = [&](const char* key) {
+            return provider->contains(key) && (*provider)[key].is_string()
+                       ? (*provider)[key].get<std::string>()
+                       : std::string();
+        };
+        std::string base_url = text_of("baseUrl");
         std::string problem;
         if (base_url.size() < 3 || base_url.substr(base_url.size() - 3) != "/v1") {
             problem = fmt::format("baseUrl '{}' does not end in /v1", base_url);
@@ -190,7 +197,7 @@ void check_openclaw(const core::Context& ctx, const core::Settings& settings,
             problem = fmt::format("baseUrl '{}' is not on port {}", base_url, expected_port);
         } else if (!provider->contains("api") || (*provider)["api"] != "openai-completions") {
             problem = "'api' is not set to openai-completions";
-        } else if (provider->value("apiKey", "").empty()) {
+        } else if (text_of("apiKey").empty()) {
             problem = "'apiKey' is empty; OpenClaw will refuse to call it";
         }
         if (problem.empty()) {

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "core/json.hpp"
 #include "core/paths.hpp"
 #include "core/process.hpp"
 #include "core/text_diff.hpp"
@@ -38,7 +39,7 @@ Json load_state(const core::Context& ctx) {
 }
 
 void save_state(const core::Context& ctx, const Json& state) {
-    core::write_file_atomic(connect_state_path(ctx), state.dump(2) + "\n", 0600);
+    core::write_file_atomic(connect_state_path(ctx), core::json_text(state, 2) + "\n", 0600);
 }
 
 // Runs `openclaw config validate --json` on `config` when openclaw is installed; returns the
@@ -70,11 +71,11 @@ std::optional<std::set<std::string>> validate(const core::Context& ctx,
         if (result.contains("issues") && result["issues"].is_array()) {
             for (const auto& issue : result["issues"]) {
                 issues.insert(fmt::format("{}: {}", issue.value("path", "?"),
-                                          issue.value("message", issue.dump())));
+                                          issue.value("message", core::json_text(issue))));
             }
         }
         if (issues.empty()) {
-            issues.insert(result.contains("error") ? result["error"].dump() : "invalid");
+            issues.insert(result.contains("error") ? core::json_text(result["error"]) : "invalid");
         }
     }
     return issues;
@@ -93,7 +94,7 @@ void clean_registries(std::vector<StaleRegistry>& registries, const std::string&
             core::write_file_atomic(backup, registry.text, 0600);
         }
         registry.json["providers"].erase(provider_id);
-        core::write_file_atomic(registry.path, registry.json.dump(2) + "\n", 0600);
+        core::write_file_atomic(registry.path, core::json_text(registry.json, 2) + "\n", 0600);
     }
 }
 
@@ -182,6 +183,29 @@ std::vector<StaleRegistry> find_stale_registries(const Location& where,
     return found;
 }
 
+namespace {
+// The sections connect writes into must be objects where they exist: replacing a value of
+// another type would lose what the user wrote there.
+void refuse_odd_shapes(const Json& config, const std::string& source) {
+    auto check = [&](const Json& parent, const char* key, const std::string& name) {
+        if (parent.contains(key) && !parent[key].is_object() && !parent[key].is_null()) {
+            throw Error(ErrorKind::invalid_input,
+                        fmt::format("{}: '{}' is {} {}, not an object", source, name,
+                                    parent[key].is_array() ? "an" : "a", parent[key].type_name()),
+                        "OpenClaw expects an object there; fix it (or remove it), then connect");
+        }
+    };
+    check(config, "models", "models");
+    if (config.contains("models") && config["models"].is_object()) {
+        check(config["models"], "providers", "models.providers");
+    }
+    check(config, "agents", "agents");
+    if (config.contains("agents") && config["agents"].is_object()) {
+        check(config["agents"], "defaults", "agents.defaults");
+    }
+}
+} // namespace
+
 std::filesystem::path connect_state_path(const core::Context& ctx) {
     return core::state_dir(ctx) / "openclaw-connect.json";
 }
@@ -192,10 +216,11 @@ ConnectReport connect(const core::Context& ctx, const ConnectOptions& options) {
     const auto& path = report.location.config;
     auto original = read_if_exists(path);
     report.created = !original;
-    Json config = original ? parse_json5(*original, path.string()) : Json::object();
+    Json config = original ? parse_json5_object(*original, path.string()) : Json::object();
     refuse_includes(config, path.string());
+    refuse_odd_shapes(config, path.string());
     auto edit = connect_config(std::move(config), options.request);
-    std::string text = edit.config.dump(2) + "\n";
+    std::string text = core::json_text(edit.config, 2) + "\n";
     report.changes = edit.changes;
     report.primary = edit.primary;
     report.changed = !original || *original != text;
@@ -247,7 +272,8 @@ ConnectReport disconnect(const core::Context& ctx, const ConnectOptions& options
     Json entry = state.contains(path.string()) ? state[path.string()] : Json::object();
     std::string text;
     std::optional<std::string> backup_text;
-    if (entry.contains("backup") && entry.contains("written_sha256") &&
+    if (entry.is_object() && entry.contains("backup") && entry["backup"].is_string() &&
+        entry.contains("written_sha256") &&
         entry["written_sha256"] == crypto::sha256_hex(*original)) {
         backup_text = read_if_exists(entry["backup"].get<std::string>());
     }
@@ -256,15 +282,16 @@ ConnectReport disconnect(const core::Context& ctx, const ConnectOptions& options
         report.changes.push_back("restored " + entry["backup"].get<std::string>() +
                                  " (the file was unchanged since aimo wrote it)");
     } else {
-        Json config = parse_json5(*original, path.string());
+        Json config = parse_json5_object(*original, path.string());
         refuse_includes(config, path.string());
         std::optional<std::string> previous;
-        if (entry.contains("previous_primary") && entry["previous_primary"].is_string()) {
+        if (entry.is_object() && entry.contains("previous_primary") &&
+            entry["previous_primary"].is_string()) {
             previous = entry["previous_primary"].get<std::string>();
         }
         auto edit = disconnect_config(std::move(config), options.request.provider_id, previous);
         // Nothing of ours in it: leave the user's file (comments and all) exactly as it is.
-        text = edit.changes.empty() ? *original : edit.config.dump(2) + "\n";
+        text = edit.changes.empty() ? *original : core::json_text(edit.config, 2) + "\n";
         report.changes = edit.changes;
     }
     report.changed = text != *original;

@@ -1,6 +1,7 @@
 #include "openclaw/json5.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -160,7 +161,11 @@ private:
         if (m_pos == start) {
             fail("expected a key (a string or a name)");
         }
-        return std::string(m_text.substr(start, m_pos - start));
+        auto name = m_text.substr(start, m_pos - start);
+        if (!core::is_utf8(name)) {
+            fail("a key that is not valid UTF-8 text");
+        }
+        return std::string(name);
     }
 
     unsigned hex_digits(size_t count) {
@@ -178,6 +183,16 @@ private:
             ++m_pos;
         }
         return value;
+    }
+
+    // Length of the UTF-8 sequence `text` starts with, or 0 when it is not one.
+    static size_t utf8_length(std::string_view text) {
+        for (size_t length = 2; length <= 4 && length <= text.size(); ++length) {
+            if (core::is_utf8(text.substr(0, length))) {
+                return length;
+            }
+        }
+        return 0;
     }
 
     static void append_utf8(std::string& out, unsigned cp) {
@@ -215,6 +230,20 @@ private:
                 fail("line break inside a string (end the line with \\ to continue it)");
             }
             if (c != '\\') {
+                if (static_cast<unsigned char>(c) >= 0x80) {
+                    // Bytes that are not UTF-8 (a file saved as Latin-1, a corrupted byte) cannot
+                    // be written back as JSON: refuse them here, where the position is known.
+                    size_t length = utf8_length(m_text.substr(m_pos - 1));
+                    if (length == 0) {
+                        --m_pos;
+                        fail(fmt::format("byte 0x{:02x} is not valid UTF-8 (is the file saved in "
+                                         "another encoding?)",
+                                         static_cast<unsigned char>(c)));
+                    }
+                    out.append(m_text.substr(m_pos - 1, length));
+                    m_pos += length - 1;
+                    continue;
+                }
                 out += c;
                 continue;
             }
@@ -256,9 +285,18 @@ private:
                 break;
             case 'u': {
                 unsigned cp = hex_digits(4);
-                if (cp >= 0xD800 && cp <= 0xDBFF && m_text.compare(m_pos, 2, "\\u") == 0) {
+                if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    fail("a \\u escape of a lone low surrogate");
+                }
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (m_text.compare(m_pos, 2, "\\u") != 0) {
+                        fail("a \\u escape of a high surrogate without its low half");
+                    }
                     m_pos += 2;
                     unsigned low = hex_digits(4);
+                    if (low < 0xDC00 || low > 0xDFFF) {
+                        fail("a \\u escape of a high surrogate without its low half");
+                    }
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
                 }
                 append_utf8(out, cp);
@@ -295,9 +333,15 @@ private:
             if (m_pos == digits_start) {
                 fail("expected hexadecimal digits");
             }
-            long long value = std::stoll(
-                std::string(m_text.substr(digits_start, m_pos - digits_start)), nullptr, 16);
-            return negative ? -value : value;
+            std::string digits(m_text.substr(digits_start, m_pos - digits_start));
+            try {
+                long long value = std::stoll(digits, nullptr, 16);
+                return negative ? -value : value;
+            } catch (const std::out_of_range&) {
+                // Past 64 bits: a double, as JavaScript reads it.
+                double value = std::strtod(("0x" + digits).c_str(), nullptr);
+                return negative ? -value : value;
+            }
         }
         bool is_float = false;
         while (!at_end()) {
@@ -322,7 +366,12 @@ private:
         }
         try {
             if (!is_float) {
-                return std::stoll(number);
+                try {
+                    return std::stoll(number);
+                } catch (const std::out_of_range&) {
+                    // Too big for an integer: a double, as JavaScript reads it (even inf).
+                    return std::strtod(number.c_str(), nullptr);
+                }
             }
             if (number.back() == '.') {
                 number += '0';
@@ -346,6 +395,17 @@ private:
 
 Json parse_json5(std::string_view text, const std::string& source) {
     return Parser(text, source).parse_document();
+}
+
+Json parse_json5_object(std::string_view text, const std::string& source) {
+    Json value = parse_json5(text, source);
+    if (!value.is_object()) {
+        throw core::Error(core::ErrorKind::invalid_input,
+                          fmt::format("{}: not a JSON object (its top level is {} {})", source,
+                                      value.is_array() ? "an" : "a", value.type_name()),
+                          "an OpenClaw config is one { … } object; restore it from its backup");
+    }
+    return value;
 }
 
 } // namespace aimo::openclaw

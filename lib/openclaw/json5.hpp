@@ -15,4 +15,8 @@ using Json = nlohmann::ordered_json;
 /// "`source`:LINE:COLUMN: what was expected".
 Json parse_json5(std::string_view text, const std::string& source);
 
+/// parse_json5 for a document that must be an object (a config file): anything else is a
+/// core::Error(invalid_input) naming `source` and what the top level is instead.
+Json parse_json5_object(std::string_view text, const std::string& source);
+
 } // namespace aimo::openclaw

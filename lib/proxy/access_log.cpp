@@ -1,9 +1,10 @@
 #include "proxy/access_log.hpp"
 
 #include "core/error.hpp"
+#include "core/json.hpp"
+#include "core/text.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace aimo::proxy {
 
@@ -22,25 +23,30 @@ LogFormat parse_log_format(std::string_view text) {
 }
 
 std::string format_access_line(const AccessRecord& r, LogFormat format) {
+    // Method, path and model come from the client: escaped, they cannot break the line (or the
+    // JSON) however they were sent.
+    std::string method = core::printable(r.method);
+    std::string path = core::printable(r.path);
+    std::string model = core::printable(r.fields.model);
     if (format == LogFormat::json) {
         nlohmann::json line = {{"time", r.time},
                                {"request_id", r.request_id},
-                               {"method", r.method},
-                               {"path", r.path},
-                               {"model", r.fields.model},
+                               {"method", method},
+                               {"path", path},
+                               {"model", model},
                                {"status", r.status},
                                {"bytes", r.bytes},
                                {"duration_us", r.total_us},
                                {"upstream_us", r.fields.upstream_us},
                                {"overhead_us", r.fields.overhead_us}};
         if (!r.fields.provider.empty()) {
-            line["provider"] = r.fields.provider;
-            line["attempts"] = r.fields.attempts;
+            line["provider"] = core::printable(r.fields.provider);
+            line["attempts"] = core::printable(r.fields.attempts);
         }
         if (r.aborted) {
             line["aborted"] = true;
         }
-        return line.dump() + "\n";
+        return core::json_text(line) + "\n";
     }
     std::string upstream =
         r.fields.upstream_us < 0 ? std::string("-") : std::to_string(r.fields.upstream_us);
@@ -50,9 +56,9 @@ std::string format_access_line(const AccessRecord& r, LogFormat format) {
             : fmt::format(" provider={} attempts={}", r.fields.provider, r.fields.attempts);
     return fmt::format("{} {} {} {} model={} status={} bytes={} duration_us={} upstream_us={} "
                        "overhead_us={}{}{}\n",
-                       r.time, r.request_id, r.method, r.path,
-                       r.fields.model.empty() ? "-" : r.fields.model, r.status, r.bytes, r.total_us,
-                       upstream, r.fields.overhead_us, routing, r.aborted ? " aborted" : "");
+                       r.time, r.request_id, method, path, model.empty() ? "-" : model, r.status,
+                       r.bytes, r.total_us, upstream, r.fields.overhead_us, routing,
+                       r.aborted ? " aborted" : "");
 }
 
 AccessLog::AccessLog(std::ostream* out, LogFormat format)

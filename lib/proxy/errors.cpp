@@ -1,11 +1,16 @@
 #include "proxy/errors.hpp"
 
-#include <nlohmann/json.hpp>
+#include "core/json.hpp"
+#include "core/text.hpp"
 
 namespace aimo::proxy {
 
 std::string error_json(std::string_view message, std::string_view type, std::string_view code) {
-    return nlohmann::json{{"error", {{"message", message}, {"type", type}, {"code", code}}}}.dump();
+    // Messages quote what the client sent (paths, model names); bytes that are not UTF-8 are
+    // shown escaped rather than lost.
+    std::string text = core::is_utf8(message) ? std::string(message) : core::printable(message);
+    return core::json_text(
+        nlohmann::json{{"error", {{"message", std::move(text)}, {"type", type}, {"code", code}}}});
 }
 
 Response error_response(int status, std::string_view message, std::string_view type,

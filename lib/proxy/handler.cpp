@@ -1,6 +1,7 @@
 #include "proxy/handler.hpp"
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "core/text.hpp"
 #include "crypto/siwx.hpp"
 #include "governance/usage.hpp"
@@ -145,7 +146,7 @@ Response Handler::get_model(std::string_view id) {
         auto table = m_gateway.current();
         auto cached = table->catalogue();
         if (const auto* model = table->find_model(*cached, id)) {
-            return json_ok(model->object.dump());
+            return json_ok(core::json_text(model->object));
         }
         return error_response(
             404, fmt::format("model '{}' is not in the catalogue; see GET /v1/models", id),

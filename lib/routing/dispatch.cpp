@@ -1,5 +1,6 @@
 #include "routing/dispatch.hpp"
 
+#include "core/json.hpp"
 #include "routing/resilience.hpp"
 
 #include <fmt/format.h>
@@ -103,7 +104,7 @@ std::string_view Dispatch::body_for(const Target& target) {
         return m_request.body;
     }
     m_body.assign(m_request.body, 0, m_request.model_begin);
-    m_body += nlohmann::json(target.model).dump();
+    m_body += core::json_text(nlohmann::json(target.model));
     m_body.append(m_request.body.substr(m_request.model_end));
     return m_body;
 }

@@ -1,6 +1,7 @@
 #include "routing/table.hpp"
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 
 #include <fmt/format.h>
 
@@ -90,7 +91,7 @@ CachedCatalogue Table::fetch_catalogue() const {
         info.object["aimo_alias_of"] = target;
         out.catalogue.models.push_back(std::move(info));
     }
-    out.list_json = upstream::to_openai_list(out.catalogue).dump();
+    out.list_json = core::json_text(upstream::to_openai_list(out.catalogue));
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "upstream/chat.hpp"
 
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "upstream/catalogue.hpp"
 #include "upstream/sse.hpp"
 
@@ -13,7 +14,7 @@ using nlohmann::json;
 std::string stream_chat(const AimoRouter& router, const std::string& model, const json& messages,
                         const std::function<void(std::string_view)>& on_delta) {
     json request = {{"model", model}, {"messages", messages}, {"stream", true}};
-    std::string body = request.dump();
+    std::string body = core::json_text(request);
     auto response =
         router.send("POST", "/chat/completions", "",
                     {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}}, body);
@@ -49,8 +50,8 @@ std::string stream_chat(const AimoRouter& router, const std::string& model, cons
         }
         if (event.contains("error")) {
             const json& error = event["error"];
-            std::string message =
-                error.is_object() ? error.value("message", error.dump()) : error.dump();
+            std::string message = error.is_object() ? error.value("message", core::json_text(error))
+                                                    : core::json_text(error);
             throw core::Error(core::ErrorKind::upstream_status,
                               fmt::format("the stream from {} failed: {}", url, message));
         }
@@ -97,7 +98,8 @@ std::optional<std::string> balance_amount(const json& balance) {
     for (const char* key : {"balance", "balance_usd", "available", "amount"}) {
         if (data.contains(key) && !data[key].is_object()) {
             const auto& value = data[key];
-            std::string amount = value.is_string() ? value.get<std::string>() : value.dump();
+            std::string amount =
+                value.is_string() ? value.get<std::string>() : core::json_text(value);
             if (data.contains("currency") && data["currency"].is_string()) {
                 amount += " " + data["currency"].get<std::string>();
             }

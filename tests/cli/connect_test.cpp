@@ -1,6 +1,8 @@
 #include "cli_harness.hpp"
 #include "core/fs.hpp"
+#include "core/text.hpp"
 #include "fake_router.hpp"
+#include "mutate.hpp"
 #include "proxy_fixture.hpp"
 #include "temp_dir.hpp"
 
@@ -103,6 +105,33 @@ TEST_CASE("a broken, read-only or split config is left untouched", "[connect]") 
         CHECK(result.code == 1);
         CHECK_THAT(result.err, Contains(s.config.string() + ":2:24"));
         CHECK(s.read_config() == "{\n  agents: { defaults: {,\n}");
+    }
+    SECTION("not UTF-8") {
+        s.write_config("{ a: \"\xe9\" }");
+        for (const char* command : {"connect", "doctor"}) {
+            INFO(command);
+            auto result = std::string(command) == "connect"
+                              ? s.connect({"--dry-run"})
+                              : s.cli.run({"doctor", "--port", s.port()});
+            CHECK(result.code == 1);
+            CHECK_THAT(result.err + result.out,
+                       Contains(s.config.string() + ":1:7: byte 0xe9 is not valid UTF-8"));
+        }
+        CHECK(s.read_config() == "{ a: \"\xe9\" }");
+    }
+    SECTION("not an object") {
+        s.write_config("[1,2,3]");
+        auto result = s.connect();
+        CHECK(result.code == 1);
+        CHECK_THAT(result.err, Contains(s.config.string() + ": not a JSON object"));
+        CHECK(s.read_config() == "[1,2,3]");
+    }
+    SECTION("a section of the wrong type") {
+        s.write_config("{ models: 'mine', agents: {} }");
+        auto result = s.connect();
+        CHECK(result.code == 1);
+        CHECK_THAT(result.err, Contains(s.config.string() + ": 'models' is a string"));
+        CHECK(s.read_config() == "{ models: 'mine', agents: {} }");
     }
     SECTION("read-only") {
         s.write_config(json5_config);
@@ -254,6 +283,12 @@ TEST_CASE("disconnect explains each config it cannot or need not touch", "[conne
         CHECK_THAT(result.err, Contains("no OpenClaw config at " + s.config.string()));
         CHECK_FALSE(std::filesystem::exists(s.config));
     }
+    SECTION("not an object") {
+        s.write_config("[1,2,3]");
+        CHECK_THAT(s.connect({"--disconnect"}).err,
+                   Contains(s.config.string() + ": not a JSON object"));
+        CHECK(s.read_config() == "[1,2,3]");
+    }
     SECTION("read-only") {
         s.write_config(json5_config);
         s.cli.env["OPENCLAW_CONFIG_READONLY"] = "1";
@@ -304,4 +339,29 @@ TEST_CASE("connect takes the router's catalogue when the proxy is not running", 
     REQUIRE_FALSE(seen.empty());
     CHECK(seen.back().path == "/api/v1/models");
     CHECK(seen.back().siwx.valid);
+}
+
+TEST_CASE("mutated configs give connect and doctor an error naming the file, never an abort",
+          "[connect][fuzz]") {
+    Setup s;
+    REQUIRE(s.connect().code == 0);
+    const std::string valid = s.read_config();
+    const std::vector<std::string> seeds = {valid, json5_config};
+    std::mt19937 random(20261201);
+    const std::string alphabet("{}[]:,'\"\\/*\n \xe9\xff\xc3\x80\x00-+.0x9eIN", 31);
+    for (int i = 0; i < 150; ++i) {
+        auto text = test::mutate(seeds[i % seeds.size()], random, alphabet);
+        s.write_config(text);
+        INFO(core::printable(text));
+        auto connect = s.connect({"--dry-run"});
+        CHECK((connect.code == 0 || connect.code == 1));
+        if (connect.code == 1) {
+            CHECK_THAT(connect.err, Contains(s.config.string()));
+        }
+        CHECK_THAT(connect.err, !Contains("internal error"));
+        auto doctor = s.cli.run({"doctor", "--json", "--port", s.port()});
+        CHECK((doctor.code == 0 || doctor.code == 1));
+        CHECK_THAT(doctor.err + doctor.out, !Contains("internal error"));
+        CHECK(s.read_config() == text); // a dry run and a check never write
+    }
 }

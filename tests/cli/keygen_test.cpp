@@ -1,5 +1,7 @@
 #include "cli_harness.hpp"
 #include "core/fs.hpp"
+#include "core/text.hpp"
+#include "mutate.hpp"
 #include "temp_dir.hpp"
 #include "vectors.hpp"
 
@@ -108,4 +110,32 @@ TEST_CASE("address prints the RFC 8032 address and warns about loose permissions
     CHECK(result.code == 0);
     CHECK(result.out == std::string(test::rfc8032_address) + "\n");
     CHECK_THAT(result.err, Contains("aimo: warning:") && Contains("chmod 600"));
+}
+
+TEST_CASE("mutated keypair files are refused with an error naming the file, never an abort",
+          "[address][fuzz]") {
+    test::TempDir home;
+    test::CliHarness cli(home.path());
+    auto path = home / "k.json";
+    const std::string valid = test::rfc8032_keypair().to_file_json();
+    std::mt19937 random(1201);
+    const std::string alphabet("[],-0123456789e.\" \xff\xc3{}tn", 25);
+    int accepted = 0;
+    for (int i = 0; i < 300; ++i) {
+        auto text = test::mutate(valid, random, alphabet);
+        std::ofstream(path, std::ios::trunc) << text;
+        chmod(path.c_str(), 0600);
+        auto result = cli.run({"address", "--keypair", path.string()});
+        INFO(core::printable(text));
+        REQUIRE((result.code == 0 || result.code == 1));
+        if (result.code == 0) {
+            // Only a file that still holds the same 64 bytes may be accepted.
+            CHECK(result.out == std::string(test::rfc8032_address) + "\n");
+            ++accepted;
+        } else {
+            CHECK_THAT(result.err, Contains("aimo: error: keypair file " + path.string()));
+            CHECK_THAT(result.err, !Contains("internal error"));
+        }
+    }
+    CHECK(accepted < 300);
 }
