@@ -22,6 +22,10 @@ for cmd in chat serve show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l models-cache-ttl -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l max-body-bytes -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l drain-timeout -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l max-connections -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l header-timeout -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l body-timeout -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l idle-timeout -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l connect-timeout -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l read-timeout -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l log-format -r -a "text json off"

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <mutex>
 #include <optional>
+#include <sys/resource.h>
 
 namespace aimo::proxy {
 
@@ -27,6 +28,12 @@ ProxyConfig proxy_config(const core::Settings& settings) {
     config.server.max_body_bytes =
         static_cast<size_t>(settings.get_int("max_body_bytes", 1024, 1LL << 32));
     config.server.drain_timeout = std::chrono::seconds(settings.get_int("drain_timeout", 0, 3600));
+    config.server.max_connections =
+        static_cast<size_t>(settings.get_int("max_connections", 1, 1'000'000));
+    config.server.header_timeout =
+        std::chrono::seconds(settings.get_int("header_timeout", 1, 3600));
+    config.server.body_timeout = std::chrono::seconds(settings.get_int("body_timeout", 1, 86400));
+    config.server.idle_timeout = std::chrono::seconds(settings.get_int("idle_timeout", 1, 3600));
     config.server.log_format = parse_log_format(settings.value("log_format"));
     config.models_cache_ttl = std::chrono::seconds(settings.get_int("models_cache_ttl", 0, 86400));
     config.stream_keepalive =
@@ -52,6 +59,30 @@ upstream::Url local_proxy_url(std::string host, int port) {
 namespace {
 bool is_loopback(const std::string& host) {
     return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Every client connection can hold a connection upstream: raises the soft limit on open files
+// so `max_connections` clients fit, or says how many do.
+std::optional<std::string> fit_open_files(size_t& max_connections) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return std::nullopt;
+    }
+    rlim_t wanted = static_cast<rlim_t>(max_connections) * 2 + 64;
+    if (limit.rlim_cur < wanted) {
+        limit.rlim_cur = std::min(wanted, limit.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+        ::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur >= wanted) {
+        return std::nullopt;
+    }
+    size_t fits = limit.rlim_cur > 128 ? static_cast<size_t>((limit.rlim_cur - 64) / 2) : 32;
+    auto message = fmt::format("max_connections {} needs {} open files but this process may "
+                               "open {}; accepting {} connections (raise 'ulimit -n')",
+                               max_connections, wanted, limit.rlim_cur, fits);
+    max_connections = fits;
+    return message;
 }
 } // namespace
 
@@ -131,6 +162,9 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                     Governance{governor ? &*governor : nullptr, ledger ? &*ledger : nullptr,
                                ctx.now, &metrics, !ready.loopback});
     ServerOptions options = config.server;
+    if (auto warning = fit_open_files(options.max_connections)) {
+        ready.warnings.push_back(*warning);
+    }
     options.log = ctx.err;
     options.clock = ctx.now;
     options.metrics = &metrics;

@@ -1,8 +1,13 @@
 #include "http_helpers.hpp"
 
+#include "core/text.hpp"
+
 #include <arpa/inet.h>
+#include <chrono>
+#include <filesystem>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -138,6 +143,110 @@ std::string raw_exchange(int port, const std::string& bytes, const std::string& 
         close(fd);
     }
     return out;
+}
+
+std::string raw_send_all(int port, const std::string& bytes, int timeout_ms) {
+    int fd = connect_loopback(port);
+    std::string out;
+    if (fd < 0) {
+        return out;
+    }
+    send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    shutdown(fd, SHUT_WR);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now())
+                        .count();
+        pollfd ready{fd, POLLIN, 0};
+        if (left <= 0 || poll(&ready, 1, static_cast<int>(left)) <= 0) {
+            break;
+        }
+        char buffer[16384];
+        ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) {
+            break;
+        }
+        out.append(buffer, static_cast<size_t>(n));
+    }
+    close(fd);
+    return out;
+}
+
+std::string RawResponse::header(const std::string& name) const {
+    size_t pos = head.find("\r\n");
+    while (pos != std::string::npos && pos + 2 < head.size()) {
+        size_t end = head.find("\r\n", pos + 2);
+        std::string line = head.substr(pos + 2, end - pos - 2);
+        auto colon = line.find(':');
+        if (colon != std::string::npos && core::iequals(line.substr(0, colon), name)) {
+            auto value = line.substr(colon + 1);
+            value.erase(0, value.find_first_not_of(' '));
+            return value;
+        }
+        pos = end;
+    }
+    return "";
+}
+
+std::vector<RawResponse> split_responses(std::string_view bytes, std::string* rest) {
+    std::vector<RawResponse> out;
+    for (;;) {
+        if (rest != nullptr) {
+            *rest = std::string(bytes);
+        }
+        size_t head_end = bytes.find("\r\n\r\n");
+        if (head_end == std::string_view::npos || bytes.substr(0, 9) != "HTTP/1.1 ") {
+            return out;
+        }
+        RawResponse response;
+        response.head = std::string(bytes.substr(0, head_end + 2));
+        response.status = std::atoi(std::string(bytes.substr(9, 3)).c_str());
+        std::string_view body = bytes.substr(head_end + 4);
+        if (response.status == 100) {
+            bytes = body;
+            continue;
+        }
+        auto length = response.header("Content-Length");
+        if (!length.empty()) {
+            size_t n = std::stoul(length);
+            if (body.size() < n) {
+                return out;
+            }
+            response.body = std::string(body.substr(0, n));
+            bytes = body.substr(n);
+        } else if (core::iequals(response.header("Transfer-Encoding"), "chunked")) {
+            for (;;) {
+                size_t eol = body.find("\r\n");
+                if (eol == std::string_view::npos) {
+                    return out;
+                }
+                size_t n = std::stoul(std::string(body.substr(0, eol)), nullptr, 16);
+                if (body.size() < eol + 2 + n + 2) {
+                    return out;
+                }
+                response.body.append(body.substr(eol + 2, n));
+                body = body.substr(eol + 2 + n + 2);
+                if (n == 0) {
+                    break;
+                }
+            }
+            bytes = body;
+        } else {
+            response.body = std::string(body);
+            bytes = {};
+        }
+        out.push_back(std::move(response));
+    }
+}
+
+size_t thread_count() {
+    size_t count = 0;
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/self/task")) {
+        ++count;
+    }
+    return count;
 }
 
 } // namespace aimo::test

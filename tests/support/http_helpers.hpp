@@ -3,6 +3,7 @@
 #include <functional>
 #include <httplib.h>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace aimo::test {
@@ -49,5 +50,24 @@ private:
 /// Sends raw bytes on a fresh TCP connection and reads until the peer closes or `until`
 /// appears in what was read.
 std::string raw_exchange(int port, const std::string& bytes, const std::string& until = "");
+
+/// Sends raw bytes, shuts the sending side (so an incomplete request ends at once), and reads
+/// until the server closes or `timeout_ms` passes.
+std::string raw_send_all(int port, const std::string& bytes, int timeout_ms = 5000);
+
+/// One HTTP response as a raw client read it.
+struct RawResponse {
+    int status = 0;
+    std::string head;                                  ///< status line and headers
+    std::string body;                                  ///< de-chunked
+    std::string header(const std::string& name) const; ///< case-insensitive; empty when absent
+};
+
+/// Splits what a server sent into responses (Content-Length, chunked or close-delimited
+/// bodies). Bytes that are not a whole response end the list; `rest` gets them.
+std::vector<RawResponse> split_responses(std::string_view bytes, std::string* rest = nullptr);
+
+/// Threads of this process right now.
+size_t thread_count();
 
 } // namespace aimo::test

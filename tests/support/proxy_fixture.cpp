@@ -16,7 +16,11 @@ proxy::ServerOptions server_options(const ProxyFixtureOptions& options, std::ost
     server.host = "127.0.0.1";
     server.port = 0;
     server.max_body_bytes = options.max_body_bytes;
-    server.drain_timeout = std::chrono::seconds(5);
+    server.max_connections = options.max_connections;
+    server.header_timeout = options.header_timeout;
+    server.body_timeout = options.body_timeout;
+    server.idle_timeout = options.idle_timeout;
+    server.drain_timeout = options.drain_timeout;
     server.log_format = options.log_format;
     server.log = log;
     server.metrics = metrics;

@@ -18,6 +18,11 @@ struct ProxyFixtureOptions {
     upstream::Timeouts timeouts{std::chrono::milliseconds(2000), std::chrono::milliseconds(5000)};
     std::chrono::seconds models_ttl{60};
     size_t max_body_bytes = 32 * 1024 * 1024;
+    size_t max_connections = 1024;
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{60'000};
+    std::chrono::milliseconds idle_timeout{5'000};
+    std::chrono::seconds drain_timeout{5};
     proxy::LogFormat log_format = proxy::LogFormat::text;
     std::string ca_file; ///< trust only this CA for https routers
     /// Routing tables of config.toml ([[providers]], [[routes]], …); empty: the router alone.
