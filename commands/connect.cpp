@@ -109,7 +109,7 @@ int run_connect(core::Context& ctx, const ConnectFlags& flags) {
     std::string source;
     try {
         auto list = openclaw::fetch_models(ctx, options.request.base_url,
-                                           upstream::router_settings(settings));
+                                           upstream::router_settings(settings), flags.api_key);
         options.request.models = std::move(list.models);
         source = list.source;
     } catch (const core::Error& e) {

@@ -28,6 +28,7 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
             out.push_back({{flags.by, row.key},
                            {"requests", row.requests},
                            {"errors", row.errors},
+                           {"denied", row.denied},
                            {"tokens_in", row.tokens_in},
                            {"tokens_out", row.tokens_out},
                            {"cost_usd", row.cost_usd},
@@ -43,13 +44,13 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
     }
     std::string header = flags.by;
     std::transform(header.begin(), header.end(), header.begin(), ::toupper);
-    *ctx.out << fmt::format("{:<{}}  {:>8} {:>7} {:>10} {:>10} {:>12} {:>9} {:>9}\n", header, width,
-                            "REQUESTS", "ERRORS", "TOKENS IN", "TOKENS OUT", "COST $", "P50 ms",
-                            "P95 ms");
+    *ctx.out << fmt::format("{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12} {:>9} {:>9}\n", header,
+                            width, "REQUESTS", "ERRORS", "DENIED", "TOKENS IN", "TOKENS OUT",
+                            "COST $", "P50 ms", "P95 ms");
     for (const auto& row : rows) {
         *ctx.out << fmt::format(
-            "{:<{}}  {:>8} {:>7} {:>10} {:>10} {:>12.6f} {:>9.1f} {:>9.1f}\n", row.key, width,
-            row.requests, row.errors, row.tokens_in, row.tokens_out, row.cost_usd,
+            "{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12.6f} {:>9.1f} {:>9.1f}\n", row.key, width,
+            row.requests, row.errors, row.denied, row.tokens_in, row.tokens_out, row.cost_usd,
             static_cast<double>(row.p50_us) / 1000.0, static_cast<double>(row.p95_us) / 1000.0);
     }
     if (rows.empty()) {

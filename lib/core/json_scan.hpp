@@ -46,7 +46,7 @@ private:
 ///       object (depth 1 is the top level) that itself has `slot`; asked only when slot != 0
 ///   void object(int slot, int depth)  void array(int slot, bool empty)
 ///   void string(int slot, std::string_view token)   token with its quotes, escapes undecoded
-///   void number(int slot, std::string_view token)   void literal(int slot, char first)
+///   void number(int slot, std::string_view token)   void literal(int slot, std::string_view token)
 /// All but key() are called only for slot != 0. Nesting deeper than 512 is refused.
 template <typename Visitor> class JsonScan : public JsonCursor {
 public:
@@ -85,12 +85,12 @@ private:
         case 't':
         case 'f':
         case 'n': {
-            char first = *m_p;
-            bool ok = first == 't'   ? literal("true", 4)
-                      : first == 'f' ? literal("false", 5)
-                                     : literal("null", 4);
+            const char* start = m_p;
+            bool ok = *m_p == 't'   ? literal("true", 4)
+                      : *m_p == 'f' ? literal("false", 5)
+                                    : literal("null", 4);
             if (ok && slot != 0) {
-                m_visitor.literal(slot, first);
+                m_visitor.literal(slot, std::string_view(start, static_cast<size_t>(m_p - start)));
             }
             return ok;
         }

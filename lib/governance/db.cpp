@@ -65,6 +65,20 @@ constexpr const char* migrations[] = {
         (SELECT COALESCE(SUM(cost_usd), 0) FROM requests WHERE requests.agent = agents.name);
     DROP INDEX requests_agent;
     )",
+    // 3: a request whose real cost passed what was reserved for it (an upstream that ignored
+    // max_tokens) is flagged; refusals are counted per minute instead of stored one by one, so
+    // a client hammering a closed door cannot grow the database without bound.
+    R"(
+    ALTER TABLE requests ADD COLUMN over_reservation INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE denials (
+        minute TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (minute, agent, status, code)
+    ) WITHOUT ROWID;
+    )",
 };
 } // namespace
 

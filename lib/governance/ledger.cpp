@@ -42,6 +42,9 @@ std::string chain_hash(std::string_view prev_hash, int64_t seq, const UsageRecor
     number(r.completion_tokens);
     fmt::format_to(std::back_inserter(text), "{:.12f}\n", r.cost_usd);
     number(r.latency_us);
+    if (r.over_reservation) { // schema 3; absent (false) in every earlier record
+        field("over_reservation");
+    }
     text.pop_back(); // no newline after the last field
     return crypto::sha256_hex(text);
 }
@@ -59,9 +62,14 @@ Ledger::Ledger(Database& db, std::function<void(const std::string&)> on_error)
       m_insert(std::make_unique<Statement>(
           db.handle(), "INSERT INTO requests (seq, time, request_id, agent, model, provider, "
                        "status, prompt_tokens, completion_tokens, cost_usd, latency_us, "
-                       "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+                       "prev_hash, hash, over_reservation) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
       m_spend(std::make_unique<Statement>(
           db.handle(), "UPDATE agents SET spent_usd = spent_usd + ? WHERE name = ?")),
+      m_deny(std::make_unique<Statement>(
+          db.handle(), "INSERT INTO denials (minute, agent, status, code, count) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (minute, agent, status, code) "
+                       "DO UPDATE SET count = count + excluded.count")),
       m_commit(std::make_unique<Statement>(db.handle(), "COMMIT")),
       m_rollback(std::make_unique<Statement>(db.handle(), "ROLLBACK")),
       m_thread([this] { run(); }) {}
@@ -90,6 +98,23 @@ void Ledger::submit(UsageRecord record, Committed committed) {
     }
 }
 
+void Ledger::count_denial(std::string_view time, std::string_view agent, int status,
+                          std::string_view code) {
+    bool wake = false;
+    {
+        std::lock_guard lock(m_mutex);
+        auto key = std::make_tuple(std::string(time.substr(0, 16)), std::string(agent), status,
+                                   std::string(code));
+        ++m_denials[std::move(key)];
+        ++m_denials_queued;
+        ++m_submitted;
+        wake = m_queue.empty() && m_denials_queued == 1;
+    }
+    if (wake) {
+        m_wake.notify_one();
+    }
+}
+
 void Ledger::flush() {
     std::unique_lock lock(m_mutex);
     uint64_t target = m_submitted;
@@ -101,10 +126,11 @@ void Ledger::flush() {
 
 void Ledger::run() {
     std::vector<Pending> batch;
+    std::vector<DenialCount> denials;
     std::unique_lock lock(m_mutex);
     for (;;) {
-        m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
-        if (m_queue.empty()) {
+        m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty() || !m_denials.empty(); });
+        if (m_queue.empty() && m_denials.empty()) {
             return; // stopping, and everything is written
         }
         // Let a batch gather: one commit for many records keeps the disk off the CPU the
@@ -113,8 +139,15 @@ void Ledger::run() {
             return m_stopping || m_flushes > 0 || m_queue.size() >= max_batch;
         });
         batch.swap(m_queue);
+        for (auto& [key, count] : m_denials) {
+            auto& [minute, agent, status, code] = key;
+            denials.push_back({minute, agent, status, code, count});
+        }
+        m_denials.clear();
+        uint64_t denial_calls = m_denials_queued;
+        m_denials_queued = 0;
         lock.unlock();
-        write(batch);
+        write(batch, denials);
         for (auto& pending : batch) {
             if (pending.committed) {
                 pending.committed(pending.record, true);
@@ -122,13 +155,14 @@ void Ledger::run() {
         }
         size_t count = batch.size();
         batch.clear();
+        denials.clear();
         lock.lock();
-        m_written += count;
+        m_written += count + denial_calls;
         m_done.notify_all();
     }
 }
 
-void Ledger::write(std::vector<Pending>& batch) {
+void Ledger::write(std::vector<Pending>& batch, const std::vector<DenialCount>& denials) {
     try {
         m_begin->run();
         int64_t seq = 0;
@@ -155,7 +189,8 @@ void Ledger::write(std::vector<Pending>& batch) {
                 .bind(10, record.cost_usd)
                 .bind(11, record.latency_us)
                 .bind_unowned(12, prev_hash)
-                .bind_unowned(13, hash);
+                .bind_unowned(13, hash)
+                .bind(14, static_cast<int64_t>(record.over_reservation ? 1 : 0));
             m_insert->run();
             prev_hash = std::move(hash);
         }
@@ -178,17 +213,27 @@ void Ledger::write(std::vector<Pending>& batch) {
                 m_spend->run();
             }
         }
+        for (const auto& denial : denials) {
+            m_deny->bind_unowned(1, denial.minute)
+                .bind_unowned(2, denial.agent)
+                .bind(3, static_cast<int64_t>(denial.status))
+                .bind_unowned(4, denial.code)
+                .bind(5, denial.count);
+            m_deny->run();
+        }
         m_commit->run();
     } catch (const core::Error& e) {
         m_last->reset();
         m_insert->reset();
         m_spend->reset();
+        m_deny->reset();
         try {
             m_rollback->run();
         } catch (const core::Error&) {
         }
         if (m_on_error) {
-            m_on_error(fmt::format("{} usage records not stored: {}", batch.size(), e.what()));
+            m_on_error(fmt::format("{} usage records and {} refusal counts not stored: {}",
+                                   batch.size(), denials.size(), e.what()));
         }
         for (auto& pending : batch) {
             if (pending.committed) {
@@ -202,7 +247,7 @@ void Ledger::write(std::vector<Pending>& batch) {
 namespace {
 constexpr const char* columns = "seq, time, request_id, agent, model, provider, status, "
                                 "prompt_tokens, completion_tokens, cost_usd, latency_us, "
-                                "prev_hash, hash";
+                                "prev_hash, hash, over_reservation";
 
 StoredRecord read_row(const Statement& row) {
     StoredRecord stored;
@@ -220,6 +265,7 @@ StoredRecord read_row(const Statement& row) {
     r.latency_us = row.integer(10);
     stored.prev_hash = row.text(11);
     stored.hash = row.text(12);
+    r.over_reservation = row.integer(13) != 0;
     return stored;
 }
 } // namespace
@@ -273,6 +319,18 @@ std::vector<StoredRecord> select_records(Database& db, const std::string& sql, V
 std::vector<StoredRecord> records_after(Database& db, int64_t seq) {
     return select_records(
         db, fmt::format("SELECT {} FROM requests WHERE seq > ? ORDER BY seq", columns), seq);
+}
+
+std::vector<DenialCount> denials_since(Database& db, const std::string& since) {
+    Statement rows(db.handle(), "SELECT minute, agent, status, code, count FROM denials WHERE "
+                                "minute >= substr(?, 1, 16) ORDER BY minute, agent, status");
+    rows.bind(1, std::string_view(since));
+    std::vector<DenialCount> out;
+    while (rows.step()) {
+        out.push_back({rows.text(0), rows.text(1), static_cast<int>(rows.integer(2)), rows.text(3),
+                       rows.integer(4)});
+    }
+    return out;
 }
 
 std::vector<StoredRecord> read_records(Database& db, int64_t count) {

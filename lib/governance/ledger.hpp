@@ -4,10 +4,12 @@
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace aimo::governance {
@@ -24,6 +26,18 @@ struct UsageRecord {
     int64_t completion_tokens = 0;
     double cost_usd = 0;
     int64_t latency_us = 0;
+    /// The real cost passed what was reserved for it (the upstream ignored the request's limit).
+    bool over_reservation = false;
+};
+
+/// Refusals of one agent with one status and code in one minute: counted, not recorded one by
+/// one, so that refused requests cannot grow the database without bound.
+struct DenialCount {
+    std::string minute; ///< "2026-12-01T21:34", UTC
+    std::string agent;  ///< "-" when the token named no agent
+    int status = 0;
+    std::string code;
+    int64_t count = 0;
 };
 
 /// A record as stored, with its place in the hash chain.
@@ -38,6 +52,8 @@ struct StoredRecord {
 inline const std::string genesis_hash(64, '0');
 
 /// SHA-256 (hex) over the previous hash and every field of the record, in a fixed layout.
+/// Fields added later join the text only when they differ from their default, so records
+/// stored before them keep their hashes.
 std::string chain_hash(const StoredRecord& record);
 /// The same, for `record` stored as number `seq` after a record hashed `prev_hash`.
 std::string chain_hash(std::string_view prev_hash, int64_t seq, const UsageRecord& record);
@@ -63,6 +79,10 @@ public:
 
     /// Queues a record for the next batch.
     void submit(UsageRecord record, Committed committed = {});
+    /// Counts one refused request (at `time`, RFC 3339) in its minute's total, stored with
+    /// the next batch.
+    void count_denial(std::string_view time, std::string_view agent, int status,
+                      std::string_view code);
     /// Returns once everything submitted before the call is committed.
     void flush();
 
@@ -72,7 +92,7 @@ private:
         Committed committed;
     };
     void run();
-    void write(std::vector<Pending>& batch);
+    void write(std::vector<Pending>& batch, const std::vector<DenialCount>& denials);
 
     Database& m_db;
     std::function<void(const std::string&)> m_on_error;
@@ -80,6 +100,8 @@ private:
     std::condition_variable m_wake;
     std::condition_variable m_done;
     std::vector<Pending> m_queue;
+    std::map<std::tuple<std::string, std::string, int, std::string>, int64_t> m_denials;
+    uint64_t m_denials_queued = 0; ///< count_denial calls in m_denials, for flush()
     uint64_t m_submitted = 0;
     uint64_t m_written = 0;
     int m_flushes = 0; ///< callers waiting in flush(): write without gathering
@@ -89,6 +111,7 @@ private:
     std::unique_ptr<Statement> m_last;
     std::unique_ptr<Statement> m_insert;
     std::unique_ptr<Statement> m_spend;
+    std::unique_ptr<Statement> m_deny;
     std::unique_ptr<Statement> m_commit;
     std::unique_ptr<Statement> m_rollback;
     std::thread m_thread;
@@ -105,6 +128,9 @@ struct AuditResult {
 /// Walks every record in order and checks each hash, each link and the numbering: an edited,
 /// removed or reordered record makes it fail, naming the first bad one.
 AuditResult verify_chain(Database& db);
+
+/// Refusal counts from `since` (a timestamp; empty: all), oldest minute first.
+std::vector<DenialCount> denials_since(Database& db, const std::string& since);
 
 /// The last `count` records, oldest first.
 std::vector<StoredRecord> read_records(Database& db, int64_t count);

@@ -46,9 +46,24 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
         row.cost_usd += select.real(4);
         latencies.push_back(select.integer(5));
     }
+    for (const auto& denial : denials_since(db, since)) {
+        std::string name = by == "agent" ? denial.agent
+                           : by == "day" ? denial.minute.substr(0, 10)
+                                         : std::string("(refused)");
+        auto found = groups.find(name);
+        if (found == groups.end()) {
+            found = groups.emplace(name, Group{}).first;
+            found->second.row.key = name;
+        }
+        found->second.row.denied += denial.count;
+    }
     std::vector<StatsRow> rows;
     for (auto& [name, group] : groups) {
         auto& values = group.latencies;
+        if (values.empty()) {
+            rows.push_back(std::move(group.row));
+            continue;
+        }
         std::sort(values.begin(), values.end());
         auto at = [&](double q) {
             auto index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);

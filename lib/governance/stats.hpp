@@ -13,7 +13,8 @@ namespace aimo::governance {
 struct StatsRow {
     std::string key;
     int64_t requests = 0;
-    int64_t errors = 0; ///< status 400 and above (denials included)
+    int64_t errors = 0; ///< forwarded requests answered with status 400 and above
+    int64_t denied = 0; ///< refused before forwarding (counted, not in the ledger's records)
     int64_t tokens_in = 0;
     int64_t tokens_out = 0;
     double cost_usd = 0;
@@ -23,8 +24,9 @@ struct StatsRow {
 
 /// Groups the records from `since` on (a timestamp; empty: all) `by` "agent", "model",
 /// "provider" or "day" (throws core::Error(usage) otherwise), largest cost first (by day: in
-/// date order). Reads the ledger in one pass keeping only each record's latency, so months of
-/// records need megabytes, not gigabytes.
+/// date order). Refusals are counted by agent and by day; by model or provider they are one
+/// row keyed "(refused)". Reads the ledger in one pass keeping only each record's latency, so
+/// months of records need megabytes, not gigabytes.
 std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by);
 
 /// The timestamp `text` means: a date or RFC 3339 time as written, or a span back from `now`

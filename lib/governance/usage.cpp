@@ -58,7 +58,7 @@ public:
     }
 
     void string(int, std::string_view) {}
-    void literal(int, char) {}
+    void literal(int, std::string_view) {}
 
     void number(int slot, std::string_view token) {
         if (slot < fields) {

@@ -29,13 +29,14 @@ ProviderModel to_provider_model(const upstream::ModelInfo& model) {
 }
 
 ModelList fetch_models(const core::Context& ctx, const std::string& proxy_base_url,
-                       const upstream::RouterSettings& router) {
+                       const upstream::RouterSettings& router, const std::string& api_key) {
     ModelList list;
     std::string proxy_problem;
     try {
         auto url = upstream::parse_url(proxy_base_url, "proxy URL");
-        auto response = upstream::fetch_once(url, url.path + "/models",
-                                             {std::chrono::seconds(2), std::chrono::seconds(30)});
+        auto response = upstream::fetch_once(
+            url, url.path + "/models", {std::chrono::seconds(2), std::chrono::seconds(30)}, {},
+            64 * 1024 * 1024, {{"Authorization", "Bearer " + api_key}});
         upstream::check_status(response.status, response.body, url.join("/models"));
         auto catalogue = upstream::parse_catalogue(response.body, url.join("/models"));
         for (const auto& model : catalogue.models) {

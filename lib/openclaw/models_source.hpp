@@ -20,9 +20,10 @@ struct ModelList {
 /// max completion tokens (else min(8192, context)) as maxTokens, display name as name.
 ProviderModel to_provider_model(const upstream::ModelInfo& model);
 
-/// The catalogue of the running proxy at `proxy_base_url` (…/v1); if no proxy answers there,
-/// the router's (signed with the keypair). Throws core::Error when neither can be had.
+/// The catalogue of the running proxy at `proxy_base_url` (…/v1), asked with `api_key` as
+/// the bearer token (a proxy with agents lists what that agent may use); if no proxy answers
+/// there, the router's (signed with the keypair). Throws core::Error when neither can be had.
 ModelList fetch_models(const core::Context& ctx, const std::string& proxy_base_url,
-                       const upstream::RouterSettings& router);
+                       const upstream::RouterSettings& router, const std::string& api_key);
 
 } // namespace aimo::openclaw

@@ -2,6 +2,7 @@
 
 #include "core/json_scan.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,10 @@ public:
     void array(int, bool) {}
 
     void string(int slot, std::string_view token) {
+        if (slot == max_tokens) {
+            note_limit(token);
+            return;
+        }
         if (slot != model) {
             return;
         }
@@ -59,11 +64,13 @@ public:
         m_out.has_model = true;
     }
 
-    void literal(int slot, char first) {
-        if (first == 't' && slot == stream) {
+    void literal(int slot, std::string_view token) {
+        if (token[0] == 't' && slot == stream) {
             m_out.stream = true;
-        } else if (first == 't' && slot == include_usage) {
+        } else if (token[0] == 't' && slot == include_usage) {
             m_out.include_usage = true;
+        } else if (slot == max_tokens) {
+            note_limit(token);
         }
     }
 
@@ -71,13 +78,20 @@ public:
         if (slot != max_tokens) {
             return;
         }
+        note_limit(token);
         double value = std::strtod(std::string(token).c_str(), nullptr);
-        if (value >= 0 && value < 1e12) {
-            m_out.max_tokens = static_cast<int64_t>(value);
+        if (value >= 0) {
+            auto limit = static_cast<int64_t>(std::min(value, 1e12));
+            m_out.max_tokens = std::max(m_out.max_tokens, limit);
         }
     }
 
 private:
+    void note_limit(std::string_view token) {
+        auto begin = static_cast<size_t>(token.data() - m_begin);
+        m_out.max_tokens_at.emplace_back(begin, begin + token.size());
+    }
+
     const char* m_begin;
     BodySummary& m_out;
 };
@@ -91,8 +105,40 @@ BodySummary scan_body(std::string_view body) {
     if (!summary.valid_json) {
         summary = BodySummary{};
         summary.error = scan.error();
+    } else if (summary.is_object) {
+        summary.object_begin = body.find('{');
     }
     return summary;
+}
+
+std::string with_max_tokens(std::string_view body, const BodySummary& summary, int64_t limit,
+                            std::string_view field) {
+    std::string number = std::to_string(limit);
+    std::string out;
+    out.reserve(body.size() + field.size() + number.size() + 8);
+    if (summary.max_tokens_at.empty()) {
+        size_t after = summary.object_begin + 1;
+        out.append(body.substr(0, after));
+        out.append("\"").append(field).append("\":").append(number);
+        // An empty object gets no comma: {"max_tokens":N}
+        size_t next = body.find_first_not_of(" \t\r\n", after);
+        out.append(next != std::string_view::npos && body[next] == '}' ? "" : ",");
+        out.append(body.substr(after));
+        return out;
+    }
+    auto ranges = summary.max_tokens_at;
+    std::sort(ranges.begin(), ranges.end());
+    size_t at = 0;
+    for (const auto& [begin, end] : ranges) {
+        out.append(body.substr(at, begin - at));
+        auto token = body.substr(begin, end - begin);
+        bool small_number = token.find_first_not_of("0123456789") == std::string_view::npos &&
+                            token.size() < 13 && std::stoll(std::string(token)) <= limit;
+        out.append(small_number ? token : std::string_view(number));
+        at = end;
+    }
+    out.append(body.substr(at));
+    return out;
 }
 
 } // namespace aimo::proxy

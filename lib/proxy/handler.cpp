@@ -22,13 +22,13 @@ constexpr size_t max_upstream_body = 64 * 1024 * 1024;
 
 // A governance refusal as the client sees it: OpenAI's error type for its status, and any
 // Retry-After / x-ratelimit-* headers.
-Response denial_response(governance::Denial denial) {
+Response denial_response(const governance::Denial& denial) {
     const char* type = denial.status == 401   ? "authentication_error"
                        : denial.status == 403 ? "permission_error"
                        : denial.status == 429 ? "rate_limit_error"
                                               : "insufficient_quota";
     Response response = error_response(denial.status, denial.message, type, denial.code);
-    response.headers = std::move(denial.headers);
+    response.headers = denial.headers;
     return response;
 }
 
@@ -88,10 +88,10 @@ Response Handler::handle(const Request& request) {
         }
     } else if (path == "/metrics" && m_governance.metrics != nullptr) {
         if (get) {
-            if (m_governance.metrics_need_token && m_governance.governor != nullptr) {
-                if (auto denial =
-                        m_governance.governor->authenticate(request.header("authorization"))) {
-                    return denial_response(std::move(*denial));
+            if (m_governance.metrics_need_token) {
+                auto who = caller_of(request, "");
+                if (auto* denied = std::get_if<Response>(&who)) {
+                    return std::move(*denied);
                 }
             }
             Response response;
@@ -101,11 +101,11 @@ Response Handler::handle(const Request& request) {
         }
     } else if (path == "/v1/models" || path == "/v1/models/") {
         if (get) {
-            return list_models();
+            return list_models(request);
         }
     } else if (path.rfind("/v1/models/", 0) == 0) {
         if (get) {
-            return get_model(std::string_view(path).substr(11));
+            return get_model(request, std::string_view(path).substr(11));
         }
     } else if (std::find(forwarded_paths.begin(), forwarded_paths.end(), path) !=
                forwarded_paths.end()) {
@@ -133,24 +133,84 @@ Response Handler::handle(const Request& request) {
     return response;
 }
 
-Response Handler::list_models() {
+std::variant<governance::Caller, Response> Handler::caller_of(const Request& request,
+                                                              std::string_view model) {
+    if (m_governance.governor == nullptr) {
+        return governance::Caller{};
+    }
+    auto who = m_governance.governor->authenticate(request.header("authorization"));
+    if (auto* denial = std::get_if<governance::Denial>(&who)) {
+        return refused(denial->agent, model, denial_response(*denial), denial->code);
+    }
+    return std::get<governance::Caller>(std::move(who));
+}
+
+Response Handler::refused(const std::optional<std::string>& agent, std::string_view model,
+                          Response response, std::string_view code) {
+    std::string who = agent.value_or("-");
+    if (m_governance.metrics != nullptr) {
+        m_governance.metrics->denial(who, response.status, code);
+    }
+    if (m_governance.ledger != nullptr) {
+        m_governance.ledger->count_denial(now_text(), who, response.status, code);
+    }
+    response.log.model = std::string(model);
+    return response;
+}
+
+std::string Handler::now_text() const {
+    return crypto::format_timestamp(m_governance.clock ? m_governance.clock()
+                                                       : std::chrono::system_clock::now());
+}
+
+Response Handler::list_models(const Request& request) {
+    auto who = caller_of(request, "");
+    if (auto* denied = std::get_if<Response>(&who)) {
+        return std::move(*denied);
+    }
+    const auto& caller = std::get<governance::Caller>(who);
     try {
-        return json_ok(m_gateway.current()->catalogue()->list_json);
+        auto cached = m_gateway.current()->catalogue();
+        if (!caller.agent) {
+            return json_ok(cached->list_json);
+        }
+        // An agent sees the models it may use, nothing else.
+        upstream::Catalogue mine;
+        for (const auto& model : cached->catalogue.models) {
+            if (m_governance.governor->allows(caller, model.id)) {
+                mine.models.push_back(model);
+            }
+        }
+        if (mine.models.size() == cached->catalogue.models.size()) {
+            return json_ok(cached->list_json);
+        }
+        return json_ok(core::json_text(upstream::to_openai_list(mine)));
     } catch (const core::Error& e) {
         return upstream_error_response(e);
     }
 }
 
-Response Handler::get_model(std::string_view id) {
+Response Handler::get_model(const Request& request, std::string_view id) {
+    auto who = caller_of(request, "");
+    if (auto* denied = std::get_if<Response>(&who)) {
+        return std::move(*denied);
+    }
+    const auto& caller = std::get<governance::Caller>(who);
+    auto missing = [&] {
+        return error_response(
+            404, fmt::format("model '{}' is not in the catalogue; see GET /v1/models", id),
+            "invalid_request_error", "model_not_found");
+    };
+    if (caller.agent && !m_governance.governor->allows(caller, id)) {
+        return missing(); // what an agent may not use does not exist for it
+    }
     try {
         auto table = m_gateway.current();
         auto cached = table->catalogue();
         if (const auto* model = table->find_model(*cached, id)) {
             return json_ok(core::json_text(model->object));
         }
-        return error_response(
-            404, fmt::format("model '{}' is not in the catalogue; see GET /v1/models", id),
-            "invalid_request_error", "model_not_found");
+        return missing();
     } catch (const core::Error& e) {
         return upstream_error_response(e);
     }
@@ -361,43 +421,65 @@ Response Handler::keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, 
     return response;
 }
 
+namespace {
+// Where a request's own completion limit goes when aimo must add one.
+std::string_view limit_field(std::string_view rest) {
+    return rest == "/responses" ? "max_output_tokens" : "max_tokens";
+}
+
+// A routing failure as the client sees it.
+std::pair<Response, std::string> resolve_error(const core::Error& e) {
+    switch (e.kind()) {
+    case core::ErrorKind::not_found:
+        return {error_response(404, std::string(e.what()) + "; " + e.hint(),
+                               "invalid_request_error", "model_not_found"),
+                "model_not_found"};
+    case core::ErrorKind::invalid_input:
+        return {error_response(400, std::string(e.what()) + "; " + e.hint(),
+                               "invalid_request_error", "model_ambiguous"),
+                "model_ambiguous"};
+    default:
+        return {upstream_error_response(e), "catalogue_unavailable"};
+    }
+}
+} // namespace
+
 std::variant<std::shared_ptr<Metering>, Response>
-Handler::meter_request(const Request& request, const BodySummary& summary,
-                       const routing::Table& table, const routing::Plan* plan) {
+Handler::meter_request(const Request& request, std::string_view rest, const BodySummary& summary,
+                       const governance::Caller& caller, const routing::Table& table,
+                       const routing::Plan& plan) {
     if (m_governance.ledger == nullptr && m_governance.governor == nullptr) {
         return std::shared_ptr<Metering>();
     }
     governance::UsageRecord record;
-    record.time = crypto::format_timestamp(m_governance.clock ? m_governance.clock()
-                                                              : std::chrono::system_clock::now());
+    record.time = now_text();
     record.request_id = request.id;
     record.model = summary.model;
-    record.provider = plan != nullptr ? plan->targets.front().provider : "-";
+    record.provider = plan.targets.front().provider;
+    // The dearest target of the plan sets the worst case: any of them may answer.
     std::pair<double, double> prices{0, 0};
-    if (plan != nullptr) {
-        for (const auto& target : plan->targets) {
-            auto p = table.prices(target);
-            prices = {std::max(prices.first, p.first), std::max(prices.second, p.second)};
-        }
+    for (const auto& target : plan.targets) {
+        auto p = table.prices(target);
+        prices = {std::max(prices.first, p.first), std::max(prices.second, p.second)};
     }
-    governance::Admission admission{"-", 0, {}};
+    governance::Admission admission;
     if (m_governance.governor != nullptr) {
-        // The worst case: every body byte a prompt token, and the most completion tokens the
-        // request allows (4096 when it does not say).
-        auto prompt = static_cast<double>(request.body.size());
-        auto completion = static_cast<double>(summary.max_tokens >= 0 ? summary.max_tokens : 4096);
-        governance::WorstCase worst{static_cast<int64_t>(prompt + completion),
-                                    (prompt * prices.first + completion * prices.second) / 1e6};
-        auto decision = m_governance.governor->admit(request.header("authorization"), summary.model,
-                                                     worst, std::chrono::steady_clock::now());
+        governance::Estimate estimate;
+        estimate.prompt_tokens = static_cast<int64_t>(request.body.size());
+        if (summary.max_tokens >= 0) {
+            estimate.completion_tokens = summary.max_tokens;
+        }
+        estimate.completes = rest != "/embeddings";
+        estimate.price_in = prices.first;
+        estimate.price_out = prices.second;
+        auto decision = m_governance.governor->admit(caller, summary.model, estimate,
+                                                     std::chrono::steady_clock::now());
         if (auto* denial = std::get_if<governance::Denial>(&decision)) {
-            record.agent = denial->agent;
-            Metering(m_governance, {"-", 0, {}}, record, {0, 0}).finish(denial->status);
-            return denial_response(std::move(*denial));
+            return refused(denial->agent, summary.model, denial_response(*denial), denial->code);
         }
         admission = std::get<governance::Admission>(std::move(decision));
     }
-    record.agent = admission.agent;
+    record.agent = admission.agent.value_or("-");
     return std::make_shared<Metering>(m_governance, std::move(admission), std::move(record),
                                       prices);
 }
@@ -406,12 +488,29 @@ Response Handler::forward(const Request& request, std::string_view rest) {
     auto start = std::chrono::steady_clock::now();
     BodySummary summary = scan_body(request.body);
     if (!summary.valid_json) {
-        return error_response(400, "request body is not valid JSON: " + summary.error,
+        return error_response(400,
+                              request.body.empty()
+                                  ? "the request body is empty; send a JSON object (with "
+                                    "Content-Length or chunked)"
+                                  : "request body is not valid JSON: " + summary.error,
                               "invalid_request_error", "invalid_json");
     }
     if (!summary.is_object) {
         return error_response(400, "request body must be a JSON object", "invalid_request_error",
                               "invalid_json");
+    }
+    // Who is asking comes first, and everything that can refuse without a price: a refused
+    // request causes no upstream work at all (no catalogue, no prices, no attempt).
+    auto who = caller_of(request, summary.model);
+    if (auto* denied = std::get_if<Response>(&who)) {
+        return std::move(*denied);
+    }
+    auto caller = std::get<governance::Caller>(std::move(who));
+    if (m_governance.governor != nullptr) {
+        if (auto denial = m_governance.governor->precheck(caller, summary.model,
+                                                          std::chrono::steady_clock::now())) {
+            return refused(denial->agent, summary.model, denial_response(*denial), denial->code);
+        }
     }
     LogFields log;
     log.model = summary.model;
@@ -421,28 +520,11 @@ Response Handler::forward(const Request& request, std::string_view rest) {
     try {
         plan = table->resolve(summary.model);
     } catch (const core::Error& e) {
-        // Who is asking comes first: a stranger learns nothing about the models.
-        auto metered = meter_request(request, summary, *table, nullptr);
-        if (auto* denied = std::get_if<Response>(&metered)) {
-            denied->log = log;
-            return std::move(*denied);
-        }
-        Response response = e.kind() == core::ErrorKind::not_found
-                                ? error_response(404, std::string(e.what()) + "; " + e.hint(),
-                                                 "invalid_request_error", "model_not_found")
-                            : e.kind() == core::ErrorKind::invalid_input
-                                ? error_response(400, std::string(e.what()) + "; " + e.hint(),
-                                                 "invalid_request_error", "model_ambiguous")
-                                : upstream_error_response(e);
-        if (auto& meter = std::get<std::shared_ptr<Metering>>(metered)) {
-            meter->finish(response.status);
-        }
-        response.log = log;
-        return response;
+        auto [response, code] = resolve_error(e);
+        return refused(caller.agent, summary.model, std::move(response), code);
     }
-    auto metered = meter_request(request, summary, *table, &plan);
+    auto metered = meter_request(request, rest, summary, caller, *table, plan);
     if (auto* denied = std::get_if<Response>(&metered)) {
-        denied->log = log;
         return std::move(*denied);
     }
     auto meter = std::get<std::shared_ptr<Metering>>(std::move(metered));
@@ -457,6 +539,19 @@ Response Handler::forward(const Request& request, std::string_view rest) {
         }
     }
     out.body = request.body;
+    Headers admission_headers;
+    if (meter) {
+        admission_headers = meter->take_response_headers();
+        if (auto limit = meter->max_tokens()) {
+            // The remaining budget pays for fewer completion tokens than the request allows:
+            // it goes out with that limit, and the client is told.
+            out.owned_body = std::make_shared<const std::string>(
+                with_max_tokens(request.body, summary, *limit, limit_field(rest)));
+            out.body = *out.owned_body;
+            summary = scan_body(out.body);
+            admission_headers.emplace_back("x-aimo-budget-max-tokens", std::to_string(*limit));
+        }
+    }
     out.model = summary.model;
     out.has_model = summary.has_model;
     out.model_begin = summary.model_begin;
@@ -466,13 +561,12 @@ Response Handler::forward(const Request& request, std::string_view rest) {
                        (rest == "/chat/completions" || rest == "/completions");
     if (strip_usage) {
         size_t shift = 0;
-        out.owned_body = std::make_shared<const std::string>(
-            governance::with_include_usage(request.body, shift));
+        out.owned_body =
+            std::make_shared<const std::string>(governance::with_include_usage(out.body, shift));
         out.body = *out.owned_body;
         out.model_begin += shift;
         out.model_end += shift;
     }
-    Headers admission_headers = meter ? meter->take_response_headers() : Headers{};
     auto dispatch =
         std::make_shared<routing::Dispatch>(std::move(table), std::move(plan), std::move(out));
 

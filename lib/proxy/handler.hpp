@@ -26,8 +26,16 @@ public:
     Response handle(const Request& request);
 
 private:
-    Response list_models();
-    Response get_model(std::string_view id);
+    Response list_models(const Request& request);
+    Response get_model(const Request& request, std::string_view id);
+    /// Who sent `request`, or the 401 to answer (counted as a refusal).
+    std::variant<governance::Caller, Response> caller_of(const Request& request,
+                                                         std::string_view model);
+    /// A request answered before anything was forwarded: counted per minute in the ledger and
+    /// in /metrics, never recorded one by one.
+    Response refused(const std::optional<std::string>& agent, std::string_view model,
+                     Response response, std::string_view code);
+    std::string now_text() const;
     Response forward(const Request& request, std::string_view rest);
     Response answer(const std::shared_ptr<routing::Dispatch>& dispatch,
                     std::chrono::steady_clock::time_point start,
@@ -35,10 +43,10 @@ private:
     Response keepalive_stream(std::shared_ptr<routing::Dispatch> dispatch, LogFields log,
                               std::shared_ptr<Metering> meter, bool strip_usage);
     /// Admission and metering for one request; a denial is returned as a response instead.
-    std::variant<std::shared_ptr<Metering>, Response> meter_request(const Request& request,
-                                                                    const BodySummary& summary,
-                                                                    const routing::Table& table,
-                                                                    const routing::Plan* plan);
+    std::variant<std::shared_ptr<Metering>, Response>
+    meter_request(const Request& request, std::string_view rest, const BodySummary& summary,
+                  const governance::Caller& caller, const routing::Table& table,
+                  const routing::Plan& plan);
 
     routing::Gateway& m_gateway;
     std::chrono::milliseconds m_keepalive;

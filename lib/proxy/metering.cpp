@@ -52,25 +52,37 @@ void Metering::finish(int status) {
     m_record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - m_start)
                               .count();
+    // An upstream that ignores the request's limit costs more than was reserved: it was spent
+    // all the same, so it is recorded, and flagged.
+    m_record.over_reservation =
+        m_admission.budgeted && m_record.cost_usd > m_admission.reserved_usd + 1e-12;
     if (m_governance.metrics != nullptr) {
         m_governance.metrics->request(m_record.agent, m_record.model, status,
                                       m_record.prompt_tokens, m_record.completion_tokens,
                                       m_record.cost_usd);
+        if (m_record.over_reservation) {
+            m_governance.metrics->over_reservation(m_record.agent);
+        }
     }
-    // The agent's reservation gives way to the real cost once the record is committed (its
-    // worst case stays held until then, so a crash in between cannot lose spending).
-    auto settle = [governor = m_governance.governor, reserved = m_admission.reserved_usd](
-                      const governance::UsageRecord& record, bool) {
+    // The reservation gives way to the real cost now, so the agent's next request sees what
+    // is left; the cost counts as pending until the record is committed, when it joins what
+    // the database says was spent (a reload of agents meanwhile cannot drop it).
+    auto* governor = m_governance.governor;
+    if (governor != nullptr) {
+        governor->settle(m_admission.agent, m_admission.reserved_usd,
+                         m_record.prompt_tokens + m_record.completion_tokens, m_record.cost_usd,
+                         std::chrono::steady_clock::now());
+    }
+    auto committed = [governor, agent = m_admission.agent](const governance::UsageRecord& record,
+                                                           bool) {
         if (governor != nullptr) {
-            governor->settle(record.agent, reserved,
-                             record.prompt_tokens + record.completion_tokens, record.cost_usd,
-                             std::chrono::steady_clock::now());
+            governor->committed(agent, record.cost_usd);
         }
     };
     if (m_governance.ledger != nullptr) {
-        m_governance.ledger->submit(std::move(m_record), settle);
+        m_governance.ledger->submit(std::move(m_record), committed);
     } else {
-        settle(m_record, false);
+        committed(m_record, false);
     }
 }
 

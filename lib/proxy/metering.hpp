@@ -44,6 +44,8 @@ public:
     void count_attempts(const std::vector<routing::Attempt>& attempts);
     /// Rate-limit headers for the response (x-ratelimit-*); handed over once.
     governance::Headers take_response_headers() { return std::move(m_admission.headers); }
+    /// The completion limit the agent's remaining budget imposes on this request, if any.
+    std::optional<int64_t> max_tokens() const { return m_admission.max_tokens; }
     /// Records the request with the status the client saw.
     void finish(int status);
 

@@ -5,7 +5,8 @@
 namespace aimo::proxy {
 
 namespace {
-// A label value with \, " and newlines escaped as the format requires.
+// A label value with \, " and newlines escaped as the format requires; other control
+// characters (model names come from clients) would break a line-based reader and become '?'.
 std::string label(std::string_view value) {
     std::string out;
     for (char c : value) {
@@ -14,6 +15,8 @@ std::string label(std::string_view value) {
             out += c;
         } else if (c == '\n') {
             out += "\\n";
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+            out += '?';
         } else {
             out += c;
         }
@@ -52,7 +55,15 @@ void Metrics::request(std::string_view agent, std::string_view model, int status
     auto& models = by_agent->second;
     auto per_model = models.find(model);
     if (per_model == models.end()) {
-        per_model = models.emplace(std::string(model), PerModel{}).first;
+        // Model names come from clients: a bounded number of series, the rest pooled.
+        constexpr size_t max_series = 10'000;
+        std::string_view name = ++m_series <= max_series ? model : "(other)";
+        per_model = models.find(name);
+        if (per_model == models.end()) {
+            per_model = models.emplace(std::string(name), PerModel{}).first;
+        } else {
+            --m_series;
+        }
     }
     auto& counters = per_model->second;
     ++counters.requests[status];
@@ -64,6 +75,21 @@ void Metrics::request(std::string_view agent, std::string_view model, int status
 void Metrics::upstream_error(const std::string& provider, const std::string& outcome) {
     std::lock_guard lock(m_mutex);
     ++m_upstream_errors[{provider, outcome}];
+}
+
+void Metrics::denial(std::string_view agent, int status, std::string_view code) {
+    std::lock_guard lock(m_mutex);
+    auto key = std::make_tuple(std::string(agent), status, std::string(code));
+    ++m_denials[std::move(key)];
+}
+
+void Metrics::over_reservation(std::string_view agent) {
+    std::lock_guard lock(m_mutex);
+    auto found = m_over_reservation.find(agent);
+    if (found == m_over_reservation.end()) {
+        found = m_over_reservation.emplace(std::string(agent), 0).first;
+    }
+    ++found->second;
 }
 
 std::string Metrics::render() const {
@@ -121,6 +147,20 @@ std::string Metrics::render() const {
         out += fmt::format("aimo_cost_usd_total{{agent=\"{}\",model=\"{}\"}} {}\n", agent, model,
                            counters.cost_usd);
     });
+    out += "# HELP aimo_denied_requests_total Requests refused before they were forwarded.\n"
+           "# TYPE aimo_denied_requests_total counter\n";
+    for (const auto& [key, count] : m_denials) {
+        const auto& [agent, status, code] = key;
+        out +=
+            fmt::format("aimo_denied_requests_total{{agent=\"{}\",status=\"{}\",code=\"{}\"}} {}\n",
+                        label(agent), status, label(code), count);
+    }
+    out += "# HELP aimo_over_reservation_total Answers that cost more than their agent had "
+           "reserved (an upstream ignored max_tokens).\n"
+           "# TYPE aimo_over_reservation_total counter\n";
+    for (const auto& [agent, count] : m_over_reservation) {
+        out += fmt::format("aimo_over_reservation_total{{agent=\"{}\"}} {}\n", label(agent), count);
+    }
     out += "# HELP aimo_upstream_errors_total Failed attempts at providers, by outcome.\n"
            "# TYPE aimo_upstream_errors_total counter\n";
     for (const auto& [key, count] : m_upstream_errors) {

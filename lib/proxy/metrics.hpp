@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace aimo::proxy {
 
@@ -22,6 +23,11 @@ public:
                  int64_t completion_tokens, double cost_usd);
     /// An attempt at a provider that failed (timeout, unreachable, 5xx, 429 …).
     void upstream_error(const std::string& provider, const std::string& outcome);
+    /// A request refused before it was forwarded (401, 402, 403, 404, 429 …); `agent` is "-"
+    /// when the token named none.
+    void denial(std::string_view agent, int status, std::string_view code);
+    /// A request whose real cost passed what its agent had reserved for it.
+    void over_reservation(std::string_view agent);
 
     /// The exposition text.
     std::string render() const;
@@ -49,6 +55,9 @@ private:
     // By agent, then model: found again without building a key for every request.
     std::map<std::string, std::map<std::string, PerModel, std::less<>>, std::less<>> m_by_agent;
     std::map<std::pair<std::string, std::string>, uint64_t> m_upstream_errors;
+    std::map<std::tuple<std::string, int, std::string>, uint64_t, std::less<>> m_denials;
+    std::map<std::string, uint64_t, std::less<>> m_over_reservation;
+    size_t m_series = 0; ///< agent × model pairs; past a bound new models count as "(other)"
 };
 
 } // namespace aimo::proxy

@@ -41,7 +41,9 @@ Dispatch::Dispatch(std::shared_ptr<const Table> table, Plan plan, Outgoing reque
 
 Dispatch::~Dispatch() {
     if (m_pending && m_current != nullptr) {
-        m_current->breaker().abandon(); // a probe whose client left proves nothing
+        // A probe whose client left proves nothing.
+        m_current->breaker().abandon();
+        m_model_breaker->abandon();
     }
 }
 
@@ -77,7 +79,7 @@ Dispatch::State Dispatch::advance(milliseconds slice) {
                                      Clock::now() - m_attempt_started)
                                      .count();
                 m_pending.reset();
-                on_failure(*failure);
+                on_failure(*failure, false);
                 continue;
             }
             if (!answer) {
@@ -118,9 +120,19 @@ void Dispatch::start_attempt() {
             continue; // cannot happen: config validation checks every target
         }
         m_provider = provider->name();
-        if (!provider->breaker().allow(now)) {
+        // The model's own circuit first, then the provider's: a model failing on its own is
+        // skipped without closing the door to the provider's other models.
+        auto model_breaker = provider->model_breaker(target.model);
+        const CircuitBreaker* open = nullptr;
+        if (!model_breaker->allow(now)) {
+            open = model_breaker.get();
+        } else if (!provider->breaker().allow(now)) {
+            model_breaker->abandon();
+            open = &provider->breaker();
+        }
+        if (open != nullptr) {
             m_attempts.push_back({provider->name(), "circuit-open", true});
-            auto wait = provider->breaker().retry_in(now);
+            auto wait = open->retry_in(now);
             if (m_circuit_wait.count() == 0 || wait < m_circuit_wait) {
                 m_circuit_wait = wait;
             }
@@ -128,13 +140,14 @@ void Dispatch::start_attempt() {
         }
         ++m_tries_on_target;
         m_current = provider;
+        m_model_breaker = std::move(model_breaker);
         m_attempt_started = now;
         m_attempts.push_back({provider->name(), "…"});
         try {
             m_pending.emplace(provider->start(m_request.method, m_request.rest, m_request.query,
                                               m_request.headers, body_for(target)));
         } catch (const Error& e) {
-            on_failure(e);
+            on_failure(e, true);
             return;
         }
         m_last_answer.reset();
@@ -148,7 +161,9 @@ void Dispatch::on_answer(upstream::HttpResponse response) {
     m_attempts.back().outcome = std::to_string(status);
     m_attempts.back().failed = status >= 500 || status == 429;
     bool server_failure = status == 500 || status == 502 || status == 503 || status == 504;
-    m_current->breaker().record(!server_failure, Clock::now());
+    auto now = Clock::now();
+    m_current->breaker().record(true, now); // it answered: the provider is reachable
+    m_model_breaker->record(!server_failure, now);
     if (!retryable_status(status)) {
         auto total = m_current->config().timeouts.total;
         if (total.count() > 0) {
@@ -168,10 +183,18 @@ void Dispatch::on_answer(upstream::HttpResponse response) {
     }
 }
 
-void Dispatch::on_failure(const Error& error) {
+void Dispatch::on_failure(const Error& error, bool connecting) {
     m_attempts.back().outcome = outcome_of(error);
     m_attempts.back().failed = true;
-    m_current->breaker().record(false, Clock::now());
+    // Not reached (connect, TLS, send): the provider. Reached, then no good answer (first-byte
+    // timeout, reset, garbage): the model.
+    auto now = Clock::now();
+    if (connecting) {
+        m_current->breaker().record(false, now);
+        m_model_breaker->abandon();
+    } else {
+        m_model_breaker->record(false, now);
+    }
     m_last_error = error;
     m_last_answer.reset();
     if (!schedule_retry(std::nullopt)) {
@@ -183,7 +206,8 @@ bool Dispatch::schedule_retry(std::optional<milliseconds> asked) {
     const auto& policy = m_table->config().retry;
     auto now = Clock::now();
     bool waitable = !asked || *asked <= policy.retry_after_max;
-    if (m_tries_on_target < policy.attempts && waitable && !m_current->breaker().is_open()) {
+    if (m_tries_on_target < policy.attempts && waitable && !m_current->breaker().is_open() &&
+        !m_model_breaker->is_open()) {
         auto delay = std::max(backoff_delay(policy, m_tries_on_target, jitter()),
                               asked.value_or(milliseconds(0)));
         if (now + delay < m_deadline) {
@@ -215,7 +239,7 @@ void Dispatch::exhausted() {
         return;
     }
     m_error = Error(ErrorKind::upstream_unreachable,
-                    fmt::format("every provider for this request is down (circuit open after "
+                    fmt::format("every target of this request is failing (its circuit opened after "
                                 "repeated failures); next probe in {:.1f} s",
                                 static_cast<double>(m_circuit_wait.count()) / 1000.0),
                     "check the providers with 'aimo doctor', or add a fallback target");

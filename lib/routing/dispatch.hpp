@@ -71,7 +71,8 @@ public:
 private:
     void start_attempt();
     void on_answer(upstream::HttpResponse response);
-    void on_failure(const core::Error& error);
+    /// `connecting`: the provider was not reached at all.
+    void on_failure(const core::Error& error, bool connecting);
     bool schedule_retry(std::optional<std::chrono::milliseconds> asked);
     void exhausted();
     std::string_view body_for(const Target& target);
@@ -89,6 +90,7 @@ private:
     Clock::time_point m_next_at;
     Clock::time_point m_attempt_started;
     const Provider* m_current = nullptr;
+    std::shared_ptr<CircuitBreaker> m_model_breaker; ///< the current target's model breaker
     std::optional<upstream::PendingResponse> m_pending;
     std::optional<upstream::HttpResponse> m_response;
     std::optional<upstream::HttpResponse> m_last_answer; ///< a retryable answer, kept for the end

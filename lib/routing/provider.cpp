@@ -9,10 +9,30 @@ namespace aimo::routing {
 
 Provider::Provider(ProviderConfig config, std::shared_ptr<const crypto::SiwxSigner> signer,
                    upstream::ClientPool& pool, BreakerPolicy breaker)
-    : m_config(std::move(config)), m_pool(pool), m_breaker(breaker) {
+    : m_config(std::move(config)), m_pool(pool), m_breaker(breaker), m_policy(breaker) {
     if (m_config.kind == ProviderKind::aimo) {
         m_router.emplace(m_config.base_url, std::move(signer), pool);
     }
+}
+
+std::shared_ptr<CircuitBreaker> Provider::model_breaker(std::string_view model) const {
+    constexpr size_t max_models = 1024;
+    std::lock_guard lock(m_models_mutex);
+    auto found = m_models.find(model);
+    if (found != m_models.end()) {
+        return found->second;
+    }
+    if (m_models.size() >= max_models) {
+        // Forget breakers with nothing to remember (requests in flight keep theirs alive).
+        for (auto it = m_models.begin(); it != m_models.end();) {
+            it = it->second->idle() ? m_models.erase(it) : std::next(it);
+        }
+        if (m_models.size() >= max_models) {
+            return std::make_shared<CircuitBreaker>(BreakerPolicy{0, m_policy.cooldown});
+        }
+    }
+    return m_models.emplace(std::string(model), std::make_shared<CircuitBreaker>(m_policy))
+        .first->second;
 }
 
 upstream::HttpRequest Provider::request(std::string_view method, std::string_view rest,

@@ -6,13 +6,17 @@
 #include "upstream/aimo_router.hpp"
 #include "upstream/catalogue.hpp"
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 namespace aimo::routing {
 
 /// One configured upstream at run time: builds its requests (SIWx signature or bearer key,
-/// extra headers), knows its timeouts, lists its models, and carries its circuit breaker.
+/// extra headers), knows its timeouts, lists its models, and carries its circuit breakers: one
+/// for the provider (connections and TLS fail for every model alike) and one per model (a
+/// model's 5xx answers and timeouts must not take the provider's other models down).
 class Provider {
 public:
     /// `signer` is required for kind "aimo" and ignored otherwise.
@@ -42,13 +46,20 @@ public:
     /// The configured model list, or the provider's GET /models. Throws core::Error.
     upstream::Catalogue fetch_models() const;
 
+    /// The breaker for reaching this provider at all.
     CircuitBreaker& breaker() const { return m_breaker; }
+    /// The breaker for `model` (the id sent upstream) at this provider. Model ids come from
+    /// clients: a bounded number is kept, and past it models that have not failed share none.
+    std::shared_ptr<CircuitBreaker> model_breaker(std::string_view model) const;
 
 private:
     ProviderConfig m_config;
     upstream::ClientPool& m_pool;
     std::optional<upstream::AimoRouter> m_router; ///< kind "aimo"
     mutable CircuitBreaker m_breaker;
+    BreakerPolicy m_policy;
+    mutable std::mutex m_models_mutex;
+    mutable std::map<std::string, std::shared_ptr<CircuitBreaker>, std::less<>> m_models;
 };
 
 } // namespace aimo::routing

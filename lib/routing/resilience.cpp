@@ -112,4 +112,9 @@ bool CircuitBreaker::is_open() const {
     return m_open;
 }
 
+bool CircuitBreaker::idle() const {
+    std::lock_guard lock(m_mutex);
+    return !m_open && !m_probing && m_failures == 0;
+}
+
 } // namespace aimo::routing

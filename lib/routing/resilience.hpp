@@ -41,6 +41,8 @@ public:
     milliseconds retry_in(Clock::time_point now) const;
     /// True while the circuit is open (a probe may be in flight).
     bool is_open() const;
+    /// Closed, with no failure counted and no probe out: nothing to remember.
+    bool idle() const;
 
 private:
     BreakerPolicy m_policy;

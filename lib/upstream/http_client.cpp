@@ -210,10 +210,11 @@ std::string HttpResponse::read_all(size_t limit) {
 // ---- fetch_once -----------------------------------------------------------------------
 
 FetchedResponse fetch_once(const Url& url, const std::string& target, const Timeouts& timeouts,
-                           const std::string& ca_file, size_t limit) {
+                           const std::string& ca_file, size_t limit, Headers headers) {
     ClientPool pool(timeouts, ca_file);
     HttpRequest request;
     request.target = target;
+    request.headers = std::move(headers);
     auto response = pool.send(url, request);
     FetchedResponse fetched;
     fetched.body = response.read_all(limit);

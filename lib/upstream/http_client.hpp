@@ -166,6 +166,7 @@ struct FetchedResponse {
 /// bytes. For checks and one-off look-ups; the proxy's hot path keeps a pool instead. Throws
 /// core::Error as ClientPool::send does.
 FetchedResponse fetch_once(const Url& url, const std::string& target, const Timeouts& timeouts,
-                           const std::string& ca_file = {}, size_t limit = 64 * 1024 * 1024);
+                           const std::string& ca_file = {}, size_t limit = 64 * 1024 * 1024,
+                           Headers headers = {});
 
 } // namespace aimo::upstream

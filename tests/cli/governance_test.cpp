@@ -250,3 +250,29 @@ TEST_CASE("audit tail -f prints records as they are committed until Ctrl-C", "[a
     tail.signal(SIGINT);
     CHECK(tail.wait() == 0);
 }
+
+TEST_CASE("stats shows refusals, which are counted rather than recorded", "[audit]") {
+    Setup s;
+    {
+        governance::Database db(s.db);
+        governance::Ledger ledger(db);
+        for (int i = 0; i < 3; ++i) {
+            ledger.count_denial("2026-12-01T10:00:05.000Z", "bot", 402, "budget_exceeded");
+        }
+        ledger.count_denial("2026-12-01T10:01:00.000Z", "-", 401, "missing_api_key");
+        ledger.flush();
+    }
+    auto by_agent = json::parse(s.cli.run({"stats", "--json"}).out);
+    REQUIRE(by_agent.size() == 2);
+    std::map<std::string, int64_t> denied;
+    for (const auto& row : by_agent) {
+        denied[row["agent"]] = row["denied"];
+        CHECK(row["requests"] == 0);
+    }
+    CHECK(denied == std::map<std::string, int64_t>{{"bot", 3}, {"-", 1}});
+    auto by_model = json::parse(s.cli.run({"stats", "--by", "model", "--json"}).out);
+    REQUIRE(by_model.size() == 1);
+    CHECK(by_model[0]["model"] == "(refused)");
+    CHECK(by_model[0]["denied"] == 4);
+    CHECK_THAT(s.cli.run({"stats"}).out, Contains("DENIED"));
+}

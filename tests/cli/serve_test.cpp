@@ -9,11 +9,14 @@
 #include <csignal>
 #include <fstream>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <unistd.h>
 
 using namespace aimo;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+using nlohmann::json;
 
 namespace {
 struct ServeSetup {
@@ -96,25 +99,45 @@ TEST_CASE("on SIGTERM in-flight streams finish while new connections are refused
     CHECK(server.wait() == 0);
 }
 
-TEST_CASE("a stuck request is cut off after the drain timeout", "[serve]") {
+TEST_CASE("at the drain timeout what is still running hears why, then is closed", "[serve]") {
     ServeSetup s;
     test::FakeRouter router;
-    router.on_completion = [&](const httplib::Request&, httplib::Response& res) {
-        router.wait_gate(20000);
-        res.set_content("{}", "application/json");
-    };
+    bool streaming = false;
+    SECTION("a request still waiting for its answer gets a 503") {
+        router.on_completion = [&](const httplib::Request&, httplib::Response& res) {
+            router.wait_gate(20000);
+            res.set_content("{}", "application/json");
+        };
+    }
+    SECTION("a stream gets an SSE error event and a proper end") {
+        router.stream_with_gate("data: {\"n\":1}\n\n", "data: [DONE]\n\n");
+        streaming = true;
+    }
     test::Subprocess server(s.argv({"serve", "--port", "0", "--router-url", router.url(),
                                     "--keypair", s.key(), "--drain-timeout", "1"}),
                             s.env);
     REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
     int port = test::banner_port(server.stderr_text());
-    std::thread client([&] { test::http_post(port, "/v1/chat/completions", "{}", {}, {}, 30); });
+    test::Reply reply;
+    std::thread client([&] {
+        reply = test::http_post(port, "/v1/chat/completions", R"({"model":"m","stream":true})", {},
+                                {}, 30);
+    });
     REQUIRE(router.wait_waiting(1));
     server.signal(SIGTERM);
     CHECK(server.wait() == 0);
     CHECK_THAT(server.stderr_text(), Contains("drain timeout"));
-    router.open_gate();
     client.join();
+    router.open_gate();
+    if (!streaming) {
+        CHECK(reply.status == 503);
+        CHECK(json::parse(reply.body)["error"]["code"] == "server_shutting_down");
+    } else {
+        REQUIRE(reply.status == 200);
+        CHECK_THAT(reply.body, StartsWith("data: {\"n\":1}\n\n"));
+        CHECK_THAT(reply.body, Contains("\"code\":\"server_shutting_down\""));
+        CHECK_THAT(reply.body, !Contains("[DONE]"));
+    }
 }
 
 TEST_CASE("serve refuses to start without a valid keypair", "[serve]") {

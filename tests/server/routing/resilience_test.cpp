@@ -1,5 +1,6 @@
 // Retries, Retry-After, fallbacks, the circuit breaker, timeouts and keep-alives, against a
 // flaky, a slow and a dead upstream.
+#include "fake_router.hpp"
 #include "fake_upstream.hpp"
 #include "http_helpers.hpp"
 #include "proxy_fixture.hpp"
@@ -358,4 +359,42 @@ TEST_CASE("after keep-alives an upstream error arrives as an SSE error event", "
     u.good.set_default(status(404));
     auto quick = http_post(proxy.port(), "/v1/chat/completions", chat_body("good/m", true));
     CHECK(quick.status == 404);
+}
+
+TEST_CASE("one model's server errors open its own circuit, not the provider's", "[resilience]") {
+    FakeRouter router; // plain router mode: one provider, every model behind it
+    router.on_completion = [](const httplib::Request& req, httplib::Response& res) {
+        if (json::parse(req.body)["model"] == "broken") {
+            res.status = 500;
+            res.set_content(R"({"error":{"message":"model crashed"}})", "application/json");
+            return;
+        }
+        res.set_content(R"({"object":"chat.completion","choices":[]})", "application/json");
+    };
+    ProxyFixture proxy(router.url());
+    for (int i = 0; i < 5; ++i) { // the default breaker opens after 5 failures
+        CHECK(http_post(proxy.port(), "/v1/chat/completions", chat_body("broken")).status == 500);
+    }
+    auto open = http_post(proxy.port(), "/v1/chat/completions", chat_body("broken"));
+    CHECK(open.status == 503);
+    CHECK(open.header("x-aimo-attempts") == "aimo:circuit-open");
+    // Every other model behind the same provider keeps working.
+    for (const char* model : {"healthy", "deepseek/deepseek-v3.2", "other"}) {
+        INFO(model);
+        CHECK(http_post(proxy.port(), "/v1/chat/completions", chat_body(model)).status == 200);
+    }
+    CHECK(router.count("/api/v1/chat") == 8);
+}
+
+TEST_CASE("a provider that cannot be reached opens the provider's circuit for every model",
+          "[resilience]") {
+    int dead = refused_port();
+    ProxyFixture proxy("http://127.0.0.1:" + std::to_string(dead));
+    for (int i = 0; i < 5; ++i) {
+        CHECK(http_post(proxy.port(), "/v1/chat/completions", chat_body("m" + std::to_string(i)))
+                  .status == 502);
+    }
+    auto other = http_post(proxy.port(), "/v1/chat/completions", chat_body("never-tried"));
+    CHECK(other.status == 503);
+    CHECK(other.header("x-aimo-attempts") == "aimo:circuit-open");
 }

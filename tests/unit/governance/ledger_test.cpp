@@ -33,4 +33,9 @@ TEST_CASE("a record's chain hash covers every field in the stored layout", "[led
     CHECK(governance::chain_hash(edited) ==
           crypto::sha256_hex(layout.substr(0, layout.find("\n200\n")) + "\n-1\n" +
                              layout.substr(layout.find("\n200\n") + 5)));
+
+    // Schema 3's flag joins the text only when set: records stored before it keep their hash.
+    edited = stored;
+    edited.record.over_reservation = true;
+    CHECK(governance::chain_hash(edited) == crypto::sha256_hex(layout + "\nover_reservation"));
 }
