@@ -25,6 +25,10 @@ struct ClientSocket {
     bool over_cap = false;        ///< accepted past the connection cap: answered, then closed
     bool peer_closed = false;     ///< the client shut its side after sending
     bool registered = false;      ///< known to the server's epoll set
+    /// When the last answer on it was written, and whether the request after it came within
+    /// moments (then the next one is waited for on the worker, not the poller).
+    Clock::time_point answered_at{};
+    bool quick = false;
 
 private:
     std::atomic<size_t>* m_open;

@@ -387,7 +387,7 @@ ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, std::string& ou
         case State::data_end: {
             char c = in[used++];
             if (c == '\r' && m_line.empty()) {
-                m_line = "\r";
+                m_line.push_back(c); // the CR of the CRLF that ends chunk data
             } else if (c == '\n') {
                 m_line.clear();
                 m_state = State::size;

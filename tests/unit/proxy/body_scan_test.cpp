@@ -50,3 +50,27 @@ TEST_CASE("the body scan agrees with a reference parser on mutated inputs", "[bo
         REQUIRE(proxy::scan_body(text).valid_json == nlohmann::json::accept(text));
     }
 }
+
+TEST_CASE("the largest completion limit counts, and every one can be lowered", "[body_scan]") {
+    std::string body = R"( {"max_completion_tokens":9000,"model":"m","max_tokens":5,)"
+                       R"("max_output_tokens":null,"nested":{"max_tokens":99999}})";
+    auto summary = proxy::scan_body(body);
+    CHECK(summary.max_tokens == 9000);
+    CHECK(summary.max_tokens_at.size() == 3);
+    auto capped = nlohmann::json::parse(proxy::with_max_tokens(body, summary, 100, "max_tokens"));
+    CHECK(capped["max_completion_tokens"] == 100);
+    CHECK(capped["max_tokens"] == 5); // already within the limit: kept
+    CHECK(capped["max_output_tokens"] == 100);
+    CHECK(capped["nested"]["max_tokens"] == 99999);
+    CHECK(capped["model"] == "m");
+
+    for (const std::string& plain : {std::string(R"({"model":"m"})"), std::string("{ }")}) {
+        auto added =
+            proxy::with_max_tokens(plain, proxy::scan_body(plain), 42, "max_output_tokens");
+        auto parsed = nlohmann::json::parse(added);
+        CHECK(parsed["max_output_tokens"] == 42);
+        CHECK(parsed.size() == (plain.size() > 4 ? 2u : 1u));
+    }
+    CHECK(proxy::scan_body(R"({"max_tokens":-3})").max_tokens == -1);
+    CHECK(proxy::scan_body(R"({"max_tokens":1e300})").max_tokens == 1'000'000'000'000);
+}
