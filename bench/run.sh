@@ -4,6 +4,9 @@
 # ratios stay meaningful on a shared, noisy machine. Traffic stays on 127.0.0.1.
 #
 #   bench/run.sh [SECONDS_PER_WRK_RUN]     (default 5)
+#
+# AIMO_BENCH_BASELINE=/path/to/another/aimo adds a paired comparison of this build against that
+# binary (an older build, say), both plain, in front of the same router.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh wrk socat
@@ -48,6 +51,14 @@ token=$("$build/aimo" agent create bench --budget 1000000 --rpm 100000000 --tpm 
 pids+=($!)
 wait_for "$work/governed.log" 'base URL'
 governed_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/governed.log")
+baseline=${AIMO_BENCH_BASELINE:-}
+if [ -n "$baseline" ]; then
+  "$baseline" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
+    --keypair "$work/key.json" --database off --log-format off 2>"$work/baseline.log" &
+  pids+=($!)
+  wait_for "$work/baseline.log" 'base URL'
+  baseline_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/baseline.log")
+fi
 # A plain TCP relay in front of the same router: the floor cost of any extra hop here.
 socat_port=$((20000 + RANDOM % 20000))
 socat "TCP-LISTEN:$socat_port,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$router_port,nodelay" &
@@ -161,3 +172,16 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, wrk runs apart", base, gp50, gp50 - base, "-"
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", arps, grps, grps / arps, "-"
 }'
+if [ -n "$baseline" ]; then
+  read -r bp_p50 bn_p50 bn_add bn_lo bn_hi <<<"$(paired "$baseline_port" /v1/chat/completions - "$aimo_port" /v1/chat/completions -)"
+  read -r _ _ b_rps <<<"$(run_wrk "http://127.0.0.1:$baseline_port/v1/chat/completions" 2 64)"
+  read -r _ _ n_rps <<<"$(run_wrk "$proxied" 2 64)"
+  awk -v bp="$bp_p50" -v bn="$bn_p50" -v add="$bn_add" -v lo="$bn_lo" -v hi="$bn_hi" \
+      -v brps="$b_rps" -v nrps="$n_rps" -v base="$baseline" 'BEGIN {
+    printf "\nthis build vs %s (both plain, same router)\n", base
+    printf "%-34s %12s %12s %12s\n", "figure", "baseline", "this build", "added/ratio"
+    printf "%-34s %10.1fus %10.1fus %10.1fus\n", "latency p50, c=1, paired", bp, bn, add
+    printf "%-34s %12s %12s %10.1fus %s\n", "  rounds ranged", "", "", lo, "to " hi "us"
+    printf "%-34s %9.0f/s %9.0f/s %11.2fx\n", "throughput, concurrency 64", brps, nrps, nrps / brps
+  }'
+fi
