@@ -38,9 +38,9 @@ void add_rate_headers(Headers& headers, std::string_view kind, int64_t limit, in
         out.append(what).append(kind);
         return out;
     };
-    headers.emplace_back(name("limit-"), std::to_string(limit));
-    headers.emplace_back(name("remaining-"), std::to_string(remaining));
-    headers.emplace_back(name("reset-"), std::to_string(reset_s) + 's');
+    headers.add(name("limit-"), std::to_string(limit));
+    headers.add(name("remaining-"), std::to_string(remaining));
+    headers.add(name("reset-"), std::to_string(reset_s) + 's');
 }
 
 Denial deny(int status, std::string code, std::string message,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/headers.hpp"
 #include "governance/agents.hpp"
 #include "governance/ledger.hpp"
 
@@ -16,7 +17,7 @@
 
 namespace aimo::governance {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using core::Headers;
 
 /// Why a request may not go ahead, as the client will see it.
 struct Denial {

@@ -14,11 +14,14 @@
 
 namespace aimo::governance {
 
+/// How the ledger writes "no agent" (a request while no authentication was in force).
+inline constexpr std::string_view no_agent = "-";
+
 /// One finished request as recorded: no prompt or completion text, ever.
 struct UsageRecord {
     std::string time; ///< UTC, RFC 3339
     std::string request_id;
-    std::string agent; ///< "-" without authentication
+    std::string agent; ///< as stored: no_agent without authentication
     std::string model;
     std::string provider;
     int status = 0;

@@ -1,23 +1,14 @@
 #include "proxy/errors.hpp"
 
-#include "core/json.hpp"
-#include "core/text.hpp"
+#include "openai/errors.hpp"
 
 namespace aimo::proxy {
-
-std::string error_json(std::string_view message, std::string_view type, std::string_view code) {
-    // Messages quote what the client sent (paths, model names); bytes that are not UTF-8 are
-    // shown escaped rather than lost.
-    std::string text = core::is_utf8(message) ? std::string(message) : core::printable(message);
-    return core::json_text(
-        nlohmann::json{{"error", {{"message", std::move(text)}, {"type", type}, {"code", code}}}});
-}
 
 Response error_response(int status, std::string_view message, std::string_view type,
                         std::string_view code) {
     Response response;
     response.status = status;
-    response.body = error_json(message, type, code);
+    response.body = openai::error_json(message, type, code);
     return response;
 }
 
@@ -30,6 +21,13 @@ Response upstream_error_response(const core::Error& error) {
     default:
         return error_response(502, error.what(), "upstream_error", "upstream_unreachable");
     }
+}
+
+Response denial_response(const governance::Denial& denial) {
+    Response response = error_response(denial.status, denial.message,
+                                       openai::refusal_type(denial.status), denial.code);
+    response.headers = denial.headers;
+    return response;
 }
 
 } // namespace aimo::proxy

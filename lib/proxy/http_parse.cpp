@@ -354,7 +354,7 @@ std::variant<RequestHead, HttpError> parse_request_head(std::string_view head) {
             return HttpError{431, "request_header_fields_too_large",
                              fmt::format("more than {} header lines", max_header_count)};
         }
-        out.headers.emplace_back(std::string(name), std::string(value));
+        out.headers.add(std::string(name), std::string(value));
     }
     if (first) {
         return bad("an empty request");

@@ -1,51 +1,31 @@
 #include "proxy/relay.hpp"
 
 #include "core/error.hpp"
-#include "proxy/errors.hpp"
-
-#include <algorithm>
+#include "openai/errors.hpp"
+#include "openai/sse.hpp"
 
 namespace aimo::proxy {
-
-namespace {
-// End of the last complete SSE event in `text` (just past its blank line), or 0.
-size_t complete_events_end(const std::string& text) {
-    size_t lf = text.rfind("\n\n");
-    size_t crlf = text.rfind("\r\n\r\n");
-    size_t end = 0;
-    if (lf != std::string::npos) {
-        end = lf + 2;
-    }
-    if (crlf != std::string::npos && crlf + 4 > end) {
-        end = crlf + 4;
-    }
-    return end;
-}
-// Keeps the events of `text` (complete events, each ending in a blank line) that `filter` keeps.
-std::string filtered(const std::string& text, const EventFilter& filter) {
-    std::string out;
-    size_t start = 0;
-    while (start < text.size()) {
-        size_t lf = text.find("\n\n", start);
-        size_t crlf = text.find("\r\n\r\n", start);
-        size_t end = std::min(lf == std::string::npos ? text.size() : lf + 2,
-                              crlf == std::string::npos ? text.size() : crlf + 4);
-        std::string_view event(text.data() + start, end - start);
-        if (filter(event)) {
-            out.append(event);
-        }
-        start = end;
-    }
-    return out;
-}
-} // namespace
 
 BodyStream relay_sse(std::shared_ptr<upstream::HttpResponse> upstream, EventFilter filter) {
     struct State {
         std::shared_ptr<upstream::HttpResponse> upstream;
         EventFilter filter;
-        std::string pending;
+        openai::SseReader reader;
         bool finished = false;
+        // The complete events so far, each kept when the filter (if any) says so.
+        std::string take() {
+            if (!filter) {
+                return reader.take_complete();
+            }
+            std::string out;
+            std::string event;
+            while (reader.next(event)) {
+                if (filter(event)) {
+                    out += event;
+                }
+            }
+            return out;
+        }
     };
     auto state = std::make_shared<State>();
     state->upstream = std::move(upstream);
@@ -57,38 +37,24 @@ BodyStream relay_sse(std::shared_ptr<upstream::HttpResponse> upstream, EventFilt
         std::string piece;
         try {
             while (state->upstream->read(piece)) {
-                state->pending += piece;
-                size_t end = complete_events_end(state->pending);
-                if (end == 0) {
-                    continue;
+                state->reader.feed(piece);
+                chunk = state->take();
+                if (!chunk.empty()) {
+                    return true; // whole events only: a client never sees half of one
                 }
-                if (end == state->pending.size()) {
-                    chunk.swap(state->pending);
-                    state->pending.clear();
-                } else {
-                    chunk.assign(state->pending, 0, end);
-                    state->pending.erase(0, end);
-                }
-                if (state->filter) {
-                    chunk = filtered(chunk, state->filter);
-                    if (chunk.empty()) {
-                        continue; // everything dropped: read on rather than end the body
-                    }
-                }
-                return true;
             }
             state->finished = true;
-            chunk.swap(state->pending); // a final event without its blank line
-            if (state->filter && !chunk.empty()) {
-                chunk = filtered(chunk, state->filter);
+            chunk = state->take();
+            std::string rest = state->reader.take_rest(); // a last event without its blank line
+            if (!rest.empty() && (!state->filter || state->filter(rest))) {
+                chunk += rest;
             }
             return !chunk.empty();
         } catch (const core::Error& e) {
             state->finished = true;
-            chunk = "data: " +
-                    error_json(std::string("upstream stream failed: ") + e.what(), "upstream_error",
-                               "upstream_stream_interrupted") +
-                    "\n\n";
+            chunk = openai::data_event(
+                openai::error_json(std::string("upstream stream failed: ") + e.what(),
+                                   "upstream_error", "upstream_stream_interrupted"));
             return true;
         }
     };

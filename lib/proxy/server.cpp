@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "crypto/siwx.hpp"
+#include "openai/errors.hpp"
 #include "proxy/client_socket.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/http_parse.hpp"
@@ -416,7 +417,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                         "--max-connections",
                         options.max_connections),
             "server_error", "too_many_connections");
-        response.headers.emplace_back("Retry-After", "1");
+        response.headers.add("Retry-After", "1");
         answer_now(client, method, path, std::move(response));
     }
 
@@ -713,7 +714,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         std::string message = fmt::format(
             "aimo is shutting down and its drain timeout ({} s) has passed; retry the request",
             options.drain_timeout.count());
-        std::string json = error_json(message, "server_error", "server_shutting_down");
+        std::string json = openai::error_json(message, "server_error", "server_shutting_down");
         std::lock_guard lock(flight_mutex);
         for (auto* exchange : active) {
             std::unique_lock write(exchange->write_mutex, std::defer_lock);

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "core/context.hpp"
+#include "metrics/metrics.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/handler.hpp"
-#include "proxy/metrics.hpp"
 
 #include <chrono>
 #include <memory>
@@ -31,9 +31,9 @@ struct ServerOptions {
     /// A client that reads nothing of its response for this long is cut off.
     std::chrono::milliseconds write_timeout{30'000};
     LogFormat log_format = LogFormat::text;
-    std::ostream* log = nullptr; ///< access log sink; nullptr disables it
-    core::Clock clock;           ///< timestamps in the access log
-    Metrics* metrics = nullptr;  ///< counts every exchange when set
+    std::ostream* log = nullptr;         ///< access log sink; nullptr disables it
+    core::Clock clock;                   ///< timestamps in the access log
+    metrics::Metrics* metrics = nullptr; ///< counts every exchange when set
 };
 
 /// The HTTP/1.1 front door: one poller thread holds every connection that waits for a request

@@ -4,7 +4,7 @@
 #include "core/file_watch.hpp"
 #include "core/paths.hpp"
 #include "core/signals.hpp"
-#include "governance/governor.hpp"
+#include "proxy/proxy.hpp"
 #include "routing/gateway.hpp"
 #include "routing/loader.hpp"
 
@@ -92,23 +92,18 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     // so SIGINT/SIGTERM/SIGHUP reach only the watcher. A signal before the server exists is
     // kept.
     std::mutex mutex;
-    Server* running = nullptr;
-    routing::Gateway* gateway_ptr = nullptr;
+    Proxy* running = nullptr;
     bool stop_requested = false;
     auto log_line = [&ctx](const std::string& line) {
         *ctx.err << line; // one write, so it does not interleave with access log batches
         ctx.err->flush();
     };
     auto reload = [&](const char* why) {
-        routing::Gateway* gateway = nullptr;
-        {
-            std::lock_guard lock(mutex);
-            gateway = gateway_ptr;
-        }
-        if (gateway == nullptr) {
+        std::lock_guard lock(mutex);
+        if (running == nullptr) {
             return;
         }
-        auto problem = gateway->reload();
+        auto problem = running->reload();
         log_line(problem.empty()
                      ? fmt::format("aimo: config reloaded ({})\n", why)
                      : fmt::format("aimo: error: config not reloaded ({}): {}\nhint: the previous "
@@ -127,28 +122,38 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
         }
     });
 
-    ProxyReady ready;
-    upstream::ClientPool pool(config.router.timeouts, config.router.ca_file);
-    routing::TableLoader loader(ctx, config.router, config.models_cache_ttl, pool);
-    ready.config_file = loader.path().string();
-    routing::Gateway gateway([&loader] { return loader.load(); });
-    ready.warnings = loader.warnings();
-    std::optional<governance::Database> database;
-    std::optional<governance::Governor> governor;
-    std::optional<governance::Ledger> ledger;
-    if (config.database != "off") {
-        database.emplace(governance::database_path(config.database));
-        governor.emplace(*database, config.require_auth);
-        ledger.emplace(*database, [&ctx, path = config.database](const std::string& problem) {
-            *ctx.err << "aimo: error: " + problem + "\nhint: check the disk holding " + path + "\n";
-        });
-        ready.auth_required = governor->auth_required();
-    } else if (config.require_auth) {
+    if (config.database == "off" && config.require_auth) {
         throw core::Error(core::ErrorKind::usage,
                           "--require-auth needs the database, which holds the agents",
                           "unset database = off");
     }
+    ProxyReady ready;
     ready.loopback = is_loopback(config.server.host);
+    upstream::ClientPool pool(config.router.timeouts, config.router.ca_file);
+    routing::TableLoader loader(ctx, config.router, config.models_cache_ttl, pool);
+    ready.config_file = loader.path().string();
+    ProxyParts parts;
+    parts.tables = [&loader] { return loader.load(); };
+    if (config.database != "off") {
+        parts.database = governance::database_path(config.database);
+    }
+    parts.require_auth = config.require_auth;
+    parts.metrics_need_token = !ready.loopback;
+    parts.stream_keepalive = config.stream_keepalive;
+    parts.clock = ctx.now;
+    parts.on_ledger_error = [&ctx, path = config.database](const std::string& problem) {
+        *ctx.err << "aimo: error: " + problem + "\nhint: check the disk holding " + path + "\n";
+    };
+    parts.server = config.server;
+    if (auto warning = fit_open_files(parts.server.max_connections)) {
+        ready.warnings.push_back(*warning);
+    }
+    parts.server.log = ctx.err;
+    parts.server.clock = ctx.now;
+    Proxy proxy(std::move(parts));
+    ready.warnings.insert(ready.warnings.begin(), loader.warnings().begin(),
+                          loader.warnings().end());
+    ready.auth_required = proxy.auth_required();
     if (!ready.loopback && !ready.auth_required && !config.insecure_no_auth) {
         throw core::Error(core::ErrorKind::usage,
                           fmt::format("refusing to listen on {} without authentication: anyone "
@@ -157,47 +162,33 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
                           "create an agent ('aimo agent create NAME') and give clients its token, "
                           "or add --require-auth; --insecure-no-auth accepts the risk");
     }
-    Metrics metrics;
-    Handler handler(gateway, config.stream_keepalive,
-                    Governance{governor ? &*governor : nullptr, ledger ? &*ledger : nullptr,
-                               ctx.now, &metrics, !ready.loopback});
-    ServerOptions options = config.server;
-    if (auto warning = fit_open_files(options.max_connections)) {
-        ready.warnings.push_back(*warning);
-    }
-    options.log = ctx.err;
-    options.clock = ctx.now;
-    options.metrics = &metrics;
-    Server server(handler, options);
     {
         std::lock_guard lock(mutex);
-        running = &server;
-        gateway_ptr = &gateway;
+        running = &proxy;
         if (stop_requested) {
-            server.stop();
+            proxy.stop();
         }
     }
     std::optional<core::FileWatcher> watcher;
     if (config.config_poll.count() > 0) {
         watcher.emplace(ready.config_file, config.config_poll, [&] { reload("file changed"); });
     }
-    int port = server.bind();
-    upstream::Url listening = local_proxy_url(options.host, port);
-    listening.host = options.host; // the banner names the address actually bound
+    int port = proxy.bind();
+    upstream::Url listening = local_proxy_url(config.server.host, port);
+    listening.host = config.server.host; // the banner names the address actually bound
     ready.base_url = listening.join("/v1");
     ready.address = loader.address();
-    auto table = gateway.current();
+    auto table = proxy.gateway().current();
     if (table->config().implicit) {
         ready.router = config.router.url.origin() + config.router.url.path;
     } else {
         ready.providers = routing::describe_providers(*table);
     }
     on_ready(ready);
-    bool drained = server.run();
+    bool drained = proxy.run();
     watcher.reset();
     std::lock_guard lock(mutex);
     running = nullptr;
-    gateway_ptr = nullptr;
     return drained;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/headers.hpp"
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,7 +11,7 @@
 
 namespace aimo::proxy {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using core::Headers;
 
 /// A client request as the handler sees it, independent of the HTTP library.
 struct Request {
@@ -21,7 +23,7 @@ struct Request {
     std::string id; ///< the x-request-id this request's response carries
 
     /// The first header named `name`, compared case-insensitively; empty when absent.
-    std::string header(std::string_view name) const;
+    std::string header(std::string_view name) const { return headers.value(name); }
 };
 
 /// Pulls the next piece of a streamed body into `chunk`; false when the body is complete.

@@ -211,7 +211,7 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
                         fmt::format("provider '{}': header '{}' is set by aimo", p.name, header),
                         "remove it");
             }
-            p.headers.emplace_back(header, in.string(value, header));
+            p.headers.add(header, in.string(value, header));
         }
     }
     if (const auto* node = table.get("models")) {

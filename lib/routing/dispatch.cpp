@@ -1,6 +1,7 @@
 #include "routing/dispatch.hpp"
 
 #include "core/json.hpp"
+#include "openai/request.hpp"
 #include "routing/resilience.hpp"
 
 #include <fmt/format.h>
@@ -105,9 +106,8 @@ std::string_view Dispatch::body_for(const Target& target) {
     if (!m_request.has_model || target.model == m_request.model) {
         return m_request.body;
     }
-    m_body.assign(m_request.body, 0, m_request.model_begin);
-    m_body += core::json_text(nlohmann::json(target.model));
-    m_body.append(m_request.body.substr(m_request.model_end));
+    m_body = openai::with_model(m_request.body, m_request.model_begin, m_request.model_end,
+                                target.model);
     return m_body;
 }
 

@@ -39,16 +39,13 @@ upstream::HttpRequest Provider::request(std::string_view method, std::string_vie
                                         std::string_view query, upstream::Headers headers,
                                         std::string_view body) const {
     for (const auto& [name, value] : m_config.headers) {
-        headers.erase(std::remove_if(headers.begin(), headers.end(),
-                                     [&](const auto& h) { return core::iequals(h.first, name); }),
-                      headers.end());
-        headers.emplace_back(name, value);
+        headers.set(name, value);
     }
     if (m_router) {
         return m_router->request(method, rest, query, std::move(headers), body);
     }
     if (!m_config.api_key.empty()) {
-        headers.emplace_back("Authorization", "Bearer " + m_config.api_key);
+        headers.add("Authorization", "Bearer " + m_config.api_key);
     }
     upstream::HttpRequest request;
     request.method = std::string(method);

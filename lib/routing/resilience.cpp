@@ -29,12 +29,12 @@ std::optional<long long> whole_number(std::string_view text) {
 
 std::optional<milliseconds> retry_after(const upstream::Headers& headers,
                                         std::chrono::system_clock::time_point now) {
-    if (const auto* ms = upstream::find_header(headers, "retry-after-ms")) {
+    if (const auto* ms = headers.find("retry-after-ms")) {
         if (auto value = whole_number(*ms)) {
             return milliseconds(*value);
         }
     }
-    const auto* text = upstream::find_header(headers, "retry-after");
+    const auto* text = headers.find("retry-after");
     if (text == nullptr) {
         return std::nullopt;
     }

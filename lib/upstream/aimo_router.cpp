@@ -16,7 +16,7 @@ HttpRequest AimoRouter::request(std::string_view method, std::string_view rest,
                                 std::string_view query, Headers headers,
                                 std::string_view body) const {
     std::string url = url_for(rest, query);
-    headers.emplace_back("SIGN-IN-WITH-X", m_signer->sign(m_base.authority(), url));
+    headers.add("SIGN-IN-WITH-X", m_signer->sign(m_base.authority(), url));
     HttpRequest request;
     request.method = std::string(method);
     request.target = url.substr(m_base.origin().size());

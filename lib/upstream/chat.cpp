@@ -2,8 +2,8 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "openai/sse.hpp"
 #include "upstream/catalogue.hpp"
-#include "upstream/sse.hpp"
 
 #include <fmt/format.h>
 
@@ -39,19 +39,25 @@ std::string stream_chat(const AimoRouter& router, const std::string& model, cons
         on_delta(answer);
         return answer;
     }
-    SseParser parser([&](const std::string& data) {
-        if (data == "[DONE]") {
+    auto on_event = [&](std::string_view raw) {
+        auto data = openai::event_data(raw);
+        if (!data || done) {
+            return;
+        }
+        if (*data == "[DONE]") {
             done = true;
             return;
         }
-        json event = json::parse(data, nullptr, false);
+        json event = json::parse(*data, nullptr, false);
         if (!event.is_object()) {
             return;
         }
         if (event.contains("error")) {
             const json& error = event["error"];
-            std::string message = error.is_object() ? error.value("message", core::json_text(error))
-                                                    : core::json_text(error);
+            std::string message =
+                error.is_object() && error.contains("message") && error["message"].is_string()
+                    ? error["message"].get<std::string>()
+                    : core::json_text(error);
             throw core::Error(core::ErrorKind::upstream_status,
                               fmt::format("the stream from {} failed: {}", url, message));
         }
@@ -61,12 +67,17 @@ std::string stream_chat(const AimoRouter& router, const std::string& model, cons
             answer += text;
             on_delta(text);
         }
-    });
+    };
+    openai::SseReader reader;
     std::string chunk;
+    std::string event;
     while (response.read(chunk)) {
-        parser.feed(chunk);
+        reader.feed(chunk);
+        while (reader.next(event)) {
+            on_event(event);
+        }
     }
-    parser.finish();
+    on_event(reader.take_rest());
     if (!done) {
         throw core::Error(core::ErrorKind::upstream_protocol,
                           fmt::format("the stream from {} ended before [DONE]; the answer may "

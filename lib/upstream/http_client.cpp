@@ -52,15 +52,6 @@ HttpResponse::HttpResponse(HttpResponse&& other) noexcept
 
 HttpResponse::~HttpResponse() = default;
 
-const std::string* find_header(const Headers& headers, std::string_view name) {
-    for (const auto& [key, value] : headers) {
-        if (key == name) {
-            return &value;
-        }
-    }
-    return nullptr;
-}
-
 bool HttpResponse::fill() {
     if (m_deadline == std::chrono::steady_clock::time_point::max()) {
         return m_conn->read_more(m_read_timeout);
@@ -453,8 +444,8 @@ HttpResponse PendingResponse::parse_head(size_t header_end) {
         if (colon == std::string_view::npos || colon == 0) {
             throw protocol_error(label, "malformed header line");
         }
-        response.headers.emplace_back(core::to_lower(trim(line.substr(0, colon))),
-                                      std::string(trim(line.substr(colon + 1))));
+        response.headers.add(core::to_lower(trim(line.substr(0, colon))),
+                             std::string(trim(line.substr(colon + 1))));
     }
     buffer.erase(0, header_end + 4);
 

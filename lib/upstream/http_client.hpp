@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/headers.hpp"
 #include "upstream/url.hpp"
 
 #include <atomic>
@@ -23,11 +24,7 @@ struct Timeouts {
     std::chrono::milliseconds first_byte{0};
 };
 
-/// Header list in wire order; names of response headers are lower-cased.
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-/// The first header named `name` (compared exactly; response names are lower-case), or nullptr.
-const std::string* find_header(const Headers& headers, std::string_view name);
+using core::Headers;
 
 /// One outgoing request. Host and Content-Length are added by the client.
 struct HttpRequest {
@@ -54,8 +51,8 @@ public:
     /// Microseconds from the request being sent to the response headers arriving.
     long long wait_us = 0;
 
-    /// The first header named `name` (lower-case), or nullptr.
-    const std::string* header(std::string_view name) const { return find_header(headers, name); }
+    /// The first header named `name`, or nullptr.
+    const std::string* header(std::string_view name) const { return headers.find(name); }
     /// Replaces `chunk` with the next body bytes available; false at the end of the body.
     /// Throws core::Error on timeout, reset or malformed framing.
     bool read(std::string& chunk);
@@ -158,8 +155,8 @@ struct FetchedResponse {
     int status = 0;
     Headers headers; ///< names lower-cased
     std::string body;
-    /// The first header named `name` (lower-case), or nullptr.
-    const std::string* header(std::string_view name) const { return find_header(headers, name); }
+    /// The first header named `name`, or nullptr.
+    const std::string* header(std::string_view name) const { return headers.find(name); }
 };
 
 /// One GET of `target` on `url`'s origin over a connection of its own, body read up to `limit`

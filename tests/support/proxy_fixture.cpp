@@ -2,32 +2,6 @@
 
 namespace aimo::test {
 
-namespace {
-std::unique_ptr<governance::Database> open_database(const ProxyFixtureOptions& options) {
-    if (options.database.empty()) {
-        return nullptr;
-    }
-    return std::make_unique<governance::Database>(options.database);
-}
-
-proxy::ServerOptions server_options(const ProxyFixtureOptions& options, std::ostream* log,
-                                    proxy::Metrics* metrics) {
-    proxy::ServerOptions server;
-    server.host = "127.0.0.1";
-    server.port = 0;
-    server.max_body_bytes = options.max_body_bytes;
-    server.max_connections = options.max_connections;
-    server.header_timeout = options.header_timeout;
-    server.body_timeout = options.body_timeout;
-    server.idle_timeout = options.idle_timeout;
-    server.drain_timeout = options.drain_timeout;
-    server.log_format = options.log_format;
-    server.log = log;
-    server.metrics = metrics;
-    return server;
-}
-} // namespace
-
 ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions options)
     : pool(options.timeouts, options.ca_file),
       m_options(std::move(options)), m_defaults{upstream::parse_url(router_url, "router URL"),
@@ -35,19 +9,31 @@ ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions op
       m_signer(std::make_shared<const crypto::SiwxSigner>(
           rfc8032_keypair(), std::string(crypto::mainnet_chain_id),
           [] { return std::chrono::system_clock::now(); })),
-      m_config(m_options.config), m_db(open_database(m_options)),
-      m_governor(m_db ? std::make_unique<governance::Governor>(*m_db, m_options.require_auth,
-                                                               std::chrono::milliseconds(0))
-                      : nullptr),
-      m_ledger(m_db ? std::make_unique<governance::Ledger>(*m_db) : nullptr),
-      m_gateway([this] { return build(); }),
-      m_handler(
-          m_gateway, m_options.stream_keepalive,
-          proxy::Governance{
-              m_governor.get(), m_ledger.get(), {}, &m_metrics, m_options.metrics_need_token}),
-      m_server(m_handler, server_options(m_options, &m_log, &m_metrics)) {
-    m_port = m_server.bind();
-    m_thread = std::thread([this] { m_server.run(); });
+      m_config(m_options.config), m_proxy(parts()) {
+    m_port = m_proxy.bind();
+    m_thread = std::thread([this] { m_proxy.run(); });
+}
+
+proxy::ProxyParts ProxyFixture::parts() {
+    proxy::ProxyParts parts;
+    parts.tables = [this] { return build(); };
+    parts.database = m_options.database;
+    parts.require_auth = m_options.require_auth;
+    parts.metrics_need_token = m_options.metrics_need_token;
+    parts.agents_recheck = std::chrono::milliseconds(0);
+    parts.stream_keepalive = m_options.stream_keepalive;
+    auto& server = parts.server;
+    server.host = "127.0.0.1";
+    server.port = 0;
+    server.max_body_bytes = m_options.max_body_bytes;
+    server.max_connections = m_options.max_connections;
+    server.header_timeout = m_options.header_timeout;
+    server.body_timeout = m_options.body_timeout;
+    server.idle_timeout = m_options.idle_timeout;
+    server.drain_timeout = m_options.drain_timeout;
+    server.log_format = m_options.log_format;
+    server.log = &m_log;
+    return parts;
 }
 
 ProxyFixture::~ProxyFixture() {
@@ -74,18 +60,16 @@ std::string ProxyFixture::reload(const std::string& config) {
         std::lock_guard lock(m_config_mutex);
         m_config = config;
     }
-    return m_gateway.reload();
+    return m_proxy.reload();
 }
 
 void ProxyFixture::flush_ledger() {
-    if (m_ledger) {
-        m_ledger->flush();
-    }
+    m_proxy.flush_ledger();
 }
 
 std::string ProxyFixture::stop_and_log() {
     if (m_thread.joinable()) {
-        m_server.stop();
+        m_proxy.stop();
         m_thread.join();
     }
     return m_log.str();

@@ -1,9 +1,6 @@
 #pragma once
 
-#include "governance/governor.hpp"
-#include "proxy/handler.hpp"
-#include "proxy/server.hpp"
-#include "routing/gateway.hpp"
+#include "proxy/proxy.hpp"
 #include "vectors.hpp"
 
 #include <map>
@@ -35,9 +32,10 @@ struct ProxyFixtureOptions {
     bool metrics_need_token = false; ///< as when aimo listens beyond loopback
 };
 
-/// The real proxy (pool, signer, routing, handler, server) in-process on a free loopback port,
-/// signing with the RFC 8032 key; "aimo" providers default to `router_url`. Ready when
-/// constructed; stopped and joined on destruction.
+/// The real proxy, wired as `aimo serve` wires it (proxy::Proxy), in-process on a free loopback
+/// port; routing tables come from `options.config` and sign with the RFC 8032 key; "aimo"
+/// providers default to `router_url`. Ready when constructed; stopped and joined on
+/// destruction.
 class ProxyFixture {
 public:
     explicit ProxyFixture(const std::string& router_url, ProxyFixtureOptions options = {});
@@ -53,10 +51,11 @@ public:
     /// Waits until every finished request's record is committed.
     void flush_ledger();
     /// The governance database (only with options.database).
-    governance::Database& db() { return *m_db; }
+    governance::Database& db() { return *m_proxy.database(); }
 
 private:
     std::shared_ptr<const routing::Table> build();
+    proxy::ProxyParts parts();
 
     ProxyFixtureOptions m_options;
     routing::RoutingDefaults m_defaults;
@@ -64,13 +63,7 @@ private:
     std::mutex m_config_mutex;
     std::string m_config;
     std::ostringstream m_log;
-    proxy::Metrics m_metrics;
-    std::unique_ptr<governance::Database> m_db;
-    std::unique_ptr<governance::Governor> m_governor;
-    std::unique_ptr<governance::Ledger> m_ledger;
-    routing::Gateway m_gateway;
-    proxy::Handler m_handler;
-    proxy::Server m_server;
+    proxy::Proxy m_proxy;
     std::thread m_thread;
     int m_port = -1;
 };

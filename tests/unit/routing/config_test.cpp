@@ -89,7 +89,7 @@ cooldown = 5
     const auto& openai = config.providers[1];
     CHECK(openai.kind == ProviderKind::openai);
     CHECK(openai.api_key == "sk-test");
-    CHECK(openai.headers == upstream::Headers{{"OpenAI-Organization", "org-1"}});
+    CHECK(openai.headers == core::Headers{{"OpenAI-Organization", "org-1"}});
     CHECK(openai.models == std::vector<std::string>{"gpt-4o", "gpt-4o-mini"});
     CHECK(openai.timeouts.first_byte == std::chrono::milliseconds(2500));
     CHECK(openai.timeouts.idle == std::chrono::seconds(90));

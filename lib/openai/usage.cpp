@@ -1,10 +1,11 @@
-#include "governance/usage.hpp"
+#include "openai/usage.hpp"
 
 #include "core/json_scan.hpp"
+#include "openai/sse.hpp"
 
 #include <charconv>
 
-namespace aimo::governance {
+namespace aimo::openai {
 
 namespace {
 // Reads token counts out of an answer the scanner validates, without building a document
@@ -136,30 +137,12 @@ EventUsage usage_from_event(std::string_view event) {
     if (event.find("\"usage\"") == std::string_view::npos) {
         return out;
     }
-    // The event's data lines, joined (SSE allows one JSON split over several).
-    std::string data;
-    size_t start = 0;
-    while (start < event.size()) {
-        size_t end = event.find('\n', start);
-        auto line = event.substr(start, end == std::string_view::npos ? end : end - start);
-        if (!line.empty() && line.back() == '\r') {
-            line.remove_suffix(1);
-        }
-        if (line.rfind("data:", 0) == 0) {
-            line.remove_prefix(5);
-            if (!line.empty() && line.front() == ' ') {
-                line.remove_prefix(1);
-            }
-            data += line;
-            data += '\n';
-        }
-        if (end == std::string_view::npos) {
-            break;
-        }
-        start = end + 1;
+    auto data = event_data(event);
+    if (!data) {
+        return out;
     }
     UsageFields fields;
-    if (!scan_usage(data, fields)) {
+    if (!scan_usage(*data, fields)) {
         return out;
     }
     out.usage = fields.result();
@@ -167,29 +150,4 @@ EventUsage usage_from_event(std::string_view event) {
     return out;
 }
 
-std::string with_include_usage(std::string_view body, size_t& shift) {
-    static constexpr std::string_view member = R"("stream_options":{"include_usage":true},)";
-    size_t brace = body.find('{');
-    std::string out;
-    out.reserve(body.size() + member.size());
-    out.append(body.substr(0, brace + 1));
-    // An empty object takes the member without the trailing comma.
-    size_t next = body.find_first_not_of(" \t\r\n", brace + 1);
-    if (next != std::string_view::npos && body[next] == '}') {
-        out.append(member.substr(0, member.size() - 1));
-        shift = member.size() - 1;
-    } else {
-        out.append(member);
-        shift = member.size();
-    }
-    out.append(body.substr(brace + 1));
-    return out;
-}
-
-double cost_usd(const TokenUsage& usage, double prompt_per_million, double completion_per_million) {
-    return (static_cast<double>(usage.prompt) * prompt_per_million +
-            static_cast<double>(usage.completion) * completion_per_million) /
-           1e6;
-}
-
-} // namespace aimo::governance
+} // namespace aimo::openai

@@ -1,8 +1,8 @@
-#include "proxy/metrics.hpp"
+#include "metrics/metrics.hpp"
 
 #include <fmt/format.h>
 
-namespace aimo::proxy {
+namespace aimo::metrics {
 
 namespace {
 // A label value with \, " and newlines escaped as the format requires; other control
@@ -170,4 +170,4 @@ std::string Metrics::render() const {
     return out;
 }
 
-} // namespace aimo::proxy
+} // namespace aimo::metrics

@@ -6,9 +6,10 @@
 #include <utility>
 #include <vector>
 
-namespace aimo::proxy {
+namespace aimo::openai {
 
-/// What the proxy needs to know about a request body, read in one pass without building a DOM.
+/// What aimo needs to know about an OpenAI request body (chat, completions, embeddings,
+/// responses), read in one pass without building a document.
 struct BodySummary {
     bool valid_json = false;
     bool is_object = false;
@@ -37,4 +38,17 @@ BodySummary scan_body(std::string_view body);
 std::string with_max_tokens(std::string_view body, const BodySummary& summary, int64_t limit,
                             std::string_view field);
 
-} // namespace aimo::proxy
+/// `body` (a JSON object without "stream_options") with "stream_options":{"include_usage":true}
+/// added as its first member, so a stream reports its usage at the end; `shift` receives how
+/// many bytes were inserted before the rest.
+std::string with_include_usage(std::string_view body, size_t& shift);
+
+/// `body` with the JSON string token at [begin, end) (BodySummary's model_begin, model_end)
+/// replaced by `model`: the provider's own id for it.
+std::string with_model(std::string_view body, size_t begin, size_t end, std::string_view model);
+
+/// Whether an SSE event is the usage-only chunk `include_usage` makes (a chat chunk with empty
+/// `choices` and a `usage`): the one a client that did not ask for it must not see.
+bool is_usage_only_event(std::string_view event);
+
+} // namespace aimo::openai

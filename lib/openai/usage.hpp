@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace aimo::governance {
+namespace aimo::openai {
 
 /// Tokens an answer reports.
 struct TokenUsage {
@@ -26,11 +26,4 @@ struct EventUsage {
 };
 EventUsage usage_from_event(std::string_view event);
 
-/// `body` (a JSON object without "stream_options") with "stream_options":{"include_usage":true}
-/// added as its first member; `shift` receives how many bytes were inserted before the rest.
-std::string with_include_usage(std::string_view body, size_t& shift);
-
-/// USD for `usage` at these prices (USD per million tokens).
-double cost_usd(const TokenUsage& usage, double prompt_per_million, double completion_per_million);
-
-} // namespace aimo::governance
+} // namespace aimo::openai

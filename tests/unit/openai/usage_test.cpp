@@ -1,5 +1,5 @@
-#include "governance/usage.hpp"
 #include "mutate.hpp"
+#include "openai/usage.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -9,9 +9,9 @@ using namespace aimo;
 
 namespace {
 // What the answer means, read with a general parser: the reference the scanner must agree with.
-governance::TokenUsage reference_usage(std::string_view text, bool* choices_empty = nullptr) {
+openai::TokenUsage reference_usage(std::string_view text, bool* choices_empty = nullptr) {
     auto json = nlohmann::json::parse(text, nullptr, false);
-    governance::TokenUsage out;
+    openai::TokenUsage out;
     if (!json.is_object()) {
         return out;
     }
@@ -45,7 +45,7 @@ governance::TokenUsage reference_usage(std::string_view text, bool* choices_empt
     return out;
 }
 
-void check_same(const governance::TokenUsage& got, const governance::TokenUsage& want) {
+void check_same(const openai::TokenUsage& got, const openai::TokenUsage& want) {
     CHECK(got.found == want.found);
     CHECK(got.prompt == want.prompt);
     CHECK(got.completion == want.completion);
@@ -53,7 +53,7 @@ void check_same(const governance::TokenUsage& got, const governance::TokenUsage&
 } // namespace
 
 TEST_CASE("usage is read from chat, completion and Responses answers", "[usage]") {
-    auto chat = governance::usage_from_json(
+    auto chat = openai::usage_from_json(
         R"({"id":"x","choices":[{"message":{"content":"\"usage\": {\"prompt_tokens\": 99}"}}],
             "usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17,
                      "prompt_tokens_details":{"cached_tokens":3}}})");
@@ -61,20 +61,19 @@ TEST_CASE("usage is read from chat, completion and Responses answers", "[usage]"
     CHECK(chat.prompt == 12);
     CHECK(chat.completion == 5);
 
-    auto responses = governance::usage_from_json(
+    auto responses = openai::usage_from_json(
         R"({"type":"response.completed","response":{"usage":{"input_tokens":7,"output_tokens":2}}})");
     CHECK(responses.found);
     CHECK(responses.prompt == 7);
     CHECK(responses.completion == 2);
 
-    auto embeddings =
-        governance::usage_from_json(R"({"usage":{"prompt_tokens":4,"total_tokens":4}})");
+    auto embeddings = openai::usage_from_json(R"({"usage":{"prompt_tokens":4,"total_tokens":4}})");
     CHECK(embeddings.found);
     CHECK(embeddings.prompt == 4);
     CHECK(embeddings.completion == 0);
 
     // Counts past int64 are nothing; past uint64 they are not integers, so the other name counts.
-    auto huge = governance::usage_from_json(
+    auto huge = openai::usage_from_json(
         R"({"usage":{"prompt_tokens":18446744073709551615,"completion_tokens":)"
         R"(99999999999999999999,"output_tokens":3}})");
     CHECK(huge.found);
@@ -87,24 +86,24 @@ TEST_CASE("usage is read from chat, completion and Responses answers", "[usage]"
     for (const char* none : {R"({"usage":null})", R"({"usage":{"prompt_tokens":3})",
                              R"({"usage":{}})", R"(["usage"])", R"({"x":"usage"})"}) {
         CAPTURE(none);
-        CHECK_FALSE(governance::usage_from_json(none).found);
+        CHECK_FALSE(openai::usage_from_json(none).found);
     }
 }
 
 TEST_CASE("a usage-only stream event is told apart from one that also carries choices", "[usage]") {
-    auto last = governance::usage_from_event(
+    auto last = openai::usage_from_event(
         "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\r\n");
     CHECK(last.usage_only);
     CHECK(last.usage.prompt == 3);
     CHECK(last.usage.completion == 4);
 
-    auto split = governance::usage_from_event(
+    auto split = openai::usage_from_event(
         "event: x\ndata: {\"choices\":[{\"delta\":{}}],\ndata: \"usage\":{\"prompt_tokens\":1}}\n");
     CHECK_FALSE(split.usage_only);
     CHECK(split.usage.found);
     CHECK(split.usage.prompt == 1);
 
-    auto null_usage = governance::usage_from_event("data: {\"choices\":[],\"usage\":null}\n");
+    auto null_usage = openai::usage_from_event("data: {\"choices\":[],\"usage\":null}\n");
     CHECK_FALSE(null_usage.usage_only);
     CHECK_FALSE(null_usage.usage.found);
 }
@@ -119,10 +118,10 @@ TEST_CASE("the usage scan agrees with a reference parser on mutated answers", "[
     for (int i = 0; i < 20000; ++i) {
         std::string text = test::mutate(seed, random, alphabet);
         CAPTURE(text);
-        check_same(governance::usage_from_json(text), reference_usage(text));
+        check_same(openai::usage_from_json(text), reference_usage(text));
         bool choices_empty = false;
         auto want = reference_usage(text, &choices_empty);
-        auto event = governance::usage_from_event("data: " + text + "\n");
+        auto event = openai::usage_from_event("data: " + text + "\n");
         check_same(event.usage, want);
         REQUIRE(event.usage_only == (want.found && choices_empty));
     }

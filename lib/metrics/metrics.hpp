@@ -9,7 +9,7 @@
 #include <string_view>
 #include <tuple>
 
-namespace aimo::proxy {
+namespace aimo::metrics {
 
 /// Counters and histograms for GET /metrics in the Prometheus text format. Thread-safe; each
 /// update is one short critical section.
@@ -60,4 +60,4 @@ private:
     size_t m_series = 0; ///< agent × model pairs; past a bound new models count as "(other)"
 };
 
-} // namespace aimo::proxy
+} // namespace aimo::metrics

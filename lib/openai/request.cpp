@@ -1,12 +1,14 @@
-#include "proxy/body_scan.hpp"
+#include "openai/request.hpp"
 
+#include "core/json.hpp"
 #include "core/json_scan.hpp"
+#include "openai/usage.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-namespace aimo::proxy {
+namespace aimo::openai {
 
 namespace {
 // Picks the few top-level fields the proxy needs out of a body the scanner validates. The
@@ -141,4 +143,36 @@ std::string with_max_tokens(std::string_view body, const BodySummary& summary, i
     return out;
 }
 
-} // namespace aimo::proxy
+std::string with_include_usage(std::string_view body, size_t& shift) {
+    static constexpr std::string_view member = R"("stream_options":{"include_usage":true},)";
+    size_t brace = body.find('{');
+    std::string out;
+    out.reserve(body.size() + member.size());
+    out.append(body.substr(0, brace + 1));
+    // An empty object takes the member without the trailing comma.
+    size_t next = body.find_first_not_of(" \t\r\n", brace + 1);
+    if (next != std::string_view::npos && body[next] == '}') {
+        out.append(member.substr(0, member.size() - 1));
+        shift = member.size() - 1;
+    } else {
+        out.append(member);
+        shift = member.size();
+    }
+    out.append(body.substr(brace + 1));
+    return out;
+}
+
+std::string with_model(std::string_view body, size_t begin, size_t end, std::string_view model) {
+    std::string out;
+    out.reserve(body.size() + model.size());
+    out.append(body.substr(0, begin));
+    out.append(core::json_text(nlohmann::json(model)));
+    out.append(body.substr(end));
+    return out;
+}
+
+bool is_usage_only_event(std::string_view event) {
+    return usage_from_event(event).usage_only;
+}
+
+} // namespace aimo::openai

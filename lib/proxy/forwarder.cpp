@@ -1,0 +1,132 @@
+#include "proxy/forwarder.hpp"
+
+#include "openai/request.hpp"
+#include "proxy/errors.hpp"
+#include "proxy/prepare.hpp"
+#include "proxy/respond.hpp"
+
+namespace aimo::proxy {
+
+namespace {
+// A body aimo cannot forward: why, as the client's 400.
+std::optional<Response> invalid_body(const Request& request, const openai::BodySummary& body) {
+    if (!body.valid_json) {
+        return error_response(400,
+                              request.body.empty()
+                                  ? "the request body is empty; send a JSON object (with "
+                                    "Content-Length or chunked)"
+                                  : "request body is not valid JSON: " + body.error,
+                              "invalid_request_error", "invalid_json");
+    }
+    if (!body.is_object) {
+        return error_response(400, "request body must be a JSON object", "invalid_request_error",
+                              "invalid_json");
+    }
+    return std::nullopt;
+}
+
+// A model the table has no plan for, as the client's error and the code it is counted under.
+std::pair<Response, std::string> unresolved(const core::Error& e) {
+    switch (e.kind()) {
+    case core::ErrorKind::not_found:
+        return {error_response(404, std::string(e.what()) + "; " + e.hint(),
+                               "invalid_request_error", "model_not_found"),
+                "model_not_found"};
+    case core::ErrorKind::invalid_input:
+        return {error_response(400, std::string(e.what()) + "; " + e.hint(),
+                               "invalid_request_error", "model_ambiguous"),
+                "model_ambiguous"};
+    default:
+        return {upstream_error_response(e), "catalogue_unavailable"};
+    }
+}
+
+// The dearest prices among the plan's targets: any of them may end up answering.
+governance::Prices dearest(const routing::Table& table, const routing::Plan& plan) {
+    governance::Prices prices;
+    for (const auto& target : plan.targets) {
+        auto [in, out] = table.prices(target);
+        prices = {std::max(prices.in, in), std::max(prices.out, out)};
+    }
+    return prices;
+}
+
+Response refused(Response response, const std::string& model) {
+    response.log.model = model;
+    return response;
+}
+} // namespace
+
+Response Forwarder::forward(const Request& request, std::string_view endpoint) {
+    auto start = std::chrono::steady_clock::now();
+
+    // Read the body: what is asked, in one pass.
+    openai::BodySummary body = openai::scan_body(request.body);
+    if (auto invalid = invalid_body(request, body)) {
+        return std::move(*invalid);
+    }
+
+    // Authenticate: who is asking, and whatever refuses the request at any price. Nothing has
+    // gone upstream yet, and for a refusal nothing will.
+    auto who = m_gate.authenticate(request.header("authorization"), body.model);
+    if (auto* denial = std::get_if<governance::Denial>(&who)) {
+        return refused(denial_response(*denial), body.model);
+    }
+    auto caller = std::get<governance::Caller>(std::move(who));
+
+    // Resolve: where it may go (a bare model id among several providers needs the catalogue).
+    auto table = m_gateway.current();
+    routing::Plan plan;
+    try {
+        plan = table->resolve(body.model);
+    } catch (const core::Error& e) {
+        auto [response, code] = unresolved(e);
+        m_gate.refuse(caller.agent, response.status, code);
+        return refused(std::move(response), body.model);
+    }
+
+    // Admit: reserve its worst case at the dearest price of the plan, or lower its
+    // completion limit to what the budget pays for.
+    governance::RequestFacts facts{request.id, body.model, request.body.size(), std::nullopt,
+                                   endpoint != "/embeddings"};
+    if (body.max_tokens >= 0) {
+        facts.max_tokens = body.max_tokens;
+    }
+    // Prices may need the catalogue: only asked for when the request is metered.
+    auto prices = m_gate.meters() ? dearest(*table, plan) : governance::Prices{};
+    auto admitted = m_gate.admit(caller, facts, prices, plan.targets.front().provider);
+    if (auto* denial = std::get_if<governance::Denial>(&admitted)) {
+        return refused(denial_response(*denial), body.model);
+    }
+    auto meter = std::get<std::shared_ptr<governance::Meter>>(std::move(admitted));
+
+    // Prepare: the body and headers as they go upstream.
+    std::string model = body.model;
+    auto prepared = prepare_upstream(request, endpoint, std::move(body), meter.get());
+
+    // (Seam for the response cache, #14: look `prepared.outgoing` up here; a hit skips
+    // dispatch and is answered by respond() from the store.)
+
+    // Dispatch: attempts along the plan, with retries, fallbacks and circuit breakers.
+    // (Seam for the scheduler, #15: it wraps this, holding the request while the provider is
+    // at capacity, fairly across agents.)
+    auto dispatch = std::make_shared<routing::Dispatch>(std::move(table), std::move(plan),
+                                                        std::move(prepared.outgoing));
+
+    // Respond, then settle: the meter records the request when its last byte is out.
+    Headers told = meter ? meter->take_response_headers() : Headers{};
+    told.append(std::move(prepared.response_headers));
+    RespondOptions options;
+    options.meter = meter;
+    options.metrics = m_metrics;
+    options.stream = prepared.stream;
+    options.strip_usage = prepared.strip_usage;
+    options.keepalive = m_keepalive;
+    options.start = start;
+    options.model = std::move(model);
+    Response response = respond(std::move(dispatch), std::move(options));
+    response.headers.append(std::move(told));
+    return response;
+}
+
+} // namespace aimo::proxy

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "governance/gate.hpp"
+#include "governance/governor.hpp"
+#include "governance/ledger.hpp"
+#include "metrics/metrics.hpp"
+#include "proxy/forwarder.hpp"
+#include "proxy/handler.hpp"
+#include "proxy/server.hpp"
+#include "routing/gateway.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace aimo::proxy {
+
+/// What a proxy is made of, as plain data.
+struct ProxyParts {
+    routing::Gateway::Factory tables; ///< builds the routing table (first now, then on reload)
+    std::filesystem::path database;   ///< agents and the ledger; empty: neither
+    bool require_auth = false;        ///< agent tokens even while no agent exists
+    bool metrics_need_token = false;  ///< /metrics asks for a token (when beyond loopback)
+    /// How often the governor looks for agents another process changed.
+    std::chrono::milliseconds agents_recheck{100};
+    std::chrono::milliseconds stream_keepalive{10'000}; ///< see RespondOptions::keepalive
+    ServerOptions server;                               ///< its log, clock and metrics are set here
+    core::Clock clock;                                  ///< record timestamps
+    std::function<void(const std::string&)> on_ledger_error; ///< records that could not be stored
+};
+
+/// A proxy wired in one place, for `aimo serve` and the tests alike: metrics, the database with
+/// governor and ledger, the routing gateway, the gate, the forwarder, the routes and the
+/// server. Construction builds the first routing table and opens the database (their errors
+/// are start-up errors); nothing listens until bind().
+class Proxy {
+public:
+    explicit Proxy(ProxyParts parts);
+    Proxy(const Proxy&) = delete;
+    Proxy& operator=(const Proxy&) = delete;
+
+    /// Binds the listening socket and returns the port.
+    int bind() { return m_server.bind(); }
+    /// Serves until stop(); true when every request finished within the drain timeout.
+    bool run() { return m_server.run(); }
+    /// Stops accepting; safe from any thread.
+    void stop() { m_server.stop(); }
+    /// Rebuilds the routing table; the error message, empty on success.
+    std::string reload() { return m_gateway.reload(); }
+
+    routing::Gateway& gateway() { return m_gateway; }
+    metrics::Metrics& metrics() { return m_metrics; }
+    /// The database, or nullptr when it is off.
+    governance::Database* database() { return m_database.get(); }
+    /// Waits until every finished request's record is committed.
+    void flush_ledger();
+    /// True when requests must carry an agent's token.
+    bool auth_required() { return m_governor && m_governor->auth_required(); }
+
+private:
+    metrics::Metrics m_metrics;
+    std::unique_ptr<governance::Database> m_database;
+    std::unique_ptr<governance::Governor> m_governor;
+    std::unique_ptr<governance::Ledger> m_ledger;
+    routing::Gateway m_gateway;
+    governance::Gate m_gate;
+    Forwarder m_forwarder;
+    Handler m_handler;
+    Server m_server;
+};
+
+} // namespace aimo::proxy
