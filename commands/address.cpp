@@ -11,8 +11,7 @@ struct AddressFlags {
 };
 
 int run_address(core::Context& ctx, const AddressFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    auto loaded = crypto::load_keypair(settings.value("keypair"));
+    auto loaded = crypto::load_keypair(load_config(ctx, flags.settings).router.keypair);
     for (const auto& warning : loaded.warnings) {
         print_warning(ctx, warning);
     }

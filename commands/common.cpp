@@ -27,16 +27,23 @@ void add_router_flags(CLI::App& app, SettingFlags& flags) {
     }
 }
 
+config::Config load_config(const core::Context& ctx, const SettingFlags& flags) {
+    return config::load(ctx, flags.values);
+}
+
+routing::RoutingConfig load_routing(const core::Context& ctx, const config::Config& config) {
+    return config.routing([&ctx](std::string_view name) { return ctx.getenv(name); });
+}
+
 governance::Database open_database(core::Context& ctx, const SettingFlags& flags) {
-    return governance::Database(
-        governance::database_path(core::load_settings(ctx, flags.values).value("database")));
+    return governance::Database(governance::database_path(load_config(ctx, flags).database));
 }
 
 std::unique_ptr<upstream::RouterClient> connect_router(core::Context& ctx,
                                                        const SettingFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.values);
+    auto config = load_config(ctx, flags);
     std::vector<std::string> warnings;
-    auto client = upstream::make_router_client(ctx, upstream::router_settings(settings), warnings);
+    auto client = upstream::make_router_client(ctx, config.router, warnings);
     for (const auto& warning : warnings) {
         print_warning(ctx, warning);
     }

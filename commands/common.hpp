@@ -1,5 +1,6 @@
 #pragma once
 
+#include "config/config.hpp"
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/settings.hpp"
@@ -27,19 +28,24 @@ struct SettingFlags {
 };
 
 /// Adds the flag for setting `key` (e.g. "keypair" -> --keypair) to `app`; its value is only
-/// recorded in `flags`, resolution happens later in core::load_settings.
+/// recorded in `flags`, resolution happens later in config::load.
 void add_setting_flag(CLI::App& app, SettingFlags& flags, std::string_view key);
 
 /// Adds the flags of the settings a router client needs (--keypair, --router-url, --chain-id,
 /// --ca-file).
 void add_router_flags(CLI::App& app, SettingFlags& flags);
 
-/// Resolves settings with these flags, loads the keypair (printing its warnings) and returns
-/// a signing router client.
+/// Every setting, with these flags over the environment, the config file and the defaults.
+config::Config load_config(const core::Context& ctx, const SettingFlags& flags);
+
+/// The routing tables of `config`'s file, their api_key_env variables from the environment.
+routing::RoutingConfig load_routing(const core::Context& ctx, const config::Config& config);
+
 /// The agents and ledger database the `database` setting (flag, AIMO_DATABASE, config) names.
 /// Throws core::Error(usage) when it is switched off.
 governance::Database open_database(core::Context& ctx, const SettingFlags& flags);
 
+/// Loads the keypair (printing its warnings) and returns a signing router client.
 std::unique_ptr<upstream::RouterClient> connect_router(core::Context& ctx,
                                                        const SettingFlags& flags);
 

@@ -2,7 +2,6 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
-#include "proxy/service.hpp"
 #include "registry.hpp"
 
 #include <filesystem>
@@ -29,12 +28,6 @@ int run_path(core::Context& ctx) {
                     "and AIMO_* variables)\n";
     }
     return 0;
-}
-
-routing::RoutingConfig load_routing(core::Context& ctx, const core::Settings& settings) {
-    auto router = upstream::router_settings(settings);
-    return routing::load_routing_config(core::config_file_path(ctx), {router.url, router.timeouts},
-                                        [&ctx](std::string_view name) { return ctx.getenv(name); });
 }
 
 std::string seconds(std::chrono::milliseconds value) {
@@ -121,8 +114,9 @@ void print_routing(std::ostream& out, const routing::RoutingConfig& config) {
 }
 
 int run_show(core::Context& ctx, const ConfigFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    auto routing_config = load_routing(ctx, settings);
+    auto config = load_config(ctx, flags.settings);
+    const auto& settings = config.sources;
+    auto routing_config = load_routing(ctx, config);
     if (flags.json) {
         nlohmann::json out = nlohmann::json::object();
         for (const auto& spec : core::setting_specs()) {
@@ -153,11 +147,10 @@ int run_show(core::Context& ctx, const ConfigFlags& flags) {
 }
 
 int run_check(core::Context& ctx, const ConfigFlags& flags) {
-    // Reading validates the file (syntax, keys, types); proxy_config every value's meaning.
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    proxy::proxy_config(settings);
-    load_routing(ctx, settings);
-    auto path = core::config_file_path(ctx);
+    // Loading validates the file (syntax, keys, types) and every value's meaning.
+    auto config = load_config(ctx, flags.settings);
+    load_routing(ctx, config);
+    const auto& path = config.path;
     std::error_code ec;
     *ctx.out << (std::filesystem::exists(path, ec) ? "ok: " + path.string() + " is valid"
                                                    : "ok: no config file; defaults apply")

@@ -83,7 +83,7 @@ void render(core::Context& ctx, const ConnectFlags& flags, const openclaw::Conne
 }
 
 int run_connect(core::Context& ctx, const ConnectFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.settings.values);
+    auto config = load_config(ctx, flags.settings);
     openclaw::ConnectOptions options;
     options.config_override = flags.config_path;
     options.dry_run = flags.dry_run;
@@ -99,17 +99,14 @@ int run_connect(core::Context& ctx, const ConnectFlags& flags) {
         return 0;
     }
     options.request.base_url =
-        proxy::local_proxy_url(settings.value("host"),
-                               static_cast<int>(settings.get_int("port", 1, 65535)))
-            .join("/v1");
+        proxy::local_proxy_url(config.server.host, config::connect_port(config)).join("/v1");
     options.request.set_default = !flags.no_default;
     if (!flags.model.empty()) {
         options.request.primary = flags.model;
     }
     std::string source;
     try {
-        auto list = openclaw::fetch_models(ctx, options.request.base_url,
-                                           upstream::router_settings(settings), flags.api_key);
+        auto list = openclaw::fetch_models(ctx, options.request.base_url, config, flags.api_key);
         options.request.models = std::move(list.models);
         source = list.source;
     } catch (const core::Error& e) {

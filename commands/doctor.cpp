@@ -16,8 +16,7 @@ struct DoctorFlags {
 };
 
 int run_doctor(core::Context& ctx, const DoctorFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    auto checks = doctor::run_checks(ctx, settings);
+    auto checks = doctor::run_checks(ctx, load_config(ctx, flags.settings));
     bool failed = false;
     for (const auto& check : checks) {
         failed = failed || check.status == doctor::Status::fail;

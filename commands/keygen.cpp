@@ -16,8 +16,7 @@ struct KeygenFlags {
 };
 
 int run_keygen(core::Context& ctx, const KeygenFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    std::filesystem::path path = settings.value("keypair");
+    std::filesystem::path path = load_config(ctx, flags.settings).router.keypair;
     auto keypair = crypto::Keypair::generate();
     crypto::save_keypair(path, keypair, flags.force);
     if (flags.json) {

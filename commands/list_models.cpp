@@ -23,8 +23,9 @@ void add_list_models_flags(CLI::App& app, ListModelsFlags& flags) {
 }
 
 int run_list_models(core::Context& ctx, const ListModelsFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    auto models = routing::fetch_configured_models(ctx, upstream::router_settings(settings));
+    auto config = load_config(ctx, flags.settings);
+    auto models = routing::fetch_configured_models(ctx, config.router, load_routing(ctx, config),
+                                                   config.path);
     for (const auto& warning : models.warnings) {
         print_warning(ctx, warning);
     }

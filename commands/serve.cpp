@@ -20,11 +20,9 @@ void add_serve_flags(CLI::App& app, ServeFlags& flags) {
 }
 
 int run_serve(core::Context& ctx, const ServeFlags& flags) {
-    auto settings = core::load_settings(ctx, flags.settings.values);
-    auto config = proxy::proxy_config(settings);
-    config.require_auth = flags.require_auth;
-    config.insecure_no_auth = flags.insecure_no_auth;
-    bool drained = proxy::run_proxy(ctx, config, [&ctx](const proxy::ProxyReady& ready) {
+    auto config = load_config(ctx, flags.settings);
+    proxy::ServeChoices choices{flags.require_auth, flags.insecure_no_auth};
+    bool drained = proxy::run_proxy(ctx, config, choices, [&ctx](const proxy::ProxyReady& ready) {
         for (const auto& warning : ready.warnings) {
             print_warning(ctx, warning);
         }

@@ -1,5 +1,6 @@
 #include "core/context.hpp"
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <unistd.h>
@@ -19,6 +20,10 @@ std::optional<std::string> Context::getenv(std::string_view name) const {
 
 bool Context::color_err() const {
     return err_is_tty && !getenv("NO_COLOR");
+}
+
+void ignore_broken_pipes() {
+    std::signal(SIGPIPE, SIG_IGN);
 }
 
 Context make_process_context() {

@@ -34,4 +34,9 @@ struct Context {
 /// A Context wired to the real process: environment, system clock, std streams.
 Context make_process_context();
 
+/// Makes a write to a connection the peer has closed an error (EPIPE) instead of a SIGPIPE
+/// that kills the process: OpenSSL writes to sockets without MSG_NOSIGNAL. Process-wide, so
+/// called once at start-up (app/main.cpp, the test runner).
+void ignore_broken_pipes();
+
 } // namespace aimo::core

@@ -1,6 +1,5 @@
 #include "core/settings.hpp"
 
-#include "core/config_file.hpp"
 #include "core/error.hpp"
 #include "core/paths.hpp"
 
@@ -118,37 +117,6 @@ Settings resolve_settings(const SettingsLayers& layers) {
 
 std::filesystem::path config_file_path(const Context& ctx) {
     return config_dir(ctx) / "config.toml";
-}
-
-Settings load_settings(const Context& ctx, const std::map<std::string, std::string>& flags) {
-    auto dir = config_dir(ctx);
-    SettingsLayers layers;
-    layers.flags = flags;
-    layers.env = [&ctx](std::string_view name) { return ctx.getenv(name); };
-    layers.file_path = config_file_path(ctx).string();
-    layers.file = read_config_file(layers.file_path, dir);
-    layers.defaults = {
-        {"keypair", (dir / "keypair.json").string()},
-        {"router_url", "https://beta.aimo.network"},
-        {"chain_id", "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"},
-        {"host", "127.0.0.1"},
-        {"port", "8080"},
-        {"models_cache_ttl", "60"},
-        {"max_body_bytes", std::to_string(32 * 1024 * 1024)},
-        {"drain_timeout", "10"},
-        {"max_connections", "1024"},
-        {"header_timeout", "10"},
-        {"body_timeout", "60"},
-        {"idle_timeout", "5"},
-        {"connect_timeout", "10"},
-        {"read_timeout", "300"},
-        {"log_format", "text"},
-        {"signature_reuse_ms", "1000"},
-        {"stream_keepalive_ms", "10000"},
-        {"config_poll_ms", "1000"},
-        {"database", (data_dir(ctx) / "aimo.db").string()},
-    };
-    return resolve_settings(layers);
 }
 
 } // namespace aimo::core

@@ -70,8 +70,4 @@ Settings resolve_settings(const SettingsLayers& layers);
 /// Path of the config file: <config dir>/config.toml.
 std::filesystem::path config_file_path(const Context& ctx);
 
-/// Reads the config file if it exists (throws Error with line and column when it is invalid),
-/// computes the defaults for this context and resolves every setting.
-Settings load_settings(const Context& ctx, const std::map<std::string, std::string>& flags);
-
 } // namespace aimo::core

@@ -9,6 +9,7 @@
 #include "openclaw/json5.hpp"
 #include "openclaw/locate.hpp"
 #include "proxy/service.hpp"
+#include "routing/loader.hpp"
 #include "upstream/catalogue.hpp"
 #include "upstream/chat.hpp"
 #include "upstream/router_client.hpp"
@@ -47,10 +48,10 @@ struct RouterState {
     bool reachable = false;
 };
 
-Check check_keypair(const core::Context& ctx, const core::Settings& settings, RouterState& router) {
-    std::string path = settings.value("keypair");
+Check check_keypair(const core::Context& ctx, const config::Config& config, RouterState& router) {
+    std::string path = config.router.keypair.string();
+    router.settings = config.router;
     try {
-        router.settings = upstream::router_settings(settings);
         std::vector<std::string> warnings;
         router.client = upstream::make_router_client(ctx, *router.settings, warnings);
         auto mode = core::file_mode(path);
@@ -93,8 +94,20 @@ Check check_router(const core::Context& ctx, RouterState& router) {
                                     std::llabs(skew), skew > 0 ? "ahead of" : "behind"),
                         "synchronise the clock, e.g. 'sudo timedatectl set-ntp true'");
         }
-        return pass("router", fmt::format("{} answers (HTTP {}); clocks agree within {} s",
-                                          url.origin(), response.status, std::llabs(skew)));
+        // Which unit the catalogue's prices were read in: budgets depend on it.
+        std::string prices;
+        try {
+            auto catalogue = upstream::parse_catalogue(response.body, url.origin());
+            if (!catalogue.warnings.empty()) {
+                return warn("router", catalogue.warnings.front(),
+                            "budgets cannot be held for that model; set prices with a "
+                            "[[providers]] entry's price_in / price_out");
+            }
+            prices = fmt::format("; prices read as {}", upstream::to_string(catalogue.price_unit));
+        } catch (const core::Error&) {
+        }
+        return pass("router", fmt::format("{} answers (HTTP {}); clocks agree within {} s{}",
+                                          url.origin(), response.status, std::llabs(skew), prices));
     } catch (const core::Error& e) {
         return fail("router", e.what(), "check the network and --router-url");
     }
@@ -115,18 +128,27 @@ Check check_signature(RouterState& router) {
     }
 }
 
-Check check_proxy(const core::Settings& settings) {
+Check check_proxy(const config::Config& config) {
+    int port = 0;
+    try {
+        port = config::connect_port(config);
+    } catch (const core::Error& e) {
+        return fail("proxy", e.what(), e.hint());
+    }
     std::string base;
     try {
-        auto url = proxy::local_proxy_url(settings.value("host"),
-                                          static_cast<int>(settings.get_int("port", 1, 65535)));
+        auto url = proxy::local_proxy_url(config.server.host, port);
         base = url.origin();
         auto response = upstream::fetch_once(url, "/health",
                                              {std::chrono::seconds(2), std::chrono::seconds(5)});
         Json body = Json::parse(response.body, nullptr, false);
-        if (response.status == 200 && body.is_object() && body.value("service", "") == "aimo") {
-            return pass("proxy",
-                        fmt::format("aimo {} answers at {}/v1", body.value("version", "?"), base));
+        auto text = [&](const char* key) {
+            return body.is_object() && body.contains(key) && body[key].is_string()
+                       ? body[key].get<std::string>()
+                       : std::string();
+        };
+        if (response.status == 200 && text("service") == "aimo") {
+            return pass("proxy", fmt::format("aimo {} answers at {}/v1", text("version"), base));
         }
         return fail(
             "proxy",
@@ -138,7 +160,50 @@ Check check_proxy(const core::Settings& settings) {
     }
 }
 
-void check_openclaw(const core::Context& ctx, const core::Settings& settings,
+// Each configured provider: its key variable is set and its model list can be had.
+void check_providers(const core::Context& ctx, const config::Config& config,
+                     std::vector<Check>& checks) {
+    auto env = [&ctx](std::string_view name) { return ctx.getenv(name); };
+    routing::RoutingConfig routing;
+    try {
+        routing = config.routing(env);
+    } catch (const core::Error& e) {
+        checks.push_back(fail("providers", e.what(), e.hint()));
+        return;
+    }
+    if (routing.implicit) {
+        return; // the router alone, checked above
+    }
+    std::shared_ptr<const routing::Table> table;
+    upstream::ClientPool pool(config.router.timeouts, config.router.ca_file);
+    try {
+        routing::TableLoader loader(ctx, config.router, std::chrono::seconds(0), pool,
+                                    [&routing] { return routing; });
+        table = loader.load();
+    } catch (const core::Error& e) {
+        checks.push_back(fail("providers", e.what(), e.hint()));
+        return;
+    }
+    for (const auto& provider : table->providers()) {
+        std::string name = "provider " + provider.name();
+        std::string where = provider.url().origin() + provider.url().path;
+        try {
+            auto models = provider.fetch_models();
+            checks.push_back(
+                pass(name, fmt::format("{}: {} model(s){}", where, models.models.size(),
+                                       provider.config().api_key_env.empty()
+                                           ? ""
+                                           : ", key from " + provider.config().api_key_env)));
+        } catch (const core::Error& e) {
+            checks.push_back(fail(name, e.what(),
+                                  fmt::format("check that {} is up and its base_url in {} is "
+                                              "right",
+                                              where, config.path.string())));
+        }
+    }
+}
+
+void check_openclaw(const core::Context& ctx, const config::Config& settings,
                     const std::string& provider_id, std::vector<Check>& checks) {
     openclaw::Location where;
     try {
@@ -177,7 +242,7 @@ void check_openclaw(const core::Context& ctx, const core::Settings& settings,
         config["models"]["providers"].contains(provider_id)) {
         provider = &config["models"]["providers"][provider_id];
     }
-    std::string expected_port = settings.value("port");
+    std::string expected_port = std::to_string(settings.server.port);
     if (provider == nullptr || !provider->is_object()) {
         checks.push_back(fail("openclaw-provider",
                               fmt::format("no '{}' provider in {}", provider_id, path),
@@ -267,15 +332,16 @@ std::string_view to_string(Status status) {
     return "FAIL";
 }
 
-std::vector<Check> run_checks(const core::Context& ctx, const core::Settings& settings,
+std::vector<Check> run_checks(const core::Context& ctx, const config::Config& config,
                               const std::string& provider_id) {
     std::vector<Check> checks;
     RouterState router;
-    checks.push_back(check_keypair(ctx, settings, router));
+    checks.push_back(check_keypair(ctx, config, router));
     checks.push_back(check_router(ctx, router));
     checks.push_back(check_signature(router));
-    checks.push_back(check_proxy(settings));
-    check_openclaw(ctx, settings, provider_id, checks);
+    check_providers(ctx, config, checks);
+    checks.push_back(check_proxy(config));
+    check_openclaw(ctx, config, provider_id, checks);
     return checks;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
+#include "config/config.hpp"
 #include "core/context.hpp"
-#include "core/settings.hpp"
 
 #include <string>
 #include <string_view>
@@ -23,9 +23,10 @@ struct Check {
 };
 
 /// Runs every check in order: keypair, router (reachable, clock), signature (signed balance),
-/// proxy (answering and being aimo), then OpenClaw's config (found and valid, provider, default
-/// model, allowlists, stale registries, read-only flag). Never throws for what it diagnoses.
-std::vector<Check> run_checks(const core::Context& ctx, const core::Settings& settings,
+/// the configured [[providers]] (key variable set, model list reachable), proxy (answering and
+/// being aimo), then OpenClaw's config (found and valid, provider, default model, allowlists,
+/// stale registries, read-only flag). Never throws for what it diagnoses.
+std::vector<Check> run_checks(const core::Context& ctx, const config::Config& config,
                               const std::string& provider_id = "aimo");
 
 } // namespace aimo::doctor

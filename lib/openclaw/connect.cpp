@@ -70,8 +70,14 @@ std::optional<std::set<std::string>> validate(const core::Context& ctx,
     if (result["valid"] != true) {
         if (result.contains("issues") && result["issues"].is_array()) {
             for (const auto& issue : result["issues"]) {
-                issues.insert(fmt::format("{}: {}", issue.value("path", "?"),
-                                          issue.value("message", core::json_text(issue))));
+                // OpenClaw's output is read, not trusted: only strings are taken as text.
+                auto text = [&](const char* key, std::string fallback) {
+                    return issue.is_object() && issue.contains(key) && issue[key].is_string()
+                               ? issue[key].get<std::string>()
+                               : fallback;
+                };
+                issues.insert(fmt::format("{}: {}", text("path", "?"),
+                                          text("message", core::json_text(issue))));
             }
         }
         if (issues.empty()) {

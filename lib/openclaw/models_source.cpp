@@ -29,7 +29,7 @@ ProviderModel to_provider_model(const upstream::ModelInfo& model) {
 }
 
 ModelList fetch_models(const core::Context& ctx, const std::string& proxy_base_url,
-                       const upstream::RouterSettings& router, const std::string& api_key) {
+                       const config::Config& config, const std::string& api_key) {
     ModelList list;
     std::string proxy_problem;
     try {
@@ -48,7 +48,9 @@ ModelList fetch_models(const core::Context& ctx, const std::string& proxy_base_u
         proxy_problem = e.what();
     }
     try {
-        auto snapshot = routing::fetch_configured_models(ctx, router);
+        auto env = [&ctx](std::string_view name) { return ctx.getenv(name); };
+        auto snapshot =
+            routing::fetch_configured_models(ctx, config.router, config.routing(env), config.path);
         for (const auto& model : snapshot.catalogue->catalogue.models) {
             list.models.push_back(to_provider_model(model));
         }

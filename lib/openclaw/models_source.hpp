@@ -1,5 +1,6 @@
 #pragma once
 
+#include "config/config.hpp"
 #include "core/context.hpp"
 #include "openclaw/edit.hpp"
 #include "upstream/catalogue.hpp"
@@ -24,6 +25,6 @@ ProviderModel to_provider_model(const upstream::ModelInfo& model);
 /// the bearer token (a proxy with agents lists what that agent may use); if no proxy answers
 /// there, the router's (signed with the keypair). Throws core::Error when neither can be had.
 ModelList fetch_models(const core::Context& ctx, const std::string& proxy_base_url,
-                       const upstream::RouterSettings& router, const std::string& api_key);
+                       const config::Config& config, const std::string& api_key);
 
 } // namespace aimo::openclaw

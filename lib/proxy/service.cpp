@@ -16,34 +16,6 @@
 
 namespace aimo::proxy {
 
-ProxyConfig proxy_config(const core::Settings& settings) {
-    ProxyConfig config;
-    config.router = upstream::router_settings(settings);
-    config.server.host = settings.value("host");
-    if (config.server.host.empty()) {
-        throw core::Error(core::ErrorKind::usage, "the listen host is empty",
-                          "use --host 127.0.0.1 (or another address of this machine)");
-    }
-    config.server.port = static_cast<int>(settings.get_int("port", 0, 65535));
-    config.server.max_body_bytes =
-        static_cast<size_t>(settings.get_int("max_body_bytes", 1024, 1LL << 32));
-    config.server.drain_timeout = std::chrono::seconds(settings.get_int("drain_timeout", 0, 3600));
-    config.server.max_connections =
-        static_cast<size_t>(settings.get_int("max_connections", 1, 1'000'000));
-    config.server.header_timeout =
-        std::chrono::seconds(settings.get_int("header_timeout", 1, 3600));
-    config.server.body_timeout = std::chrono::seconds(settings.get_int("body_timeout", 1, 86400));
-    config.server.idle_timeout = std::chrono::seconds(settings.get_int("idle_timeout", 1, 3600));
-    config.server.log_format = parse_log_format(settings.value("log_format"));
-    config.models_cache_ttl = std::chrono::seconds(settings.get_int("models_cache_ttl", 0, 86400));
-    config.stream_keepalive =
-        std::chrono::milliseconds(settings.get_int("stream_keepalive_ms", 0, 3'600'000));
-    config.config_poll =
-        std::chrono::milliseconds(settings.get_int("config_poll_ms", 0, 3'600'000));
-    config.database = settings.value("database");
-    return config;
-}
-
 upstream::Url local_proxy_url(std::string host, int port) {
     if (host.empty() || host == "0.0.0.0" || host == "::") {
         host = "127.0.0.1";
@@ -86,7 +58,7 @@ std::optional<std::string> fit_open_files(size_t& max_connections) {
 }
 } // namespace
 
-bool run_proxy(core::Context& ctx, const ProxyConfig& config,
+bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoices& choices,
                const std::function<void(const ProxyReady&)>& on_ready) {
     // Before any thread exists: every thread started later inherits the blocked signal mask,
     // so SIGINT/SIGTERM/SIGHUP reach only the watcher. A signal before the server exists is
@@ -122,7 +94,7 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
         }
     });
 
-    if (config.database == "off" && config.require_auth) {
+    if (config.database == "off" && choices.require_auth) {
         throw core::Error(core::ErrorKind::usage,
                           "--require-auth needs the database, which holds the agents",
                           "unset database = off");
@@ -130,14 +102,23 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     ProxyReady ready;
     ready.loopback = is_loopback(config.server.host);
     upstream::ClientPool pool(config.router.timeouts, config.router.ca_file);
-    routing::TableLoader loader(ctx, config.router, config.models_cache_ttl, pool);
-    ready.config_file = loader.path().string();
+    // The first table comes from the file as read at start; each reload reads it again.
+    bool first = true;
+    auto env = [&ctx](std::string_view name) { return ctx.getenv(name); };
+    routing::TableLoader loader(ctx, config.router, config.models_cache_ttl, pool, [&] {
+        if (first) {
+            first = false;
+            return config.routing(env);
+        }
+        return config::reread_routing(ctx, config);
+    });
+    ready.config_file = config.path.string();
     ProxyParts parts;
     parts.tables = [&loader] { return loader.load(); };
     if (config.database != "off") {
         parts.database = governance::database_path(config.database);
     }
-    parts.require_auth = config.require_auth;
+    parts.require_auth = choices.require_auth;
     parts.metrics_need_token = !ready.loopback;
     parts.stream_keepalive = config.stream_keepalive;
     parts.clock = ctx.now;
@@ -154,7 +135,7 @@ bool run_proxy(core::Context& ctx, const ProxyConfig& config,
     ready.warnings.insert(ready.warnings.begin(), loader.warnings().begin(),
                           loader.warnings().end());
     ready.auth_required = proxy.auth_required();
-    if (!ready.loopback && !ready.auth_required && !config.insecure_no_auth) {
+    if (!ready.loopback && !ready.auth_required && !choices.insecure_no_auth) {
         throw core::Error(core::ErrorKind::usage,
                           fmt::format("refusing to listen on {} without authentication: anyone "
                                       "who can reach it would spend your balance",

@@ -1,9 +1,8 @@
 #pragma once
 
+#include "config/config.hpp"
 #include "core/context.hpp"
-#include "core/settings.hpp"
-#include "proxy/server.hpp"
-#include "upstream/router_client.hpp"
+#include "upstream/url.hpp"
 
 #include <functional>
 #include <string>
@@ -11,20 +10,11 @@
 
 namespace aimo::proxy {
 
-/// Everything `aimo chat --serve` needs, validated from settings.
-struct ProxyConfig {
-    upstream::RouterSettings router;
-    ServerOptions server;
-    std::chrono::seconds models_cache_ttl{60};
-    std::chrono::milliseconds stream_keepalive{10'000};
-    std::chrono::milliseconds config_poll{1'000}; ///< zero: reload on SIGHUP only
-    std::string database;                         ///< agents and usage ledger; "off": neither
-    bool require_auth = false;                    ///< agent tokens even while no agent exists
+/// What `serve` is asked for beyond the settings.
+struct ServeChoices {
+    bool require_auth = false;     ///< agent tokens even while no agent exists
     bool insecure_no_auth = false; ///< allow a non-loopback host without authentication
 };
-
-/// Validates host, port, limits, timeouts and log format; errors name the value's origin.
-ProxyConfig proxy_config(const core::Settings& settings);
 
 /// The URL a client on this machine uses to reach a proxy listening on `host`:`port`
 /// (without /v1): wildcard or empty hosts become 127.0.0.1, IPv6 hosts are bracketed.
@@ -48,7 +38,7 @@ struct ProxyReady {
 /// change of the config file reloads the routing config; an invalid one is logged and the old
 /// one keeps serving. Opens the usage database; refuses a non-loopback host unless agent tokens
 /// are required or `insecure_no_auth` is set. Returns true when every request finished.
-bool run_proxy(core::Context& ctx, const ProxyConfig& config,
+bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoices& choices,
                const std::function<void(const ProxyReady&)>& on_ready);
 
 } // namespace aimo::proxy

@@ -21,6 +21,7 @@ struct CachedCatalogue {
     std::string list_json;
     std::map<std::string, std::vector<std::string>, std::less<>> providers_by_model;
     std::vector<std::string> problems; ///< providers whose list could not be fetched, and why
+    std::vector<std::string> warnings; ///< prices not believed (upstream::Catalogue::warnings)
     std::chrono::steady_clock::time_point fetched_at;
 };
 

@@ -3,13 +3,13 @@
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "core/text.hpp"
+#include "routing/config_toml.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <set>
 #include <system_error>
-#include <toml++/toml.h>
 
 namespace aimo::routing {
 
@@ -367,6 +367,12 @@ ProviderConfig implicit_provider(const RoutingDefaults& defaults) {
 }
 } // namespace
 
+const std::vector<std::string_view>& routing_tables() {
+    static const std::vector<std::string_view> tables = {"providers", "aliases", "routes", "retry",
+                                                         "breaker"};
+    return tables;
+}
+
 RoutingConfig parse_routing_config(std::string_view text, const std::string& source,
                                    const RoutingDefaults& defaults, const core::EnvLookup& env) {
     toml::table root;
@@ -378,6 +384,11 @@ RoutingConfig parse_routing_config(std::string_view text, const std::string& sou
                                 e.source().begin.column, e.description()),
                     "fix the file, or move it away to use the defaults");
     }
+    return read_routing_tables(root, source, defaults, env);
+}
+
+RoutingConfig read_routing_tables(const toml::table& root, const std::string& source,
+                                  const RoutingDefaults& defaults, const core::EnvLookup& env) {
     Reader in(source);
     RoutingConfig config;
     config.retry.attempts = 1; // without a [retry] table errors pass straight through
@@ -416,15 +427,6 @@ RoutingConfig parse_routing_config(std::string_view text, const std::string& sou
         read_aliases(in, *node, config);
     }
     return config;
-}
-
-RoutingConfig load_routing_config(const std::filesystem::path& path,
-                                  const RoutingDefaults& defaults, const core::EnvLookup& env) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-        return parse_routing_config("", path.string(), defaults, env);
-    }
-    return parse_routing_config(core::read_file(path), path.string(), defaults, env);
 }
 
 } // namespace aimo::routing

@@ -100,14 +100,11 @@ struct RoutingDefaults {
     upstream::Timeouts timeouts;
 };
 
-/// Reads the routing tables of the config file at `path` (a missing file gives the implicit
-/// config). Every error — TOML syntax, unknown keys, wrong types, unknown providers in routes,
-/// alias loops, an unset api_key_env variable — throws core::Error(invalid_input) naming the
-/// file, line and column.
-RoutingConfig load_routing_config(const std::filesystem::path& path,
-                                  const RoutingDefaults& defaults, const core::EnvLookup& env);
-
-/// Same, from TOML text; `source` names it in messages.
+/// Reads the routing tables of config.toml text (`source` names it in messages; empty text gives
+/// the implicit config). Every error — TOML syntax, unknown keys, wrong types, unknown providers
+/// in routes, alias loops, an unset api_key_env variable — throws core::Error(invalid_input)
+/// naming the file, line and column. (The config loader reads them from the file it parsed:
+/// routing/config_toml.hpp.)
 RoutingConfig parse_routing_config(std::string_view text, const std::string& source,
                                    const RoutingDefaults& defaults, const core::EnvLookup& env);
 

@@ -1,6 +1,5 @@
 #include "routing/loader.hpp"
 
-#include "core/settings.hpp"
 #include "crypto/keypair.hpp"
 
 #include <fmt/format.h>
@@ -8,14 +7,13 @@
 namespace aimo::routing {
 
 TableLoader::TableLoader(const core::Context& ctx, upstream::RouterSettings router,
-                         std::chrono::seconds catalogue_ttl, upstream::ClientPool& pool)
+                         std::chrono::seconds catalogue_ttl, upstream::ClientPool& pool,
+                         Source source)
     : m_ctx(ctx), m_router(std::move(router)), m_ttl(catalogue_ttl), m_pool(pool),
-      m_path(core::config_file_path(ctx)) {}
+      m_source(std::move(source)) {}
 
 std::shared_ptr<const Table> TableLoader::load() {
-    RoutingDefaults defaults{m_router.url, m_router.timeouts};
-    auto env = [this](std::string_view name) { return m_ctx.getenv(name); };
-    auto config = load_routing_config(m_path, defaults, env);
+    auto config = m_source();
     bool needs_keypair = false;
     for (const auto& provider : config.providers) {
         needs_keypair = needs_keypair || provider.kind == ProviderKind::aimo;
@@ -31,18 +29,22 @@ std::shared_ptr<const Table> TableLoader::load() {
 }
 
 ModelsSnapshot fetch_configured_models(const core::Context& ctx,
-                                       const upstream::RouterSettings& router) {
+                                       const upstream::RouterSettings& router, RoutingConfig config,
+                                       const std::filesystem::path& file) {
     upstream::ClientPool pool(router.timeouts, router.ca_file);
-    TableLoader loader(ctx, router, std::chrono::seconds(0), pool);
+    TableLoader loader(ctx, router, std::chrono::seconds(0), pool,
+                       [&config] { return std::move(config); });
     auto table = loader.load();
     ModelsSnapshot snapshot;
     snapshot.catalogue = table->catalogue();
     snapshot.source = table->config().implicit ? "the router at " + router.url.origin()
-                                               : "the providers in " + loader.path().string();
+                                               : "the providers in " + file.string();
     snapshot.warnings = loader.warnings();
     for (const auto& problem : snapshot.catalogue->problems) {
         snapshot.warnings.push_back("no model list from provider " + problem);
     }
+    snapshot.warnings.insert(snapshot.warnings.end(), snapshot.catalogue->warnings.begin(),
+                             snapshot.catalogue->warnings.end());
     return snapshot;
 }
 

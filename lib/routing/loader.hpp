@@ -5,25 +5,26 @@
 #include "upstream/router_client.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace aimo::routing {
 
-/// Builds routing Tables from the config file. The keypair is loaded the first time a provider
+/// Builds routing Tables from routing configs. The keypair is loaded the first time a provider
 /// of kind "aimo" needs it and reused afterwards, so a reload never re-reads it.
 class TableLoader {
 public:
+    /// Where each load() gets its config: the config file as it is now.
+    using Source = std::function<RoutingConfig()>;
+
     TableLoader(const core::Context& ctx, upstream::RouterSettings router,
-                std::chrono::seconds catalogue_ttl, upstream::ClientPool& pool);
+                std::chrono::seconds catalogue_ttl, upstream::ClientPool& pool, Source source);
 
-    /// Reads the config file and builds a Table. Throws core::Error for an invalid file, an
-    /// unset api_key_env variable, or a missing or invalid keypair.
+    /// Takes the config from the source and builds a Table. Throws core::Error for an invalid
+    /// config, an unset api_key_env variable, or a missing or invalid keypair.
     std::shared_ptr<const Table> load();
-
-    /// The config file read by load().
-    const std::filesystem::path& path() const { return m_path; }
     /// The wallet address once the keypair is loaded, else empty.
     std::string address() const { return m_signer ? m_signer->address() : std::string(); }
     /// Warnings from loading the keypair (e.g. loose file permissions).
@@ -34,7 +35,7 @@ private:
     upstream::RouterSettings m_router;
     std::chrono::seconds m_ttl;
     upstream::ClientPool& m_pool;
-    std::filesystem::path m_path;
+    Source m_source;
     std::shared_ptr<const crypto::SiwxSigner> m_signer;
     std::vector<std::string> m_warnings;
 };
@@ -46,10 +47,11 @@ struct ModelsSnapshot {
     std::vector<std::string> warnings; ///< keypair warnings, providers whose list failed
 };
 
-/// Loads the routing config and fetches every provider's models. Throws core::Error when the
+/// Fetches every provider's models of `config` (read from `file`). Throws core::Error when the
 /// config is invalid or no provider's list could be fetched.
 ModelsSnapshot fetch_configured_models(const core::Context& ctx,
-                                       const upstream::RouterSettings& router);
+                                       const upstream::RouterSettings& router, RoutingConfig config,
+                                       const std::filesystem::path& file);
 
 /// "name (url)" for each provider, in config order.
 std::vector<std::string> describe_providers(const Table& table);

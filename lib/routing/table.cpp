@@ -37,6 +37,7 @@ CachedCatalogue Table::fetch_catalogue() const {
     std::optional<Error> first_error;
     if (m_config.implicit) {
         out.catalogue = m_providers.front().fetch_models(); // as the router lists them
+        out.warnings = out.catalogue.warnings;
     }
     for (const auto& provider : m_providers) {
         if (m_config.implicit) {
@@ -52,6 +53,7 @@ CachedCatalogue Table::fetch_catalogue() const {
             }
             continue;
         }
+        out.warnings.insert(out.warnings.end(), models.warnings.begin(), models.warnings.end());
         for (auto& model : models.models) {
             out.providers_by_model[model.id].push_back(provider.name());
             model.object["aimo_provider"] = provider.name();

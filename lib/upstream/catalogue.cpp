@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace aimo::upstream {
@@ -32,8 +34,8 @@ std::optional<double> price(const json& pricing, const char* key, const char* al
     }
     for (const char* name : {key, alt}) {
         if (auto it = pricing.find(name); it != pricing.end()) {
-            if (auto number = as_number(*it); number && *number >= 0) {
-                return *number * 1e6;
+            if (auto number = as_number(*it); number && *number >= 0 && std::isfinite(*number)) {
+                return *number; // in the catalogue's own unit until the list is read whole
             }
         }
     }
@@ -46,6 +48,43 @@ void take_pricing(ModelInfo& info, const json& pricing) {
     if (prompt && (!info.prompt_usd_per_million || *prompt < *info.prompt_usd_per_million)) {
         info.prompt_usd_per_million = prompt;
         info.completion_usd_per_million = completion;
+    }
+}
+
+// Catalogues quote prices per token (OpenRouter's convention: a few millionths of a dollar) or
+// per million tokens (around 0.05 to 200); the unit is not written down. No real model costs
+// $0.001 or more per token, so a list whose dearest price is below that is per token. Prices
+// read either way and still past $10,000 per million are not believed: they are dropped with
+// a warning (unknown prices cost nothing) rather than turning every request into a 402.
+void read_price_unit(Catalogue& catalogue, const std::string& source) {
+    double dearest = 0;
+    for (const auto& model : catalogue.models) {
+        dearest = std::max({dearest, model.prompt_usd_per_million.value_or(0),
+                            model.completion_usd_per_million.value_or(0)});
+    }
+    if (dearest == 0) {
+        catalogue.price_unit = PriceUnit::none;
+        return;
+    }
+    catalogue.price_unit = dearest < 0.001 ? PriceUnit::per_token : PriceUnit::per_million;
+    double scale = catalogue.price_unit == PriceUnit::per_token ? 1e6 : 1;
+    constexpr double implausible = 10'000; // USD per million tokens
+    for (auto& model : catalogue.models) {
+        for (auto* price : {&model.prompt_usd_per_million, &model.completion_usd_per_million}) {
+            if (!*price) {
+                continue;
+            }
+            **price *= scale;
+            if (**price > implausible) {
+                catalogue.warnings.push_back(fmt::format(
+                    "{}: model {} is priced at ${:.0f} per million tokens, which no model costs; "
+                    "its price is ignored",
+                    source, model.id, **price));
+                model.prompt_usd_per_million.reset();
+                model.completion_usd_per_million.reset();
+                break;
+            }
+        }
     }
 }
 
@@ -114,6 +153,18 @@ ModelInfo parse_model(const json& entry, const std::string& source, size_t index
 }
 } // namespace
 
+std::string_view to_string(PriceUnit unit) {
+    switch (unit) {
+    case PriceUnit::per_token:
+        return "USD per token";
+    case PriceUnit::per_million:
+        return "USD per million tokens";
+    case PriceUnit::none:
+        break;
+    }
+    return "no prices";
+}
+
 const ModelInfo* Catalogue::find(std::string_view id) const {
     for (const auto& model : models) {
         if (model.id == id) {
@@ -145,6 +196,7 @@ Catalogue parse_catalogue(std::string_view body, const std::string& source) {
     for (size_t i = 0; i < list->size(); ++i) {
         catalogue.models.push_back(parse_model((*list)[i], source, i));
     }
+    read_price_unit(catalogue, source);
     return catalogue;
 }
 

@@ -20,9 +20,17 @@ struct ModelInfo {
     nlohmann::json object; ///< the OpenAI-shaped model object served on /v1/models
 };
 
+/// How a catalogue quoted its prices (decided from their magnitude; see parse_catalogue).
+enum class PriceUnit { none, per_token, per_million };
+
+/// "USD per token", "USD per million tokens" or "no prices".
+std::string_view to_string(PriceUnit unit);
+
 /// A router's model list in the router's order.
 struct Catalogue {
     std::vector<ModelInfo> models;
+    PriceUnit price_unit = PriceUnit::none; ///< the unit its prices were read in
+    std::vector<std::string> warnings;      ///< prices not believed
     /// The model with this id, or nullptr.
     const ModelInfo* find(std::string_view id) const;
 };
@@ -30,7 +38,9 @@ struct Catalogue {
 /// Maps a router's /models answer to OpenAI-shaped models. Accepts `{"data":[…]}`,
 /// `{"models":[…]}` or a bare array; a model is named by `id` or else `name`; keeps
 /// display_name, context_length, providers (with pricing), pricing and description. Pricing
-/// values are USD per token (strings or numbers), as OpenRouter-style catalogues give them.
+/// values (strings or numbers) are USD per token, as OpenRouter-style catalogues give them, or
+/// per million tokens: the list's dearest price decides (below $0.001: per token). Prices past
+/// $10,000 per million either way are dropped with a warning.
 /// Throws core::Error(upstream_protocol) when the body is not such a list.
 Catalogue parse_catalogue(std::string_view body, const std::string& source);
 

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <csignal>
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
@@ -217,10 +216,7 @@ FetchedResponse fetch_once(const Url& url, const std::string& target, const Time
 // ---- ClientPool ------------------------------------------------------------------------
 
 ClientPool::ClientPool(Timeouts timeouts, std::string ca_file)
-    : m_timeouts(timeouts), m_ca_file(std::move(ca_file)) {
-    // A peer that resets a TLS connection must not kill the process.
-    std::signal(SIGPIPE, SIG_IGN);
-}
+    : m_timeouts(timeouts), m_ca_file(std::move(ca_file)) {}
 
 ClientPool::~ClientPool() {
     m_idle.clear();

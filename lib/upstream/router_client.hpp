@@ -1,7 +1,6 @@
 #pragma once
 
 #include "core/context.hpp"
-#include "core/settings.hpp"
 #include "upstream/aimo_router.hpp"
 #include "upstream/http_client.hpp"
 
@@ -21,10 +20,6 @@ struct RouterSettings {
     std::chrono::milliseconds signature_reuse{0};
     std::string ca_file; ///< empty: the system's CA store
 };
-
-/// Reads router_url, keypair, chain_id, connect_timeout and read_timeout; throws core::Error
-/// naming the offending value's origin.
-RouterSettings router_settings(const core::Settings& settings);
 
 /// A connection pool and a signing router client that uses it.
 struct RouterClient {

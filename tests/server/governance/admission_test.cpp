@@ -207,3 +207,25 @@ TEST_CASE("an upstream that ignores max_tokens is charged, flagged, and the agen
                Contains("aimo_denied_requests_total{agent=\"bot\",status=\"402\","
                         "code=\"budget_exceeded\"} 300"));
 }
+
+TEST_CASE("a router quoting prices per million tokens is priced right, not refused",
+          "[governance][admission]") {
+    TempDir dir;
+    FakeRouter router;
+    router.models_body = R"({"data":[{"id":"m","pricing":{"prompt":0.27,"completion":1.1}}]})";
+    ProxyFixtureOptions options;
+    options.database = dir / "aimo.db";
+    ProxyFixture proxy(router.url(), options);
+    // $0.01 pays for thousands of tokens at $1.1 per million; read per token, the same price
+    // would be $1.1 million per million tokens and refuse everything.
+    auto token = agent(dir / "aimo.db", "bot", {0.01, {}, {}, {}});
+    std::string body = R"({"model":"m","max_tokens":100,"messages":[]})";
+    auto reply = http_post(proxy.port(), "/v1/chat/completions", body, bearer(token));
+    REQUIRE(reply.status == 200);
+    CHECK(reply.header("x-aimo-budget-max-tokens").empty());
+    proxy.flush_ledger();
+    auto records = governance::read_records(proxy.db(), 10);
+    REQUIRE(records.size() == 1);
+    // The fake router reports 3 prompt and 2 completion tokens.
+    CHECK(records[0].record.cost_usd == Approx((3 * 0.27 + 2 * 1.1) / 1e6));
+}

@@ -1,4 +1,3 @@
-#include "core/config_file.hpp"
 #include "core/error.hpp"
 #include "core/settings.hpp"
 #include "temp_dir.hpp"
@@ -65,44 +64,4 @@ TEST_CASE("integer settings name their origin when invalid", "[settings]") {
     }
     layers.flags = {{"port", "0"}};
     CHECK(core::resolve_settings(layers).get_int("port", 0, 65535) == 0);
-}
-
-TEST_CASE("the config file is TOML with known keys only", "[settings]") {
-    test::TempDir dir;
-    auto path = dir / "config.toml";
-
-    SECTION("missing file is empty") {
-        CHECK(core::read_config_file(path, dir.path()).empty());
-    }
-    SECTION("values and a relative keypair path") {
-        std::ofstream(path) << "port = 9001\nrouter_url = \"http://127.0.0.1:1\"\n"
-                               "keypair = \"keys/me.json\"\n";
-        auto values = core::read_config_file(path, dir.path());
-        CHECK(values["port"] == "9001");
-        CHECK(values["router_url"] == "http://127.0.0.1:1");
-        CHECK(values["keypair"] == (dir / "keys/me.json").string());
-    }
-    SECTION("syntax errors give line and column") {
-        std::ofstream(path) << "port = 9001\nrouter_url = \n";
-        try {
-            core::read_config_file(path, dir.path());
-            FAIL("expected an error");
-        } catch (const core::Error& e) {
-            CHECK_THAT(std::string(e.what()), Contains(path.string() + ":2:"));
-        }
-    }
-    SECTION("unknown keys are rejected with the list of known ones") {
-        std::ofstream(path) << "\nprot = 1\n";
-        try {
-            core::read_config_file(path, dir.path());
-            FAIL("expected an error");
-        } catch (const core::Error& e) {
-            CHECK_THAT(std::string(e.what()), Contains(":2:1: unknown setting 'prot'"));
-            CHECK_THAT(e.hint(), Contains("port"));
-        }
-    }
-    SECTION("wrong types are rejected") {
-        std::ofstream(path) << "port = [1]\n";
-        CHECK_THROWS_AS(core::read_config_file(path, dir.path()), core::Error);
-    }
 }

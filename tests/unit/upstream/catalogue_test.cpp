@@ -40,3 +40,39 @@ TEST_CASE("a body that is not a model list is an upstream error", "[catalogue]")
         CHECK_THROWS_AS(upstream::parse_catalogue(body, "router"), core::Error);
     }
 }
+
+TEST_CASE("prices per token or per million tokens are both read as per million", "[catalogue]") {
+    auto per_token = upstream::parse_catalogue(
+        R"([{"id":"a","pricing":{"prompt":"0.00000027","completion":"0.0000011"}},
+            {"id":"free","pricing":{"prompt":"0","completion":"0"}}])",
+        "router");
+    CHECK(per_token.price_unit == upstream::PriceUnit::per_token);
+    CHECK(per_token.models[0].prompt_usd_per_million == Approx(0.27));
+    CHECK(per_token.models[0].completion_usd_per_million == Approx(1.1));
+    CHECK(per_token.models[1].prompt_usd_per_million == 0);
+
+    auto per_million = upstream::parse_catalogue(
+        R"([{"id":"a","pricing":{"prompt":0.27,"completion":1.1}},
+            {"id":"b","pricing":{"prompt":15,"completion":75}}])",
+        "router");
+    CHECK(per_million.price_unit == upstream::PriceUnit::per_million);
+    CHECK(per_million.models[0].prompt_usd_per_million == Approx(0.27));
+    CHECK(per_million.models[1].completion_usd_per_million == Approx(75));
+    CHECK(per_million.warnings.empty());
+    CHECK(upstream::to_string(per_million.price_unit) == "USD per million tokens");
+
+    auto none = upstream::parse_catalogue(R"([{"id":"a"}])", "router");
+    CHECK(none.price_unit == upstream::PriceUnit::none);
+}
+
+TEST_CASE("an implausible price is dropped with a warning, not believed", "[catalogue]") {
+    auto catalogue = upstream::parse_catalogue(
+        R"([{"id":"sane","pricing":{"prompt":0.27,"completion":1.1}},
+            {"id":"typo","pricing":{"prompt":270000,"completion":1.1}}])",
+        "router");
+    CHECK(catalogue.models[0].prompt_usd_per_million == Approx(0.27));
+    CHECK_FALSE(catalogue.models[1].prompt_usd_per_million);
+    CHECK_FALSE(catalogue.models[1].completion_usd_per_million);
+    REQUIRE(catalogue.warnings.size() == 1);
+    CHECK_THAT(catalogue.warnings[0], Contains("typo") && Contains("ignored"));
+}
