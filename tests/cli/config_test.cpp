@@ -1,5 +1,4 @@
-#include "cli_harness.hpp"
-#include "temp_dir.hpp"
+#include "cli_setup.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -9,14 +8,9 @@ using namespace aimo;
 using Catch::Matchers::Contains;
 
 namespace {
-struct Setup {
-    test::TempDir home;
-    test::CliHarness cli{home.path()};
-    std::filesystem::path file = home / ".config/aimo/config.toml";
-    void write(const std::string& text) {
-        std::filesystem::create_directories(file.parent_path());
-        std::ofstream(file) << text;
-    }
+struct Setup : test::CliSetup {
+    const std::filesystem::path& file = config_file;
+    void write(const std::string& text) { write_config(text); }
 };
 } // namespace
 

@@ -1,4 +1,4 @@
-#include "cli_harness.hpp"
+#include "cli_setup.hpp"
 #include "core/fs.hpp"
 #include "core/text.hpp"
 #include "fake_router.hpp"
@@ -15,12 +15,10 @@ using Catch::Matchers::Contains;
 using nlohmann::json;
 
 namespace {
-struct Setup {
-    test::TempDir home;
+struct Setup : test::CliSetup {
     test::FakeRouter router;
     test::ProxyFixture proxy{router.url()};
-    test::CliHarness cli{home.path()};
-    std::filesystem::path config = home / ".openclaw/openclaw.json";
+    const std::filesystem::path& config = openclaw_config;
 
     Setup() { cli.use_router(router.url()); }
     std::string port() const { return std::to_string(proxy.port()); }
@@ -29,10 +27,7 @@ struct Setup {
         args.insert(args.end(), extra.begin(), extra.end());
         return cli.run(args);
     }
-    void write_config(const std::string& text) {
-        std::filesystem::create_directories(config.parent_path());
-        std::ofstream(config) << text;
-    }
+    void write_config(const std::string& text) { write_file(config, text); }
     std::string read_config() const { return core::read_file(config); }
 };
 

@@ -1,4 +1,4 @@
-#include "cli_harness.hpp"
+#include "cli_setup.hpp"
 #include "fake_router.hpp"
 #include "proxy_fixture.hpp"
 #include "temp_dir.hpp"
@@ -13,13 +13,11 @@ using Catch::Matchers::Contains;
 using nlohmann::json;
 
 namespace {
-struct Setup {
-    test::TempDir home;
+struct Setup : test::CliSetup {
     test::FakeRouter router;
     std::unique_ptr<test::ProxyFixture> proxy = std::make_unique<test::ProxyFixture>(router.url());
-    test::CliHarness cli{home.path()};
-    std::filesystem::path key = home / ".config/aimo/keypair.json";
-    std::filesystem::path config = home / ".openclaw/openclaw.json";
+    const std::filesystem::path& key = keypair;
+    const std::filesystem::path& config = openclaw_config;
 
     Setup() {
         cli.use_router(router.url());

@@ -1,5 +1,5 @@
 // agent, stats and audit commands, and a proxy killed with SIGKILL under load.
-#include "cli_harness.hpp"
+#include "cli_setup.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "fake_router.hpp"
@@ -20,10 +20,8 @@ using Catch::Matchers::Contains;
 using nlohmann::json;
 
 namespace {
-struct Setup {
-    test::TempDir home;
-    test::CliHarness cli{home.path()};
-    std::filesystem::path db = home / ".local/share/aimo/aimo.db";
+struct Setup : test::CliSetup {
+    const std::filesystem::path& db = database;
 };
 
 } // namespace

@@ -1,6 +1,6 @@
 // The commands that read [[providers]]: config show/check, list-models, connect openclaw, and
 // the running proxy's reload on SIGHUP and on a file change.
-#include "cli_harness.hpp"
+#include "cli_setup.hpp"
 #include "core/fs.hpp"
 #include "fake_router.hpp"
 #include "fake_upstream.hpp"
@@ -20,12 +20,10 @@ using Catch::Matchers::Contains;
 using nlohmann::json;
 
 namespace {
-struct Setup {
-    test::TempDir home;
+struct Setup : test::CliSetup {
     test::FakeRouter router;
     test::FakeUpstream ollama{"ollama", {"llama3.1", "qwen2.5"}};
-    test::CliHarness cli{home.path()};
-    std::filesystem::path file = home / ".config/aimo/config.toml";
+    const std::filesystem::path& file = config_file;
 
     Setup() {
         cli.use_router(router.url());
@@ -51,12 +49,7 @@ targets = ["aimo/deepseek/deepseek-v3.2", "ollama/qwen2.5"]
 )",
                            ollama.base_url(), local_alias);
     }
-    void write(const std::string& text) const {
-        std::filesystem::create_directories(file.parent_path());
-        auto temp = file.string() + ".new";
-        std::ofstream(temp) << text;
-        std::filesystem::rename(temp, file); // as editors save: never a half-written file
-    }
+    void write(const std::string& text) const { write_config(text); }
 };
 
 } // namespace

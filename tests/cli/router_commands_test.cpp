@@ -1,4 +1,4 @@
-#include "cli_harness.hpp"
+#include "cli_setup.hpp"
 #include "fake_router.hpp"
 #include "temp_dir.hpp"
 
@@ -11,10 +11,8 @@ using Catch::Matchers::Contains;
 using nlohmann::json;
 
 namespace {
-struct Setup {
-    test::TempDir home;
+struct Setup : test::CliSetup {
     test::FakeRouter router;
-    test::CliHarness cli{home.path()};
     Setup() { cli.use_router(router.url()); }
 };
 } // namespace

@@ -1,3 +1,4 @@
+#include "cli_setup.hpp"
 #include "fake_router.hpp"
 #include "http_helpers.hpp"
 #include "subprocess.hpp"
@@ -19,18 +20,9 @@ using Catch::Matchers::StartsWith;
 using nlohmann::json;
 
 namespace {
-struct ServeSetup {
-    test::TempDir home;
-    std::map<std::string, std::string> env;
-    ServeSetup() {
-        env = {{"HOME", home.path().string()}, {"PATH", "/usr/bin:/bin"}};
-        test::write_rfc8032_keypair(home / "key.json");
-    }
-    std::vector<std::string> argv(std::vector<std::string> args) const {
-        std::vector<std::string> out = {AIMO_BINARY};
-        out.insert(out.end(), args.begin(), args.end());
-        return out;
-    }
+struct ServeSetup : test::CliSetup {
+    std::map<std::string, std::string> env = CliSetup::env();
+    ServeSetup() { test::write_rfc8032_keypair(home / "key.json"); }
     std::string key() const { return (home / "key.json").string(); }
 };
 
