@@ -218,7 +218,10 @@ Response respond(std::shared_ptr<Dispatch> dispatch, RespondOptions options) {
         dispatch->advance(options.keepalive) == Dispatch::State::waiting) {
         return keepalive_stream(std::move(dispatch), std::move(options));
     }
-    auto outcome = dispatch->advance(std::chrono::hours(24 * 365));
+    auto outcome = Dispatch::State::waiting;
+    while (outcome == Dispatch::State::waiting) {
+        outcome = dispatch->advance(std::chrono::hours(24));
+    }
     account(options, *dispatch);
     auto ending = ending_of(*dispatch, outcome);
     Response response;

@@ -84,6 +84,11 @@ Dispatch::State Dispatch::advance(milliseconds slice) {
                 continue;
             }
             if (!answer) {
+                // The wait may end a moment early (timeouts are whole milliseconds): the slice
+                // is only over when its time is.
+                if (Clock::now() < slice_end) {
+                    continue;
+                }
                 return m_state;
             }
             m_upstream_us += answer->wait_us;

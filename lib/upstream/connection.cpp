@@ -49,8 +49,9 @@ SSL* as_ssl(void* p) {
 }
 } // namespace
 
-Connection::Connection(const Url& url, std::chrono::milliseconds connect_timeout, void* tls_context)
-    : m_origin(url.origin()) {
+SocketConnection::SocketConnection(const Url& url, std::chrono::milliseconds connect_timeout,
+                                   void* tls_context)
+    : Connection(url.origin()) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -98,7 +99,7 @@ Connection::Connection(const Url& url, std::chrono::milliseconds connect_timeout
     ::freeaddrinfo(addresses);
     if (m_fd < 0) {
         throw Error(timed_out ? ErrorKind::upstream_timeout : ErrorKind::upstream_unreachable,
-                    fmt::format("cannot connect to {}: {}", m_origin, last_error),
+                    fmt::format("cannot connect to {}: {}", origin(), last_error),
                     "check that the upstream is running and the URL is right");
     }
     if (!url.tls()) {
@@ -138,18 +139,18 @@ Connection::Connection(const Url& url, std::chrono::milliseconds connect_timeout
         m_ssl = nullptr;
         if (timed_out) {
             throw Error(ErrorKind::upstream_timeout,
-                        fmt::format("TLS handshake with {} did not finish within {} s", m_origin,
+                        fmt::format("TLS handshake with {} did not finish within {} s", origin(),
                                     static_cast<double>(connect_timeout.count()) / 1000.0),
                         "the upstream accepts connections but does not answer; check that the "
                         "URL is https and the server is healthy");
         }
         throw Error(ErrorKind::upstream_unreachable,
-                    fmt::format("TLS handshake with {} failed: {}", m_origin, why),
+                    fmt::format("TLS handshake with {} failed: {}", origin(), why),
                     "check the system clock and CA certificates (package ca-certificates)");
     }
 }
 
-Connection::~Connection() {
+SocketConnection::~SocketConnection() {
     if (m_ssl != nullptr) {
         SSL_free(as_ssl(m_ssl));
     }
@@ -158,7 +159,7 @@ Connection::~Connection() {
     }
 }
 
-void Connection::write_all(std::string_view data) {
+void SocketConnection::write_all(std::string_view data) {
     while (!data.empty()) {
         ssize_t n;
         if (m_ssl != nullptr) {
@@ -171,7 +172,7 @@ void Connection::write_all(std::string_view data) {
         }
         if (n <= 0) {
             throw Error(ErrorKind::upstream_unreachable,
-                        fmt::format("connection to {} failed while sending: {}", m_origin,
+                        fmt::format("connection to {} failed while sending: {}", origin(),
                                     m_ssl != nullptr ? tls_error_text() : std::strerror(errno)));
         }
         data.remove_prefix(static_cast<size_t>(n));
@@ -183,12 +184,12 @@ bool Connection::read_more(std::chrono::milliseconds timeout) {
         return *more;
     }
     throw Error(ErrorKind::upstream_timeout,
-                fmt::format("{} sent nothing for {} s", m_origin, timeout.count() / 1000.0),
+                fmt::format("{} sent nothing for {} s", origin(), timeout.count() / 1000.0),
                 "the upstream is overloaded or stuck; raise the read or idle timeout if it is just "
                 "slow");
 }
 
-std::optional<bool> Connection::read_some(std::chrono::milliseconds timeout) {
+std::optional<bool> SocketConnection::read_some(std::chrono::milliseconds timeout) {
     char chunk[16384];
     // SO_RCVTIMEO and poll both read 0 as "no limit".
     timeout = std::max(timeout, std::chrono::milliseconds(1));
@@ -209,7 +210,7 @@ std::optional<bool> Connection::read_some(std::chrono::milliseconds timeout) {
         }
         if (n < 0) {
             throw Error(ErrorKind::upstream_unreachable,
-                        fmt::format("connection to {} failed: {}", m_origin, std::strerror(errno)));
+                        fmt::format("connection to {} failed: {}", origin(), std::strerror(errno)));
         }
         m_buffer.append(chunk, static_cast<size_t>(n));
         return n > 0;
@@ -231,11 +232,11 @@ std::optional<bool> Connection::read_some(std::chrono::milliseconds timeout) {
             return false;
         }
         throw Error(ErrorKind::upstream_unreachable,
-                    fmt::format("connection to {} failed: {}", m_origin, tls_error_text()));
+                    fmt::format("connection to {} failed: {}", origin(), tls_error_text()));
     }
 }
 
-bool Connection::idle_and_open() {
+bool SocketConnection::idle_and_open() {
     if (!m_buffer.empty()) {
         return false;
     }

@@ -215,8 +215,8 @@ FetchedResponse fetch_once(const Url& url, const std::string& target, const Time
 
 // ---- ClientPool ------------------------------------------------------------------------
 
-ClientPool::ClientPool(Timeouts timeouts, std::string ca_file)
-    : m_timeouts(timeouts), m_ca_file(std::move(ca_file)) {}
+ClientPool::ClientPool(Timeouts timeouts, std::string ca_file, Connector connector)
+    : m_timeouts(timeouts), m_connector(std::move(connector)), m_ca_file(std::move(ca_file)) {}
 
 ClientPool::~ClientPool() {
     m_idle.clear();
@@ -244,7 +244,7 @@ std::unique_ptr<Connection> ClientPool::acquire(const Url& url, const Timeouts& 
                 return conn;
             }
         }
-        if (url.tls() && m_tls == nullptr) {
+        if (url.tls() && m_tls == nullptr && !m_connector) {
             SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
             SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
@@ -262,7 +262,9 @@ std::unique_ptr<Connection> ClientPool::acquire(const Url& url, const Timeouts& 
         }
     }
     reused = false;
-    auto conn = std::make_unique<Connection>(url, timeouts.connect, m_tls);
+    std::unique_ptr<Connection> conn =
+        m_connector ? m_connector(url, timeouts.connect)
+                    : std::make_unique<SocketConnection>(url, timeouts.connect, m_tls);
     ++m_opened;
     return conn;
 }

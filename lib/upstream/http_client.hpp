@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,11 @@ struct HttpRequest {
 
 class Connection;
 class ClientPool;
+
+/// Opens a connection to `url`'s origin within `connect_timeout`; throws core::Error when it
+/// cannot. The pool's default makes a SocketConnection (TCP, TLS for https).
+using Connector = std::function<std::unique_ptr<Connection>(
+    const Url& url, std::chrono::milliseconds connect_timeout)>;
 
 /// A response whose body is pulled piece by piece as the upstream sends it, so a proxy can
 /// relay a stream without buffering it. When the body has been read to the end, the connection
@@ -118,7 +124,8 @@ private:
 /// fresh one, so reuse is invisible to callers.
 class ClientPool {
 public:
-    explicit ClientPool(Timeouts timeouts = {}, std::string ca_file = {});
+    /// `connector` replaces real sockets (tests script upstreams with it); empty: sockets.
+    explicit ClientPool(Timeouts timeouts = {}, std::string ca_file = {}, Connector connector = {});
     ~ClientPool();
     ClientPool(const ClientPool&) = delete;
     ClientPool& operator=(const ClientPool&) = delete;
@@ -143,6 +150,7 @@ private:
     void release(std::unique_ptr<Connection> conn);
 
     Timeouts m_timeouts;
+    Connector m_connector;
     void* m_tls = nullptr; // SSL_CTX*, created on first https use
     std::string m_ca_file;
     std::mutex m_mutex;
