@@ -55,7 +55,8 @@ baseline=${AIMO_BENCH_BASELINE:-}
 if [ -n "$baseline" ]; then
   "$baseline" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
     --keypair "$work/key.json" --database off --log-format off 2>"$work/baseline.log" &
-  pids+=($!)
+  baseline_pid=$!
+  pids+=($baseline_pid)
   wait_for "$work/baseline.log" 'base URL'
   baseline_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/baseline.log")
 fi
@@ -172,16 +173,24 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, wrk runs apart", base, gp50, gp50 - base, "-"
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", arps, grps, grps / arps, "-"
 }'
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 if [ -n "$baseline" ]; then
+  "$build/bench/aimo_bench_client" paired "$baseline_port" /v1/chat/completions - "$aimo_port" /v1/chat/completions - 640 32 >/dev/null
+  b_cpu0=$(cpu_ticks "$baseline_pid"); n_cpu0=$(cpu_ticks "$aimo_pid")
   read -r bp_p50 bn_p50 bn_add bn_lo bn_hi <<<"$(paired "$baseline_port" /v1/chat/completions - "$aimo_port" /v1/chat/completions -)"
+  b_cpu1=$(cpu_ticks "$baseline_pid"); n_cpu1=$(cpu_ticks "$aimo_pid")
+  served=$((5 * pairs + 640)) # each server's share of the five rounds and their warm-up
+  tick_us=$((1000000 / $(getconf CLK_TCK)))
   read -r _ _ b_rps <<<"$(run_wrk "http://127.0.0.1:$baseline_port/v1/chat/completions" 2 64)"
   read -r _ _ n_rps <<<"$(run_wrk "$proxied" 2 64)"
   awk -v bp="$bp_p50" -v bn="$bn_p50" -v add="$bn_add" -v lo="$bn_lo" -v hi="$bn_hi" \
-      -v brps="$b_rps" -v nrps="$n_rps" -v base="$baseline" 'BEGIN {
+      -v brps="$b_rps" -v nrps="$n_rps" -v base="$baseline" -v served="$served" -v tick="$tick_us" \
+      -v bcpu="$((b_cpu1 - b_cpu0))" -v ncpu="$((n_cpu1 - n_cpu0))" 'BEGIN {
     printf "\nthis build vs %s (both plain, same router)\n", base
     printf "%-34s %12s %12s %12s\n", "figure", "baseline", "this build", "added/ratio"
     printf "%-34s %10.1fus %10.1fus %10.1fus\n", "latency p50, c=1, paired", bp, bn, add
     printf "%-34s %12s %12s %10.1fus %s\n", "  rounds ranged", "", "", lo, "to " hi "us"
     printf "%-34s %9.0f/s %9.0f/s %11.2fx\n", "throughput, concurrency 64", brps, nrps, nrps / brps
+    printf "%-34s %10.1fus %10.1fus %11.2fx\n", "CPU per request, paired runs", bcpu * tick / served, ncpu * tick / served, (bcpu > 0 ? ncpu / bcpu : 0)
   }'
 fi

@@ -12,16 +12,16 @@ namespace aimo::proxy {
 
 /// The path of one forwarded request, stage by stage, each in a file of its own:
 ///
-///   read the body      openai/request.cpp     what is asked, in one pass
-///   authenticate       governance/gate.cpp    who asks; refusals that need no price
-///   resolve            routing/table.cpp      where it may go: an ordered plan of targets
-///   admit              governance/gate.cpp    reserve the worst case, or lower the limit
-///   prepare            proxy/prepare.cpp      the body and headers as they go upstream
-///   (cache lookup)                            seam for #14: a hit goes straight to respond
-///   dispatch           routing/dispatch.cpp   attempts, retries, fallbacks, breakers
-///   (scheduler)                               seam for #15: capacity and fair queues
-///   respond            proxy/respond.cpp      one decision for JSON, streams, keep-alives
-///   settle             governance/meter.cpp   one record, the real cost, when the body ends
+///   read the body   openai/request.cpp           what is asked, in one pass
+///   authenticate    governance/authenticate.cpp  who asks; refusals needing no price
+///   resolve         routing/table.cpp            where it may go: an ordered plan
+///   admit           governance/gate.cpp          reserve the worst case, or lower the limit
+///   prepare         proxy/prepare.cpp            the body and headers as they go upstream
+///   (cache lookup)                               seam for #14: a hit goes to respond
+///   dispatch        routing/dispatch.cpp         attempts, retries, fallbacks, breakers
+///   (scheduler)                                  seam for #15: capacity, fair queues
+///   respond         proxy/respond.cpp            one decision for JSON, streams, keep-alive
+///   settle          governance/meter.cpp         one record, the real cost, at the end
 ///
 /// A refusal at any stage before dispatch has caused no upstream work at all. Thread-safe.
 class Forwarder {
