@@ -132,6 +132,7 @@ Config load(const core::Context& ctx, const std::map<std::string, std::string>& 
     config.stream_keepalive = millis(s, "stream_keepalive_ms", 3'600'000);
     config.config_poll = millis(s, "config_poll_ms", 3'600'000);
     config.database = s.value("database");
+    config.cache = config.file.cache();
     return config;
 }
 

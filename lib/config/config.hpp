@@ -27,6 +27,7 @@ struct Config {
     std::chrono::milliseconds stream_keepalive{10'000};
     std::chrono::milliseconds config_poll{1'000};
     std::string database; ///< the agents and ledger file, or "off"
+    cache::Settings cache; ///< `[cache]`, checked
 
     /// The routing tables of the file, with the router from these settings as the default.
     routing::RoutingConfig routing(const core::EnvLookup& env) const;

@@ -1,5 +1,6 @@
 #include "config/file.hpp"
 
+#include "config/cache_section.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "core/settings.hpp"
@@ -31,7 +32,7 @@ std::string known_names() {
 
 bool is_table_name(std::string_view key) {
     const auto& tables = routing::routing_tables();
-    return std::find(tables.begin(), tables.end(), key) != tables.end();
+    return key == "cache" || std::find(tables.begin(), tables.end(), key) != tables.end();
 }
 } // namespace
 
@@ -72,7 +73,7 @@ ConfigFile ConfigFile::parse(std::string_view text, const std::string& source,
                                           name),
                               "known settings: " + known_names() +
                                   "; tables: [[providers]], [aliases], [[routes]], [retry], "
-                                  "[breaker]");
+                                  "[breaker], [cache]");
         }
         if (auto text_value = node.value<std::string>(); text_value && node.is_string()) {
             file.m_settings[name] = *text_value;
@@ -100,6 +101,11 @@ routing::RoutingConfig ConfigFile::routing(const routing::RoutingDefaults& defau
                                            const core::EnvLookup& env) const {
     static const toml::table empty;
     return routing::read_routing_tables(m_tree ? m_tree->root : empty, m_source, defaults, env);
+}
+
+cache::Settings ConfigFile::cache() const {
+    static const toml::table empty;
+    return read_cache_section(m_tree ? m_tree->root : empty, m_source);
 }
 
 } // namespace aimo::config

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cache/cache.hpp"
 #include "core/context.hpp"
 #include "routing/config.hpp"
 
@@ -32,6 +33,9 @@ public:
     /// The file's routing tables, decoded (routing::parse_routing_config's rules).
     routing::RoutingConfig routing(const routing::RoutingDefaults& defaults,
                                    const core::EnvLookup& env) const;
+
+    /// The file's `[cache]` table, decoded (config::read_cache_section's rules).
+    cache::Settings cache() const;
 
 private:
     struct Tree;

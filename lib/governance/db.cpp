@@ -79,6 +79,13 @@ constexpr const char* migrations[] = {
         PRIMARY KEY (minute, agent, status, code)
     ) WITHOUT ROWID;
     )",
+    // 4: the response cache's part in each request (a hit and what it saved), and which client
+    // sent it, for `aimo stats --by client`.
+    R"(
+    ALTER TABLE requests ADD COLUMN cache TEXT NOT NULL DEFAULT '';
+    ALTER TABLE requests ADD COLUMN saved_usd REAL NOT NULL DEFAULT 0;
+    ALTER TABLE requests ADD COLUMN client TEXT NOT NULL DEFAULT '';
+    )",
 };
 } // namespace
 
@@ -124,6 +131,19 @@ Statement& Statement::bind(int index, int64_t value) {
 Statement& Statement::bind(int index, double value) {
     sqlite3_bind_double(m_stmt, index, value);
     return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+    sqlite3_bind_blob(m_stmt, index, bytes.data(), static_cast<int>(bytes.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+}
+
+std::string Statement::blob(int column) const {
+    const void* bytes = sqlite3_column_blob(m_stmt, column);
+    int size = sqlite3_column_bytes(m_stmt, column);
+    return bytes ? std::string(static_cast<const char*>(bytes), static_cast<size_t>(size))
+                 : std::string();
 }
 
 Statement& Statement::bind_null(int index) {

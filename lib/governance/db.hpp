@@ -30,6 +30,8 @@ public:
     Statement& bind(int index, int64_t value);
     Statement& bind(int index, double value);
     Statement& bind_null(int index);
+    /// Binds bytes as a BLOB (copied).
+    Statement& bind_blob(int index, std::string_view bytes);
     /// Binds an optional: the value or NULL.
     template <typename T> Statement& bind(int index, const std::optional<T>& value) {
         return value ? bind(index, *value) : bind_null(index);
@@ -44,6 +46,8 @@ public:
     int64_t integer(int column) const;
     double real(int column) const;
     bool is_null(int column) const;
+    /// A BLOB column's bytes.
+    std::string blob(int column) const;
 
 private:
     sqlite3* m_db;

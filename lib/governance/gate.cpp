@@ -43,12 +43,28 @@ std::variant<std::shared_ptr<Meter>, Denial> Gate::admit(const Caller& caller,
         }
         admission = std::get<Admission>(std::move(decision));
     }
+    return meter(std::move(admission), facts, prices, provider);
+}
+
+std::shared_ptr<Meter> Gate::record(const Caller& caller, const RequestFacts& facts,
+                                    Prices prices, const std::string& provider) {
+    if (m_governor == nullptr && m_ledger == nullptr) {
+        return nullptr;
+    }
+    Admission admission;
+    admission.agent = caller.agent;
+    return meter(std::move(admission), facts, prices, provider);
+}
+
+std::shared_ptr<Meter> Gate::meter(Admission admission, const RequestFacts& facts, Prices prices,
+                                   const std::string& provider) {
     UsageRecord record;
     record.time = now_text();
     record.request_id = facts.id;
     record.agent = admission.agent ? *admission.agent : std::string(no_agent);
     record.model = facts.model;
     record.provider = provider;
+    record.client = std::string(facts.client);
     return std::make_shared<Meter>(m_governor, m_ledger, m_metrics, std::move(admission),
                                    std::move(record), prices);
 }

@@ -21,6 +21,7 @@ struct RequestFacts {
     size_t body_bytes = 0;
     std::optional<int64_t> max_tokens; ///< the request's own completion limit, if any
     bool completes = true;             ///< false for embeddings: no completion tokens
+    std::string_view client;           ///< governance::client_of its User-Agent
 };
 
 /// The governance stage of the forward pipeline: who may send what, at what cost, and the
@@ -48,11 +49,18 @@ public:
     std::variant<std::shared_ptr<Meter>, Denial> admit(const Caller& caller,
                                                        const RequestFacts& facts, Prices prices,
                                                        const std::string& provider);
+    /// A Meter for work done on behalf of `caller` that needs no admission of its own (the
+    /// semantic cache's embedding call for an admitted request); nullptr when nothing is
+    /// metered.
+    std::shared_ptr<Meter> record(const Caller& caller, const RequestFacts& facts, Prices prices,
+                                  const std::string& provider);
     /// Counts a request a later stage refused (no route for its model, say).
     void refuse(const std::optional<std::string>& agent, int status, std::string_view code);
 
 private:
     std::string now_text() const;
+    std::shared_ptr<Meter> meter(Admission admission, const RequestFacts& facts, Prices prices,
+                                 const std::string& provider);
 
     Governor* m_governor;
     Ledger* m_ledger;

@@ -45,6 +45,16 @@ std::string chain_hash(std::string_view prev_hash, int64_t seq, const UsageRecor
     if (r.over_reservation) { // schema 3; absent (false) in every earlier record
         field("over_reservation");
     }
+    // Schema 4; empty (or zero) in every earlier record, and then not part of the text.
+    if (!r.cache.empty()) {
+        field("cache=" + r.cache);
+    }
+    if (r.saved_usd != 0) {
+        fmt::format_to(std::back_inserter(text), "saved={:.12f}\n", r.saved_usd);
+    }
+    if (!r.client.empty()) {
+        field("client=" + r.client);
+    }
     text.pop_back(); // no newline after the last field
     return crypto::sha256_hex(text);
 }
@@ -62,8 +72,8 @@ Ledger::Ledger(Database& db, std::function<void(const std::string&)> on_error)
       m_insert(std::make_unique<Statement>(
           db.handle(), "INSERT INTO requests (seq, time, request_id, agent, model, provider, "
                        "status, prompt_tokens, completion_tokens, cost_usd, latency_us, "
-                       "prev_hash, hash, over_reservation) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+                       "prev_hash, hash, over_reservation, cache, saved_usd, client) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
       m_spend(std::make_unique<Statement>(
           db.handle(), "UPDATE agents SET spent_usd = spent_usd + ? WHERE name = ?")),
       m_deny(std::make_unique<Statement>(
@@ -190,7 +200,10 @@ void Ledger::write(std::vector<Pending>& batch, const std::vector<DenialCount>& 
                 .bind(11, record.latency_us)
                 .bind_unowned(12, prev_hash)
                 .bind_unowned(13, hash)
-                .bind(14, static_cast<int64_t>(record.over_reservation ? 1 : 0));
+                .bind(14, static_cast<int64_t>(record.over_reservation ? 1 : 0))
+                .bind_unowned(15, record.cache)
+                .bind(16, record.saved_usd)
+                .bind_unowned(17, record.client);
             m_insert->run();
             prev_hash = std::move(hash);
         }
@@ -247,7 +260,7 @@ void Ledger::write(std::vector<Pending>& batch, const std::vector<DenialCount>& 
 namespace {
 constexpr const char* columns = "seq, time, request_id, agent, model, provider, status, "
                                 "prompt_tokens, completion_tokens, cost_usd, latency_us, "
-                                "prev_hash, hash, over_reservation";
+                                "prev_hash, hash, over_reservation, cache, saved_usd, client";
 
 StoredRecord read_row(const Statement& row) {
     StoredRecord stored;
@@ -266,6 +279,9 @@ StoredRecord read_row(const Statement& row) {
     stored.prev_hash = row.text(11);
     stored.hash = row.text(12);
     r.over_reservation = row.integer(13) != 0;
+    r.cache = row.text(14);
+    r.saved_usd = row.real(15);
+    r.client = row.text(16);
     return stored;
 }
 } // namespace

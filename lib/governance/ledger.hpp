@@ -31,6 +31,14 @@ struct UsageRecord {
     int64_t latency_us = 0;
     /// The real cost passed what was reserved for it (the upstream ignored the request's limit).
     bool over_reservation = false;
+    /// The response cache's part: "" (not cacheable or no cache), "miss", "hit",
+    /// "hit-semantic", or "embedding" (a call the semantic cache made on the agent's behalf).
+    std::string cache;
+    /// On a hit: what the answer would have cost upstream, in USD.
+    double saved_usd = 0;
+    /// Which client sent it ("openclaw", "claude-code", "codex", "openai-sdk", "curl", …,
+    /// "other"), from its User-Agent.
+    std::string client;
 };
 
 /// Refusals of one agent with one status and code in one minute: counted, not recorded one by

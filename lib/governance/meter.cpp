@@ -32,6 +32,12 @@ void Meter::set_provider(const std::string& provider, std::optional<Prices> pric
     }
 }
 
+void Meter::set_cache(std::string_view result, double saved_usd) {
+    std::lock_guard lock(m_mutex);
+    m_record.cache = std::string(result);
+    m_record.saved_usd = saved_usd;
+}
+
 void Meter::finish(int status) {
     std::lock_guard lock(m_mutex);
     if (m_finished) {
@@ -49,7 +55,7 @@ void Meter::finish(int status) {
     // all the same, so it is recorded, and flagged.
     m_record.over_reservation =
         m_admission.budgeted && m_record.cost_usd > m_admission.reserved_usd + 1e-12;
-    if (m_metrics != nullptr) {
+    if (m_metrics != nullptr && m_record.cache != "embedding") {
         m_metrics->request(m_record.agent, m_record.model, status, m_record.prompt_tokens,
                            m_record.completion_tokens, m_record.cost_usd);
         if (m_record.over_reservation) {

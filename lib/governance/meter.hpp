@@ -42,6 +42,10 @@ public:
     Headers take_response_headers() { return std::move(m_admission.headers); }
     /// The completion limit the agent's remaining budget imposes on this request, if any.
     std::optional<int64_t> max_tokens() const { return m_admission.max_tokens; }
+    /// The response cache's part in the request (UsageRecord::cache) and, on a hit, what it
+    /// saved. An "embedding" record is a call made for the cache: it is not a request of the
+    /// client's in /metrics.
+    void set_cache(std::string_view result, double saved_usd = 0);
     /// Records the request with the status the client saw.
     void finish(int status);
 

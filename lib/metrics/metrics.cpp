@@ -92,6 +92,20 @@ void Metrics::over_reservation(std::string_view agent) {
     ++found->second;
 }
 
+void Metrics::cache_request(std::string_view result) {
+    std::lock_guard lock(m_mutex);
+    auto found = m_cache_requests.find(result);
+    if (found == m_cache_requests.end()) {
+        found = m_cache_requests.emplace(std::string(result), 0).first;
+    }
+    ++found->second;
+}
+
+void Metrics::cache_saved(double usd) {
+    std::lock_guard lock(m_mutex);
+    m_cache_saved += usd;
+}
+
 std::string Metrics::render() const {
     std::lock_guard lock(m_mutex);
     std::string out;
@@ -161,6 +175,15 @@ std::string Metrics::render() const {
     for (const auto& [agent, count] : m_over_reservation) {
         out += fmt::format("aimo_over_reservation_total{{agent=\"{}\"}} {}\n", label(agent), count);
     }
+    out += "# HELP aimo_cache_requests_total Forwarded requests by response cache result.\n"
+           "# TYPE aimo_cache_requests_total counter\n";
+    for (const auto& [result, count] : m_cache_requests) {
+        out += fmt::format("aimo_cache_requests_total{{result=\"{}\"}} {}\n", label(result), count);
+    }
+    out += fmt::format("# HELP aimo_cache_saved_usd_total What cache hits would have cost "
+                       "upstream.\n# TYPE aimo_cache_saved_usd_total counter\n"
+                       "aimo_cache_saved_usd_total {:.9f}\n",
+                       m_cache_saved);
     out += "# HELP aimo_upstream_errors_total Failed attempts at providers, by outcome.\n"
            "# TYPE aimo_upstream_errors_total counter\n";
     for (const auto& [key, count] : m_upstream_errors) {

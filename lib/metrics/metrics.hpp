@@ -28,6 +28,10 @@ public:
     void denial(std::string_view agent, int status, std::string_view code);
     /// A request whose real cost passed what its agent had reserved for it.
     void over_reservation(std::string_view agent);
+    /// One cacheable request's cache result ("hit", "hit-semantic", "miss", "bypass").
+    void cache_request(std::string_view result);
+    /// What a cache hit saved, in USD.
+    void cache_saved(double usd);
 
     /// The exposition text.
     std::string render() const;
@@ -57,6 +61,8 @@ private:
     std::map<std::pair<std::string, std::string>, uint64_t> m_upstream_errors;
     std::map<std::tuple<std::string, int, std::string>, uint64_t, std::less<>> m_denials;
     std::map<std::string, uint64_t, std::less<>> m_over_reservation;
+    std::map<std::string, uint64_t, std::less<>> m_cache_requests;
+    double m_cache_saved = 0;
     size_t m_series = 0; ///< agent × model pairs; past a bound new models count as "(other)"
 };
 

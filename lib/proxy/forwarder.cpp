@@ -1,6 +1,8 @@
 #include "proxy/forwarder.hpp"
 
+#include "governance/client.hpp"
 #include "openai/request.hpp"
+#include "proxy/cached.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/prepare.hpp"
 #include "proxy/respond.hpp"
@@ -55,7 +57,48 @@ Response refused(Response response, const std::string& model) {
     response.log.model = model;
     return response;
 }
+
+// The targets a request may go to, as the cache key names them.
+std::string route_text(const routing::Plan& plan) {
+    std::string text;
+    for (const auto& target : plan.targets) {
+        text += text.empty() ? "" : ",";
+        text += target.name();
+    }
+    return text;
+}
 } // namespace
+
+Response Forwarder::serve_hit(const Request& request, const openai::BodySummary& body,
+                              const governance::Caller& caller, const routing::Table& table,
+                              cache::Lookup hit, std::string_view client) {
+    // A hit costs nothing against the budget, and counts as a request (with no tokens) for
+    // the rate limits: admitted at price zero.
+    governance::RequestFacts facts{request.id, body.model, 0, std::nullopt, false, client};
+    auto admitted = m_gate.admit(caller, facts, governance::Prices{}, "cache");
+    if (auto* denial = std::get_if<governance::Denial>(&admitted)) {
+        return refused(denial_response(*denial), body.model);
+    }
+    auto meter = std::get<std::shared_ptr<governance::Meter>>(std::move(admitted));
+    double saved = 0;
+    if (m_gate.meters() && hit.entry->usage.found) {
+        auto [in, out] = table.prices({hit.entry->provider, hit.entry->model});
+        saved = governance::cost_usd(hit.entry->usage, {in, out});
+    }
+    auto result = cache::result_name(hit.result);
+    if (m_metrics != nullptr) {
+        m_metrics->cache_request(result);
+        m_metrics->cache_saved(saved);
+    }
+    Response response = cached_response(hit, body.stream, body.include_usage);
+    response.log.model = body.model;
+    if (meter) {
+        response.headers.append(meter->take_response_headers());
+        meter->set_cache(result, saved);
+        meter->finish(200);
+    }
+    return response;
+}
 
 Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     auto start = std::chrono::steady_clock::now();
@@ -85,10 +128,30 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
         return refused(std::move(response), body.model);
     }
 
+    // Cache lookup: an answer stored for the same request (or, semantically, a paraphrase of
+    // its last message) is served without going upstream; a miss carries the fill its answer
+    // goes into. Identical requests in flight wait here for the first one's answer.
+    std::string_view client = governance::client_of(request.header("user-agent"));
+    cache::Lookup looked;
+    if (m_cache != nullptr && endpoint == "/chat/completions") {
+        auto key = cache::request_key(request.body, route_text(plan),
+                                      m_cache->space_of(caller.agent),
+                                      m_cache->settings().sampled);
+        looked = m_cache->lookup(key, caller.agent,
+                                 cache::directives(request.header("cache-control")));
+        if (looked.entry) {
+            return serve_hit(request, body, caller, *table, std::move(looked), client);
+        }
+    }
+    std::string_view cache_result = cache::result_name(looked.result);
+    if (m_metrics != nullptr && m_cache != nullptr) {
+        m_metrics->cache_request(cache_result);
+    }
+
     // Admit: reserve its worst case at the dearest price of the plan, or lower its
     // completion limit to what the budget pays for.
     governance::RequestFacts facts{request.id, body.model, request.body.size(), std::nullopt,
-                                   endpoint != "/embeddings"};
+                                   endpoint != "/embeddings", client};
     if (body.max_tokens >= 0) {
         facts.max_tokens = body.max_tokens;
     }
@@ -99,13 +162,16 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
         return refused(denial_response(*denial), body.model);
     }
     auto meter = std::get<std::shared_ptr<governance::Meter>>(std::move(admitted));
+    if (meter && looked.result == cache::Result::miss) {
+        meter->set_cache(cache_result);
+    }
+    if (looked.fill && meter && meter->max_tokens()) {
+        looked.fill->limited(); // cut at the budget's limit, not the request's: not stored
+    }
 
     // Prepare: the body and headers as they go upstream.
     std::string model = body.model;
     auto prepared = prepare_upstream(request, endpoint, std::move(body), meter.get());
-
-    // (Seam for the response cache, #14: look `prepared.outgoing` up here; a hit skips
-    // dispatch and is answered by respond() from the store.)
 
     // Dispatch: attempts along the plan, with retries, fallbacks and circuit breakers.
     // (Seam for the scheduler, #15: it wraps this, holding the request while the provider is
@@ -124,8 +190,10 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     options.keepalive = m_keepalive;
     options.start = start;
     options.model = std::move(model);
+    options.fill = std::move(looked.fill);
     Response response = respond(std::move(dispatch), std::move(options));
     response.headers.append(std::move(told));
+    response.headers.add("x-aimo-cache", std::string(cache_result));
     return response;
 }
 

@@ -15,6 +15,18 @@ ServerOptions with_observers(ServerOptions options, metrics::Metrics* metrics,
     }
     return options;
 }
+// The cache file the settings name: beside the database unless told otherwise; none when it
+// is "off" (or there is no database to sit beside).
+std::filesystem::path cache_file(const cache::Settings& settings,
+                                 const std::filesystem::path& database) {
+    if (settings.file == "off") {
+        return {};
+    }
+    if (!settings.file.empty()) {
+        return settings.file;
+    }
+    return database.empty() ? std::filesystem::path() : database.parent_path() / "cache.db";
+}
 } // namespace
 
 Proxy::Proxy(ProxyParts parts)
@@ -27,11 +39,36 @@ Proxy::Proxy(ProxyParts parts)
                           : nullptr),
       m_gateway(std::move(parts.tables)),
       m_gate(m_governor.get(), m_ledger.get(), &m_metrics, parts.clock),
-      m_forwarder(m_gateway, m_gate, &m_metrics, parts.stream_keepalive),
+      m_embedder(parts.cache.mode == cache::Mode::semantic
+                     ? std::make_unique<Embedder>(m_gateway, m_gate, parts.cache.embeddings)
+                     : nullptr),
+      m_cache(make_cache(parts, m_embedder.get())),
+      m_forwarder(m_gateway, m_gate, &m_metrics, parts.stream_keepalive, m_cache.get()),
       m_handler(m_gateway, m_gate, m_forwarder, &m_metrics, parts.metrics_need_token),
       m_server(m_handler, with_observers(std::move(parts.server), &m_metrics, parts.clock)) {}
 
+std::unique_ptr<cache::Cache> Proxy::make_cache(const ProxyParts& parts, Embedder* embedder) {
+    if (parts.cache.mode == cache::Mode::off) {
+        return nullptr;
+    }
+    std::unique_ptr<cache::CacheFile> file;
+    if (auto path = cache_file(parts.cache, parts.database); !path.empty()) {
+        file = std::make_unique<cache::CacheFile>(path, parts.on_warning);
+    }
+    cache::Embed embed;
+    if (embedder != nullptr) {
+        embed = [embedder](const std::string& text, const std::optional<std::string>& agent) {
+            return embedder->embed(text, agent);
+        };
+    }
+    return std::make_unique<cache::Cache>(parts.cache, parts.clock, std::move(file),
+                                          std::move(embed));
+}
+
 void Proxy::flush_ledger() {
+    if (m_cache) {
+        m_cache->flush();
+    }
     if (m_ledger) {
         m_ledger->flush();
     }

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "cache/cache.hpp"
 #include "governance/gate.hpp"
 #include "governance/governor.hpp"
 #include "governance/ledger.hpp"
 #include "metrics/metrics.hpp"
+#include "proxy/embedder.hpp"
 #include "proxy/forwarder.hpp"
 #include "proxy/handler.hpp"
 #include "proxy/server.hpp"
@@ -28,6 +30,8 @@ struct ProxyParts {
     ServerOptions server;                               ///< its log, clock and metrics are set here
     core::Clock clock;                                  ///< record timestamps
     std::function<void(const std::string&)> on_ledger_error; ///< records that could not be stored
+    cache::Settings cache; ///< the response cache; its file beside the database by default
+    std::function<void(const std::string&)> on_warning; ///< a cache file discarded, say
 };
 
 /// A proxy wired in one place, for `aimo serve` and the tests alike: metrics, the database with
@@ -53,18 +57,25 @@ public:
     metrics::Metrics& metrics() { return m_metrics; }
     /// The database, or nullptr when it is off.
     governance::Database* database() { return m_database.get(); }
-    /// Waits until every finished request's record is committed.
+    /// Waits until every finished request's record is committed (and the cache's file and
+    /// embeddings have caught up).
     void flush_ledger();
+    /// The response cache, or nullptr when it is off.
+    cache::Cache* cache() { return m_cache.get(); }
     /// True when requests must carry an agent's token.
     bool auth_required() { return m_governor && m_governor->auth_required(); }
 
 private:
+    static std::unique_ptr<cache::Cache> make_cache(const ProxyParts& parts, Embedder* embedder);
+
     metrics::Metrics m_metrics;
     std::unique_ptr<governance::Database> m_database;
     std::unique_ptr<governance::Governor> m_governor;
     std::unique_ptr<governance::Ledger> m_ledger;
     routing::Gateway m_gateway;
     governance::Gate m_gate;
+    std::unique_ptr<Embedder> m_embedder;
+    std::unique_ptr<cache::Cache> m_cache;
     Forwarder m_forwarder;
     Handler m_handler;
     Server m_server;

@@ -57,6 +57,10 @@ void account(const RespondOptions& options, const Dispatch& dispatch) {
         }
         options.meter->set_provider(dispatch.provider(), prices);
     }
+    if (options.fill) {
+        const auto* target = dispatch.answered_target();
+        options.fill->answered_by(dispatch.provider(), target ? target->model : std::string());
+    }
 }
 
 void finish(const RespondOptions& options, int status) {
@@ -65,15 +69,22 @@ void finish(const RespondOptions& options, int status) {
     }
 }
 
-// Records the request when `stream` ends (a stream cut short is recorded by the destructor).
-BodyStream finish_at_end(BodyStream stream, std::shared_ptr<governance::Meter> meter, int status) {
-    if (!meter) {
+// Records the request when `stream` ends (a stream cut short is recorded by the destructor)
+// and tells the cache's fill it ended.
+BodyStream finish_at_end(BodyStream stream, const RespondOptions& options, int status) {
+    if (!options.meter && !options.fill) {
         return stream;
     }
-    return [stream = std::move(stream), meter = std::move(meter), status](std::string& chunk) {
+    return [stream = std::move(stream), meter = options.meter, fill = options.fill,
+            status](std::string& chunk) {
         bool more = stream(chunk);
         if (!more) {
-            meter->finish(status);
+            if (fill) {
+                fill->end(status);
+            }
+            if (meter) {
+                meter->finish(status);
+            }
         }
         return more;
     };
@@ -86,17 +97,28 @@ BodyStream relayed(std::shared_ptr<Dispatch> dispatch, Ending ending, const Resp
     // Aliasing: the response lives inside the dispatch, which the relay keeps alive.
     std::shared_ptr<upstream::HttpResponse> answer(dispatch, &dispatch->response());
     if (ending != Ending::event_stream) {
-        return finish_at_end(relay_raw(std::move(answer)), options.meter, status);
+        RespondOptions unfilled = options;
+        unfilled.fill.reset(); // an answer of unknown shape is not stored
+        return finish_at_end(relay_raw(std::move(answer)), unfilled, status);
     }
-    if (!options.meter) {
+    if (!options.meter && !options.fill) {
         return relay_sse(std::move(answer));
     }
-    auto filter = [meter = options.meter, strip = options.strip_usage](std::string_view event) {
+    auto filter = [meter = options.meter, fill = options.fill,
+                   strip = options.strip_usage](std::string_view event) {
+        if (fill) {
+            if (auto data = openai::event_data(event)) {
+                fill->event(*data);
+            }
+        }
+        if (!meter) {
+            return true;
+        }
         auto found = openai::usage_from_event(event);
         meter->observe(found.usage);
         return !(strip && found.usage_only);
     };
-    return finish_at_end(relay_sse(std::move(answer), std::move(filter)), options.meter, status);
+    return finish_at_end(relay_sse(std::move(answer), std::move(filter)), options, status);
 }
 
 Response failure_response(const Dispatch& dispatch) {
@@ -248,6 +270,9 @@ Response respond(std::shared_ptr<Dispatch> dispatch, RespondOptions options) {
             }
             if (options.meter) {
                 options.meter->observe(openai::usage_from_json(response.body));
+            }
+            if (options.fill) {
+                options.fill->json(response.status, response.body);
             }
             finish(options, response.status);
         }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cache/cache.hpp"
 #include "governance/meter.hpp"
 #include "metrics/metrics.hpp"
 #include "proxy/types.hpp"
@@ -21,6 +22,9 @@ struct RespondOptions {
     std::chrono::milliseconds keepalive{0};
     std::chrono::steady_clock::time_point start; ///< when the request arrived
     std::string model;                           ///< for the access log
+    /// The response cache's fill for this request (a miss that may be stored), or null: it
+    /// gets the answer as it passes.
+    std::shared_ptr<cache::Fill> fill;
 };
 
 /// The "respond" stage of the forward pipeline: the client's answer to `dispatch`, however it

@@ -125,6 +125,10 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
     parts.on_ledger_error = [&ctx, path = config.database](const std::string& problem) {
         *ctx.err << "aimo: error: " + problem + "\nhint: check the disk holding " + path + "\n";
     };
+    parts.cache = config.cache;
+    parts.on_warning = [&ctx](const std::string& warning) {
+        *ctx.err << "aimo: warning: " + warning + "\n";
+    };
     parts.server = config.server;
     if (auto warning = fit_open_files(parts.server.max_connections)) {
         ready.warnings.push_back(*warning);

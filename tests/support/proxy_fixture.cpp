@@ -22,6 +22,12 @@ proxy::ProxyParts ProxyFixture::parts() {
     parts.metrics_need_token = m_options.metrics_need_token;
     parts.agents_recheck = std::chrono::milliseconds(0);
     parts.stream_keepalive = m_options.stream_keepalive;
+    parts.cache = m_options.cache;
+    parts.clock = m_options.clock;
+    parts.on_warning = [this](const std::string& warning) {
+        std::lock_guard lock(m_warnings_mutex);
+        m_warnings += warning + "\n";
+    };
     auto& server = parts.server;
     server.host = "127.0.0.1";
     server.port = 0;
@@ -61,6 +67,11 @@ std::string ProxyFixture::reload(const std::string& config) {
         m_config = config;
     }
     return m_proxy.reload();
+}
+
+std::string ProxyFixture::warnings() {
+    std::lock_guard lock(m_warnings_mutex);
+    return m_warnings;
 }
 
 void ProxyFixture::flush_ledger() {

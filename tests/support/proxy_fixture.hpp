@@ -30,6 +30,10 @@ struct ProxyFixtureOptions {
     std::filesystem::path database;
     bool require_auth = false;
     bool metrics_need_token = false; ///< as when aimo listens beyond loopback
+    /// The response cache (as `[cache]` would set it); its file beside `database` unless
+    /// `cache.file` says otherwise.
+    cache::Settings cache;
+    core::Clock clock; ///< record timestamps and cache ages; empty: the system clock
 };
 
 /// The real proxy, wired as `aimo serve` wires it (proxy::Proxy), in-process on a free loopback
@@ -52,6 +56,10 @@ public:
     void flush_ledger();
     /// The governance database (only with options.database).
     governance::Database& db() { return *m_proxy.database(); }
+    /// The response cache, or nullptr when it is off.
+    cache::Cache* cache() { return m_proxy.cache(); }
+    /// Warnings the proxy gave (a cache file discarded, say).
+    std::string warnings();
 
 private:
     std::shared_ptr<const routing::Table> build();
@@ -63,6 +71,8 @@ private:
     std::mutex m_config_mutex;
     std::string m_config;
     std::ostringstream m_log;
+    std::mutex m_warnings_mutex;
+    std::string m_warnings;
     proxy::Proxy m_proxy;
     std::thread m_thread;
     int m_port = -1;
