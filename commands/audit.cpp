@@ -36,6 +36,9 @@ std::string line_of(const governance::StoredRecord& stored, bool json) {
                                               {"completion_tokens", r.completion_tokens},
                                               {"cost_usd", r.cost_usd},
                                               {"latency_us", r.latency_us},
+                                              {"cache", r.cache},
+                                              {"saved_usd", r.saved_usd},
+                                              {"client", r.client},
                                               {"hash", stored.hash}}) +
                "\n";
     }

@@ -14,6 +14,7 @@ const std::vector<CommandEntry>& command_registry() {
         {"agent", register_agent},
         {"stats", register_stats},
         {"audit", register_audit},
+        {"cache", register_cache},
         {"keygen", register_keygen},
         {"address", register_address},
         {"completion", register_completion},

@@ -29,5 +29,6 @@ CommandSpec register_config(CLI::App& root);
 CommandSpec register_agent(CLI::App& root);
 CommandSpec register_stats(CLI::App& root);
 CommandSpec register_audit(CLI::App& root);
+CommandSpec register_cache(CLI::App& root);
 
 } // namespace aimo::commands

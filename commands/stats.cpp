@@ -33,7 +33,10 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
                            {"tokens_out", row.tokens_out},
                            {"cost_usd", row.cost_usd},
                            {"p50_ms", static_cast<double>(row.p50_us) / 1000.0},
-                           {"p95_ms", static_cast<double>(row.p95_us) / 1000.0}});
+                           {"p95_ms", static_cast<double>(row.p95_us) / 1000.0},
+                           {"cache_hits", row.cache_hits},
+                           {"cache_hit_rate", row.hit_rate()},
+                           {"saved_usd", row.saved_usd}});
         }
         *ctx.out << core::json_text(out, 2) << "\n";
         return 0;
@@ -44,14 +47,18 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
     }
     std::string header = flags.by;
     std::transform(header.begin(), header.end(), header.begin(), ::toupper);
-    *ctx.out << fmt::format("{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12} {:>9} {:>9}\n", header,
-                            width, "REQUESTS", "ERRORS", "DENIED", "TOKENS IN", "TOKENS OUT",
-                            "COST $", "P50 ms", "P95 ms");
+    *ctx.out << fmt::format(
+        "{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12} {:>9} {:>9} {:>6} {:>6} {:>10}\n", header,
+        width, "REQUESTS", "ERRORS", "DENIED", "TOKENS IN", "TOKENS OUT", "COST $", "P50 ms",
+        "P95 ms", "HITS", "HIT %", "SAVED $");
     for (const auto& row : rows) {
-        *ctx.out << fmt::format(
-            "{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12.6f} {:>9.1f} {:>9.1f}\n", row.key, width,
-            row.requests, row.errors, row.denied, row.tokens_in, row.tokens_out, row.cost_usd,
-            static_cast<double>(row.p50_us) / 1000.0, static_cast<double>(row.p95_us) / 1000.0);
+        *ctx.out << fmt::format("{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12.6f} {:>9.1f} "
+                                "{:>9.1f} {:>6} {:>5.0f}% {:>10.6f}\n",
+                                row.key, width, row.requests, row.errors, row.denied, row.tokens_in,
+                                row.tokens_out, row.cost_usd,
+                                static_cast<double>(row.p50_us) / 1000.0,
+                                static_cast<double>(row.p95_us) / 1000.0, row.cache_hits,
+                                row.hit_rate() * 100, row.saved_usd);
     }
     if (rows.empty()) {
         *ctx.err << "no requests recorded" << (since.empty() ? "" : " since " + since) << "\n";
@@ -63,9 +70,9 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
 CommandSpec register_stats(CLI::App& root) {
     auto flags = std::make_shared<StatsFlags>();
     auto* app = root.add_subcommand(
-        "stats", "Requests, errors, tokens, cost and latency from the usage ledger");
-    app->add_option("--by", flags->by, "Group by agent, model, provider or day")
-        ->check(CLI::IsMember({"agent", "model", "provider", "day"}));
+        "stats", "Requests, errors, tokens, cost, latency and cache savings from the usage ledger");
+    app->add_option("--by", flags->by, "Group by agent, model, provider, client or day")
+        ->check(CLI::IsMember({"agent", "model", "provider", "client", "day"}));
     app->add_option("--since", flags->since,
                     "From a date, a UTC time, or a span back from now (30m, 24h, 7d)");
     app->add_flag("--json", flags->json, "Print JSON");

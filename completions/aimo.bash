@@ -4,10 +4,10 @@
 
 _aimo() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="chat serve list-models router connect doctor config agent stats audit keygen address completion help"
+    local commands="chat serve list-models router connect doctor config agent stats audit cache keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
     local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --budget --rpm --tpm --models --by --since -n --lines "
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --budget --rpm --tpm --models --by --since -n --lines --agent "
 
     case $prev in
         --keypair | --ca-file | --config-path | --database)
@@ -72,6 +72,12 @@ _aimo() {
                 verify) flags="--json --database --help" ;;
                 tail) flags="-n --lines -f --follow --json --database --help" ;;
                 *) words="verify tail" ;;
+            esac ;;
+        cache)
+            case $sub in
+                stats) flags="--json --database --help" ;;
+                clear) flags="--agent --database --help" ;;
+                *) words="stats clear" ;;
             esac ;;
         keygen) flags="--keypair --force --json --help" ;;
         address) flags="--keypair --help" ;;

@@ -1,7 +1,7 @@
 # fish completion for aimo. Install: copy to ~/.config/fish/completions/aimo.fish, or run
 #   aimo completion fish | source
 
-set -l commands chat serve list-models router connect doctor config agent stats audit keygen address completion help
+set -l commands chat serve list-models router connect doctor config agent stats audit cache keygen address completion help
 complete -c aimo -f
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -a "$commands"
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -l version -d "Print the version"
@@ -33,7 +33,7 @@ for cmd in chat serve show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l stream-keepalive-ms -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l config-poll-ms -r
 end
-for cmd in chat serve show check agent stats audit
+for cmd in chat serve show check agent stats audit cache
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l database -r -F -d "Usage database or off"
 end
 
@@ -67,9 +67,11 @@ complete -c aimo -n "__fish_seen_subcommand_from create update" -l rpm -r -d "Re
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l tpm -r -d "Tokens per minute"
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l models -r -d "Allowed models"
 complete -c aimo -n "__fish_seen_subcommand_from create update list stats verify tail" -l json -d "JSON output"
-complete -c aimo -n "__fish_seen_subcommand_from stats" -l by -r -a "agent model provider day"
+complete -c aimo -n "__fish_seen_subcommand_from stats" -l by -r -a "agent model provider client day"
 complete -c aimo -n "__fish_seen_subcommand_from stats" -l since -r -d "Date, time or span"
 complete -c aimo -n "__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from verify tail" -a "verify tail"
+complete -c aimo -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from stats clear" -a "stats clear"
+complete -c aimo -n "__fish_seen_subcommand_from clear" -l agent -r -d "Only this agent's answers"
 complete -c aimo -n "__fish_seen_subcommand_from tail" -s n -l lines -r -d "How many"
 complete -c aimo -n "__fish_seen_subcommand_from tail" -s f -l follow -d "Keep printing"
 

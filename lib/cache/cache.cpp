@@ -22,6 +22,16 @@ std::string_view trim(std::string_view text) {
 }
 } // namespace
 
+std::filesystem::path file_path(const Settings& settings, const std::filesystem::path& database) {
+    if (settings.file == "off") {
+        return {};
+    }
+    if (!settings.file.empty()) {
+        return settings.file;
+    }
+    return database.empty() ? std::filesystem::path() : database.parent_path() / "cache.db";
+}
+
 std::string_view result_name(Result result) {
     switch (result) {
     case Result::miss:
@@ -40,9 +50,8 @@ Directives directives(std::string_view cache_control) {
     size_t at = 0;
     while (at <= cache_control.size()) {
         size_t comma = cache_control.find(',', at);
-        auto token = trim(cache_control.substr(at, comma == std::string_view::npos
-                                                             ? std::string_view::npos
-                                                             : comma - at));
+        auto token = trim(cache_control.substr(
+            at, comma == std::string_view::npos ? std::string_view::npos : comma - at));
         if (core::ascii_iequals(token, "no-cache")) {
             out.no_cache = true;
         } else if (core::ascii_iequals(token, "no-store")) {
@@ -255,8 +264,8 @@ void Cache::land(const std::shared_ptr<Fill::Flight>& flight, const std::string&
 
 void Cache::put(std::shared_ptr<Entry> entry, const std::optional<std::string>& agent,
                 const std::string& last_user) {
-    bool needs_vector = !entry->context.empty() && entry->embedding.empty() && m_embed &&
-                        !last_user.empty();
+    bool needs_vector =
+        !entry->context.empty() && entry->embedding.empty() && m_embed && !last_user.empty();
     std::string key = entry->key;
     std::shared_ptr<const Entry> stored = entry;
     auto evicted = m_store.put(stored);
@@ -297,7 +306,8 @@ void Cache::run_embedder() {
         m_embedding = true;
         lock.unlock();
         if (auto vector = m_embed(job.text, job.agent)) {
-            if (auto updated = m_store.set_embedding(job.key, std::move(*vector)); updated && m_file) {
+            if (auto updated = m_store.set_embedding(job.key, std::move(*vector));
+                updated && m_file) {
                 m_file->put(updated);
             }
         }
@@ -310,7 +320,8 @@ void Cache::run_embedder() {
 void Cache::flush() {
     {
         std::unique_lock lock(m_mutex);
-        m_jobs_done.wait(lock, [&] { return !m_embedder.joinable() || (m_jobs.empty() && !m_embedding); });
+        m_jobs_done.wait(
+            lock, [&] { return !m_embedder.joinable() || (m_jobs.empty() && !m_embedding); });
     }
     if (m_file) {
         m_file->flush();

@@ -24,7 +24,7 @@ enum class Mode { off, exact, semantic };
 /// `[cache]` in config.toml.
 struct Settings {
     Mode mode = Mode::exact;
-    int64_t ttl_seconds = 3600;         ///< 0: entries never expire
+    int64_t ttl_seconds = 3600;          ///< 0: entries never expire
     size_t max_bytes = 64 * 1024 * 1024; ///< the memory budget (and what is loaded at start)
     bool shared = false;                 ///< one namespace for every agent
     bool sampled = false;                ///< also cache requests with temperature > 0 (or none)
@@ -32,6 +32,10 @@ struct Settings {
     double threshold = 0.95;             ///< least cosine similarity of a semantic hit
     std::string file; ///< the cache file; "off": memory only; empty: beside the database
 };
+
+/// The cache file `settings` name: `file`, or cache.db beside `database` when it is empty;
+/// none (empty) for "off", or with neither a file nor a database.
+std::filesystem::path file_path(const Settings& settings, const std::filesystem::path& database);
 
 /// What the cache did with a request.
 enum class Result { bypass, miss, hit, hit_semantic };

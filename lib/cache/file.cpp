@@ -80,8 +80,8 @@ void prepare(sqlite3* db) {
         exec(db, "PRAGMA journal_mode = WAL");
         exec(db, "BEGIN IMMEDIATE");
         exec(db, schema);
-        exec(db, fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}",
-                             application_id, schema_version)
+        exec(db, fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", application_id,
+                             schema_version)
                      .c_str());
         exec(db, "COMMIT");
         return;
@@ -90,9 +90,9 @@ void prepare(sqlite3* db) {
         throw core::Error(core::ErrorKind::invalid_input, "it is not an aimo cache file");
     }
     if (version != schema_version) {
-        throw core::Error(core::ErrorKind::invalid_input,
-                          fmt::format("it has layout {}, this aimo reads {}", version,
-                                      schema_version));
+        throw core::Error(
+            core::ErrorKind::invalid_input,
+            fmt::format("it has layout {}, this aimo reads {}", version, schema_version));
     }
     exec(db, "PRAGMA journal_mode = WAL");
 }
@@ -267,9 +267,10 @@ void CacheFile::write(std::vector<Op>& ops) {
     try {
         Statement begin(m_db, "BEGIN IMMEDIATE");
         begin.run();
-        Statement insert(m_db, "INSERT OR REPLACE INTO entries (key, space, context, embedding, "
-                               "completion, prompt_tokens, completion_tokens, usage_found, "
-                               "provider, model, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        Statement insert(m_db,
+                         "INSERT OR REPLACE INTO entries (key, space, context, embedding, "
+                         "completion, prompt_tokens, completion_tokens, usage_found, "
+                         "provider, model, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         Statement remove(m_db, "DELETE FROM entries WHERE key = ?");
         for (auto& op : ops) {
             if (auto* entry = std::get_if<std::shared_ptr<const Entry>>(&op)) {
@@ -361,8 +362,8 @@ size_t file_clear(const std::filesystem::path& path, const std::optional<std::st
     size_t removed = count.step() ? static_cast<size_t>(count.integer(0)) : 0;
     count.reset();
     exec(file.m_db, "BEGIN IMMEDIATE");
-    Statement drop(file.m_db, space ? "DELETE FROM entries WHERE space = ?"
-                                    : "DELETE FROM entries");
+    Statement drop(file.m_db,
+                   space ? "DELETE FROM entries WHERE space = ?" : "DELETE FROM entries");
     if (space) {
         drop.bind(1, *space);
     }

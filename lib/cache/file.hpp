@@ -2,10 +2,10 @@
 
 #include "cache/store.hpp"
 
-#include <map>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>

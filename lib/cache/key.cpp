@@ -59,12 +59,13 @@ RequestKey request_key(std::string_view body, std::string_view route, std::strin
             return key;
         }
     }
-    if (auto n = doc.find("n"); n != doc.end() && !(n->is_number_integer() && n->get<int64_t>() == 1)) {
+    if (auto n = doc.find("n");
+        n != doc.end() && !(n->is_number_integer() && n->get<int64_t>() == 1)) {
         key.why_not = "several choices asked for";
         return key;
     }
-    if (auto logprobs = doc.find("logprobs"); logprobs != doc.end() && *logprobs != false &&
-                                              !logprobs->is_null()) {
+    if (auto logprobs = doc.find("logprobs");
+        logprobs != doc.end() && *logprobs != false && !logprobs->is_null()) {
         key.why_not = "logprobs asked for";
         return key;
     }

@@ -11,11 +11,11 @@ namespace aimo::cache {
 /// but the last user message) and that message's text.
 struct RequestKey {
     bool cacheable = false;
-    std::string why_not;     ///< when not cacheable: a few words for logs and tests
-    std::string exact;       ///< hex SHA-256 of namespace, route and the canonical body
-    std::string context;     ///< the same with the last user message left out; empty: none
-    std::string last_user;   ///< that message's text (semantic lookups embed it)
-    bool length_ok = false;  ///< the body sets its own completion limit: "length" is its answer
+    std::string why_not;    ///< when not cacheable: a few words for logs and tests
+    std::string exact;      ///< hex SHA-256 of namespace, route and the canonical body
+    std::string context;    ///< the same with the last user message left out; empty: none
+    std::string last_user;  ///< that message's text (semantic lookups embed it)
+    bool length_ok = false; ///< the body sets its own completion limit: "length" is its answer
 };
 
 /// The key of `body` (a JSON object, already known to be valid) sent to `route` (the resolved

@@ -44,9 +44,8 @@ std::shared_ptr<const Entry> Store::find(const std::string& key, int64_t now) {
     return *it;
 }
 
-std::vector<std::shared_ptr<const Entry>> Store::with_context(const std::string& context,
-                                                              const std::string& space,
-                                                              int64_t now) {
+std::vector<std::shared_ptr<const Entry>>
+Store::with_context(const std::string& context, const std::string& space, int64_t now) {
     std::lock_guard lock(m_mutex);
     std::vector<std::shared_ptr<const Entry>> out;
     auto [begin, end] = m_by_context.equal_range(context);

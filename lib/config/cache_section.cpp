@@ -47,8 +47,8 @@ struct Reader {
         static const std::pair<const char*, int64_t> time_units[] = {
             {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
         static const std::pair<const char*, int64_t> byte_units[] = {
-            {"", 1},         {"B", 1},          {"KiB", 1024},    {"MiB", 1 << 20},
-            {"GiB", 1 << 30}, {"KB", 1000},     {"MB", 1000000}, {"GB", 1000000000}};
+            {"", 1},          {"B", 1},     {"KiB", 1024},   {"MiB", 1 << 20},
+            {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000}};
         if (ec == std::errc() && end != value.data() && whole >= 0) {
             const auto* begin = bytes ? std::begin(byte_units) : std::begin(time_units);
             const auto* finish = bytes ? std::end(byte_units) : std::end(time_units);

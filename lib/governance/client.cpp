@@ -16,11 +16,16 @@ bool contains(std::string_view text, std::string_view word) {
 std::string_view client_of(std::string_view user_agent) {
     // Lower-case patterns, most specific first.
     static constexpr std::pair<std::string_view, std::string_view> known[] = {
-        {"openclaw", "openclaw"},   {"claude-cli", "claude-code"},
-        {"claude-code", "claude-code"}, {"codex", "codex"},
-        {"aimo/", "aimo"},          {"openai/", "openai-sdk"},
-        {"anthropic/", "anthropic-sdk"}, {"curl/", "curl"},
-        {"python-requests", "python-requests"}, {"node", "node"},
+        {"openclaw", "openclaw"},
+        {"claude-cli", "claude-code"},
+        {"claude-code", "claude-code"},
+        {"codex", "codex"},
+        {"aimo/", "aimo"},
+        {"openai/", "openai-sdk"},
+        {"anthropic/", "anthropic-sdk"},
+        {"curl/", "curl"},
+        {"python-requests", "python-requests"},
+        {"node", "node"},
         {"undici", "node"},
     };
     for (const auto& [pattern, name] : known) {

@@ -46,8 +46,8 @@ std::variant<std::shared_ptr<Meter>, Denial> Gate::admit(const Caller& caller,
     return meter(std::move(admission), facts, prices, provider);
 }
 
-std::shared_ptr<Meter> Gate::record(const Caller& caller, const RequestFacts& facts,
-                                    Prices prices, const std::string& provider) {
+std::shared_ptr<Meter> Gate::record(const Caller& caller, const RequestFacts& facts, Prices prices,
+                                    const std::string& provider) {
     if (m_governor == nullptr && m_ledger == nullptr) {
         return nullptr;
     }

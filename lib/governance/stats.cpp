@@ -15,15 +15,16 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
     const char* key = by == "agent"      ? "agent"
                       : by == "model"    ? "model"
                       : by == "provider" ? "provider"
+                      : by == "client"   ? "CASE client WHEN '' THEN 'other' ELSE client END"
                       : by == "day"      ? "substr(time, 1, 10)"
                                          : nullptr;
     if (key == nullptr) {
         throw core::Error(core::ErrorKind::usage, fmt::format("cannot group by '{}'", by),
-                          "use --by agent, model, provider or day");
+                          "use --by agent, model, provider, client or day");
     }
     Statement select(db.handle(),
                      fmt::format("SELECT {}, status, prompt_tokens, completion_tokens, cost_usd, "
-                                 "latency_us FROM requests WHERE time >= ?",
+                                 "latency_us, cache, saved_usd FROM requests WHERE time >= ?",
                                  key));
     select.bind(1, std::string_view(since));
     struct Group {
@@ -39,6 +40,16 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
             found->second.row.key = name;
         }
         auto& [row, latencies] = found->second;
+        std::string cache = select.text(6);
+        if (cache == "embedding") { // a call the cache made, not a request: its cost counts
+            row.tokens_in += select.integer(2);
+            row.cost_usd += select.real(4);
+            continue;
+        }
+        bool hit = cache == "hit" || cache == "hit-semantic";
+        row.cache_hits += hit ? 1 : 0;
+        row.cache_lookups += hit || cache == "miss" ? 1 : 0;
+        row.saved_usd += select.real(7);
         ++row.requests;
         row.errors += select.integer(1) >= 400 ? 1 : 0;
         row.tokens_in += select.integer(2);

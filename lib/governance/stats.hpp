@@ -20,13 +20,21 @@ struct StatsRow {
     double cost_usd = 0;
     int64_t p50_us = 0; ///< latency percentiles
     int64_t p95_us = 0;
+    int64_t cache_hits = 0;    ///< answered from the response cache (exact or semantic)
+    int64_t cache_lookups = 0; ///< requests the cache looked up (hits and misses)
+    double saved_usd = 0;      ///< what the hits would have cost upstream
+    /// Hits among lookups, 0 to 1 (0 without lookups).
+    double hit_rate() const {
+        return cache_lookups == 0 ? 0 : static_cast<double>(cache_hits) / cache_lookups;
+    }
 };
 
 /// Groups the records from `since` on (a timestamp; empty: all) `by` "agent", "model",
-/// "provider" or "day" (throws core::Error(usage) otherwise), largest cost first (by day: in
-/// date order). Refusals are counted by agent and by day; by model or provider they are one
-/// row keyed "(refused)". Reads the ledger in one pass keeping only each record's latency, so
-/// months of records need megabytes, not gigabytes.
+/// "provider", "client" or "day" (throws core::Error(usage) otherwise), largest cost first (by day:
+/// in date order). The semantic cache's embedding calls count in cost, not as requests. Refusals
+/// are counted by agent and by day; by model, provider or client they are one row keyed
+/// "(refused)". Reads the ledger in one pass keeping only each record's latency, so months of
+/// records need megabytes, not gigabytes.
 std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by);
 
 /// The timestamp `text` means: a date or RFC 3339 time as written, or a span back from `now`

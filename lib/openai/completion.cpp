@@ -72,10 +72,10 @@ void StreamAssembler::add(std::string_view data) {
             if (const json* calls = member(*delta, "tool_calls"); calls && calls->is_array()) {
                 for (const auto& call : *calls) {
                     const json* at = member(call, "index");
-                    auto& tool = choice.tool_calls[at && at->is_number_integer()
-                                                       ? at->get<int64_t>()
-                                                       : static_cast<int64_t>(
-                                                             choice.tool_calls.size())];
+                    auto& tool =
+                        choice.tool_calls[at && at->is_number_integer()
+                                              ? at->get<int64_t>()
+                                              : static_cast<int64_t>(choice.tool_calls.size())];
                     tool.id += text_of(member(call, "id"));
                     if (const json* type = member(call, "type"); type && type->is_string()) {
                         tool.type = type->get<std::string>();
@@ -122,9 +122,10 @@ json StreamAssembler::completion() const {
         if (!choice.tool_calls.empty()) {
             json calls = json::array();
             for (const auto& [at, call] : choice.tool_calls) {
-                calls.push_back({{"id", call.id},
-                                 {"type", call.type},
-                                 {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+                calls.push_back(
+                    {{"id", call.id},
+                     {"type", call.type},
+                     {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
             }
             message["tool_calls"] = std::move(calls);
         }
@@ -176,29 +177,32 @@ std::vector<std::string> completion_events(const json& completion, bool include_
                 }
             }
             if (const json* content = member(m, "content");
-                content && content->is_string() && !content->get_ref<const std::string&>().empty()) {
+                content && content->is_string() &&
+                !content->get_ref<const std::string&>().empty()) {
                 emit(index, {{"content", *content}}, nullptr);
             }
             if (const json* calls = member(m, "tool_calls"); calls && calls->is_array()) {
                 int64_t at = 0;
                 for (const auto& call : *calls) {
                     const json* function = member(call, "function");
-                    emit(index,
-                         {{"tool_calls",
-                           json::array({{{"index", at},
-                                         {"id", call.value("id", std::string())},
-                                         {"type", call.value("type", std::string("function"))},
-                                         {"function",
-                                          {{"name", function ? function->value("name", std::string())
-                                                             : std::string()},
-                                           {"arguments", ""}}}}})}},
-                         nullptr);
+                    emit(
+                        index,
+                        {{"tool_calls",
+                          json::array({{{"index", at},
+                                        {"id", call.value("id", std::string())},
+                                        {"type", call.value("type", std::string("function"))},
+                                        {"function",
+                                         {{"name", function ? function->value("name", std::string())
+                                                            : std::string()},
+                                          {"arguments", ""}}}}})}},
+                        nullptr);
                     std::string arguments =
                         function ? function->value("arguments", std::string()) : std::string();
                     if (!arguments.empty()) {
                         emit(index,
-                             {{"tool_calls", json::array({{{"index", at},
-                                                           {"function", {{"arguments", arguments}}}}})}},
+                             {{"tool_calls",
+                               json::array(
+                                   {{{"index", at}, {"function", {{"arguments", arguments}}}}})}},
                              nullptr);
                     }
                     ++at;

@@ -135,10 +135,9 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     cache::Lookup looked;
     if (m_cache != nullptr && endpoint == "/chat/completions") {
         auto key = cache::request_key(request.body, route_text(plan),
-                                      m_cache->space_of(caller.agent),
-                                      m_cache->settings().sampled);
-        looked = m_cache->lookup(key, caller.agent,
-                                 cache::directives(request.header("cache-control")));
+                                      m_cache->space_of(caller.agent), m_cache->settings().sampled);
+        looked =
+            m_cache->lookup(key, caller.agent, cache::directives(request.header("cache-control")));
         if (looked.entry) {
             return serve_hit(request, body, caller, *table, std::move(looked), client);
         }
@@ -150,8 +149,9 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
 
     // Admit: reserve its worst case at the dearest price of the plan, or lower its
     // completion limit to what the budget pays for.
-    governance::RequestFacts facts{request.id, body.model, request.body.size(), std::nullopt,
-                                   endpoint != "/embeddings", client};
+    governance::RequestFacts facts{
+        request.id, body.model, request.body.size(), std::nullopt, endpoint != "/embeddings",
+        client};
     if (body.max_tokens >= 0) {
         facts.max_tokens = body.max_tokens;
     }

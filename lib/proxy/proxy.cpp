@@ -15,18 +15,6 @@ ServerOptions with_observers(ServerOptions options, metrics::Metrics* metrics,
     }
     return options;
 }
-// The cache file the settings name: beside the database unless told otherwise; none when it
-// is "off" (or there is no database to sit beside).
-std::filesystem::path cache_file(const cache::Settings& settings,
-                                 const std::filesystem::path& database) {
-    if (settings.file == "off") {
-        return {};
-    }
-    if (!settings.file.empty()) {
-        return settings.file;
-    }
-    return database.empty() ? std::filesystem::path() : database.parent_path() / "cache.db";
-}
 } // namespace
 
 Proxy::Proxy(ProxyParts parts)
@@ -52,7 +40,7 @@ std::unique_ptr<cache::Cache> Proxy::make_cache(const ProxyParts& parts, Embedde
         return nullptr;
     }
     std::unique_ptr<cache::CacheFile> file;
-    if (auto path = cache_file(parts.cache, parts.database); !path.empty()) {
+    if (auto path = cache::file_path(parts.cache, parts.database); !path.empty()) {
         file = std::make_unique<cache::CacheFile>(path, parts.on_warning);
     }
     cache::Embed embed;
