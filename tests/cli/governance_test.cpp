@@ -14,6 +14,7 @@
 #include <csignal>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 using namespace aimo;
 using Catch::Matchers::Contains;
@@ -273,4 +274,57 @@ TEST_CASE("stats shows refusals, which are counted rather than recorded", "[audi
     CHECK(by_model[0]["model"] == "(refused)");
     CHECK(by_model[0]["denied"] == 4);
     CHECK_THAT(s.cli.run({"stats"}).out, Contains("DENIED"));
+}
+
+TEST_CASE("cache stats and clear work on a running proxy's cache", "[cache]") {
+    Setup s;
+    test::FakeRouter router;
+    test::write_rfc8032_keypair(s.home / "key.json");
+    auto token = s.cli.run({"agent", "create", "bot"}).out;
+    token = token.substr(0, token.find('\n'));
+    test::Subprocess server({AIMO_BINARY, "serve", "--port", "0", "--router-url", router.url(),
+                             "--keypair", (s.home / "key.json").string()},
+                            {{"HOME", s.home.path().string()}, {"PATH", "/usr/bin:/bin"}});
+    REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+    int port = test::banner_port(server.stderr_text());
+    httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+    std::string body = R"({"model":"deepseek/deepseek-v3.2","temperature":0,"messages":[]})";
+    CHECK(test::http_post(port, "/v1/chat/completions", body, auth).header("x-aimo-cache") ==
+          "miss");
+    CHECK(test::http_post(port, "/v1/chat/completions", body, auth).header("x-aimo-cache") ==
+          "hit");
+    // The file is written off the request path: wait until it holds the entry.
+    json stats;
+    for (int i = 0; i < 200; ++i) {
+        stats = json::parse(s.cli.run({"cache", "stats", "--json"}).out);
+        if (!stats["namespaces"].empty()) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10)); // polling a file
+    }
+    REQUIRE(stats["namespaces"].size() == 1);
+    CHECK(stats["namespaces"][0]["namespace"] == "bot");
+    CHECK(stats["namespaces"][0]["entries"] == 1);
+    CHECK_THAT(s.cli.run({"cache", "stats"}).out, Contains("NAMESPACE") && Contains("bot"));
+
+    CHECK_THAT(s.cli.run({"cache", "clear", "--agent", "other"}).err, Contains("removed 0"));
+    auto cleared = s.cli.run({"cache", "clear", "--agent", "bot"});
+    CHECK(cleared.code == 0);
+    CHECK_THAT(cleared.err, Contains("removed 1 cached answer of agent 'bot'"));
+    // The running proxy forgets it too, within a second.
+    std::string result;
+    for (int i = 0; i < 100; ++i) { // a hit until the proxy has heard of the clear
+        result = test::http_post(port, "/v1/chat/completions", body, auth).header("x-aimo-cache");
+        if (result == "miss") {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK(result == "miss");
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+    auto by_agent = json::parse(s.cli.run({"stats", "--json"}).out);
+    REQUIRE(by_agent.size() == 1);
+    CHECK(by_agent[0]["cache_hits"].get<int>() >= 1);
+    CHECK(by_agent[0]["saved_usd"].get<double>() > 0);
 }

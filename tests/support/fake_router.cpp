@@ -32,10 +32,11 @@ FakeRouter::FakeRouter(const TlsFiles* tls, std::string host)
             res.set_content(sse_answer(), "text/event-stream");
             return;
         }
-        res.set_content(R"({"id":"c1","object":"chat.completion","choices":[{"index":0,)"
-                        R"("message":{"role":"assistant","content":"Hello!"}}],)"
-                        R"("usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})",
-                        "application/json");
+        res.set_content(
+            R"({"id":"c1","object":"chat.completion","choices":[{"index":0,)"
+            R"("message":{"role":"assistant","content":"Hello!"},"finish_reason":"stop"}],)"
+            R"("usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})",
+            "application/json");
     };
 
     auto server = tls ? std::make_unique<httplib::SSLServer>(tls->cert.c_str(), tls->key.c_str())

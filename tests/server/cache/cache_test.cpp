@@ -434,3 +434,84 @@ TEST_CASE("a hit costs the agent nothing and is recorded with what it saved", "[
     CHECK(http_post(proxy.port(), "/v1/chat/completions", request("save me"), headers).status ==
           429);
 }
+
+namespace {
+// An embeddings provider whose vectors are chosen per sentence: paraphrases close, others far.
+struct FakeEmbeddings {
+    std::map<std::string, std::vector<double>> vectors;
+    std::atomic<int> calls{0};
+    std::unique_ptr<TestServer> server;
+    FakeEmbeddings() {
+        vectors["What is the capital of France?"] = {1, 0, 0};
+        vectors["Tell me the capital city of France"] = {0.99, 0.141, 0}; // cosine 0.99
+        vectors["What is the capital of Germany?"] = {0.9, 0.436, 0};     // cosine 0.90
+        auto http = std::make_unique<httplib::Server>();
+        http->Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
+            ++calls;
+            auto input = json::parse(req.body)["input"].get<std::string>();
+            auto found = vectors.find(input);
+            json vector = found == vectors.end() ? json({0, 0, 1}) : json(found->second);
+            res.set_content(json{{"object", "list"},
+                                 {"data", {{{"index", 0}, {"embedding", vector}}}},
+                                 {"usage", {{"prompt_tokens", 8}, {"total_tokens", 8}}}}
+                                .dump(),
+                            "application/json");
+        });
+        server = std::make_unique<TestServer>(std::move(http));
+    }
+};
+} // namespace
+
+TEST_CASE("the semantic cache serves a paraphrase, not a near miss", "[cache][semantic]") {
+    Setup s;
+    FakeEmbeddings embeddings;
+    s.local.set_default({200, {}, completion("Paris.")});
+    cache::Settings settings;
+    settings.mode = cache::Mode::semantic;
+    settings.embeddings = "emb/nomic";
+    auto options = s.options(settings);
+    options.config += fmt::format(R"(
+[[providers]]
+name = "emb"
+base_url = "{}/v1"
+models = ["nomic"]
+price_in = 0.5
+)",
+                                  embeddings.server->url());
+    ProxyFixture proxy(s.router.url(), options);
+    auto ask = [&](const std::string& text, const std::string& system = "be brief") {
+        json body = json::parse(request(text));
+        body["messages"][0]["content"] = system;
+        return http_post(proxy.port(), "/v1/chat/completions", body.dump());
+    };
+    auto first = ask("What is the capital of France?");
+    CHECK(first.header("x-aimo-cache") == "miss");
+    proxy.flush_ledger(); // the embedding of a stored answer is made after it was served
+    CHECK(embeddings.calls == 1);
+
+    auto paraphrase = ask("Tell me the capital city of France");
+    CHECK(paraphrase.header("x-aimo-cache") == "hit-semantic");
+    CHECK(std::stod(paraphrase.header("x-aimo-cache-similarity")) == Approx(0.99).margin(0.001));
+    CHECK(json::parse(paraphrase.body)["choices"][0]["message"]["content"] == "Paris.");
+    CHECK(s.local.count() == 1);
+
+    auto near_miss = ask("What is the capital of Germany?");
+    CHECK(near_miss.header("x-aimo-cache") == "miss");
+    CHECK(s.local.count() == 2);
+
+    // Another context (system prompt) never matches, however close the question.
+    auto other_context = ask("Tell me the capital city of France", "answer in German");
+    CHECK(other_context.header("x-aimo-cache") == "miss");
+    CHECK(s.local.count() == 3);
+
+    proxy.flush_ledger();
+    int embedding_records = 0;
+    for (const auto& stored : governance::read_records(proxy.db(), 100)) {
+        if (stored.record.cache == "embedding") {
+            ++embedding_records;
+            CHECK(stored.record.prompt_tokens == 8);
+            CHECK(stored.record.cost_usd == Approx(8 * 0.5 / 1e6));
+        }
+    }
+    CHECK(embedding_records == embeddings.calls.load());
+}
