@@ -16,7 +16,7 @@ namespace {
 // allocates nothing for the rest.
 class BodyFields {
 public:
-    enum Slot { none, root, model, stream, stream_options, include_usage, max_tokens };
+    enum Slot { none, root, model, stream, stream_options, include_usage, max_tokens, temperature };
 
     BodyFields(std::string_view text, BodySummary& out) : m_begin(text.data()), m_out(out) {}
 
@@ -31,6 +31,9 @@ public:
             if (key == "stream_options") {
                 m_out.has_stream_options = true;
                 return stream_options;
+            }
+            if (key == "temperature") {
+                return temperature;
             }
             if (key == "max_tokens" || key == "max_completion_tokens" ||
                 key == "max_output_tokens") {
@@ -77,6 +80,10 @@ public:
     }
 
     void number(int slot, std::string_view token) {
+        if (slot == temperature) {
+            m_out.temperature = std::strtod(std::string(token).c_str(), nullptr);
+            return;
+        }
         if (slot != max_tokens) {
             return;
         }

@@ -27,6 +27,8 @@ struct BodySummary {
     /// Byte ranges of those fields' values (numbers, strings or literals), for rewriting them.
     std::vector<std::pair<size_t, size_t>> max_tokens_at;
     size_t object_begin = 0; ///< where the top-level '{' is
+    /// The top-level "temperature" when it is a number; -1 otherwise (absent: the API's 1).
+    double temperature = -1;
 };
 
 /// Validates `body` as JSON and extracts the fields above.

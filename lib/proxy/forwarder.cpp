@@ -133,7 +133,11 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     // goes into. Identical requests in flight wait here for the first one's answer.
     std::string_view client = governance::client_of(request.header("user-agent"));
     cache::Lookup looked;
-    if (m_cache != nullptr && endpoint == "/chat/completions") {
+    // A request that samples is only looked at when the config says so: telling that from the
+    // scan saves parsing its body (which the key needs) on the path of every such request.
+    bool samples = body.temperature != 0;
+    if (m_cache != nullptr && endpoint == "/chat/completions" &&
+        (!samples || m_cache->settings().sampled)) {
         auto key = cache::request_key(request.body, route_text(plan),
                                       m_cache->space_of(caller.agent), m_cache->settings().sampled);
         looked =
