@@ -9,11 +9,12 @@
 # binary (an older build, say), both plain, in front of the same router.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh wrk socat
+./scripts/install-deps.sh wrk socat curl
 duration=${1:-5}
 build=${AIMO_BENCH_BUILD_DIR:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target aimo aimo_bench_router aimo_bench_client >/dev/null
+cmake --build "$build" -j "$(nproc)" --target aimo aimo_bench_router aimo_bench_client \
+  aimo_bench_cache_fill >/dev/null
 ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
@@ -36,29 +37,31 @@ pids+=($!)
 wait_for "$work/router.out" '^[0-9]'
 router_port=$(head -1 "$work/router.out")
 "$build/aimo" keygen --keypair "$work/key.json" >/dev/null 2>&1
+# serve NAME BINARY [FLAGS…]: starts BINARY's proxy in front of the router; sets NAME_pid and
+# NAME_port.
+serve() {
+  local name=$1 binary=$2
+  shift 2
+  "$binary" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
+    --keypair "$work/key.json" --log-format off "$@" 2>"$work/$name.log" &
+  pids+=($!)
+  printf -v "${name}_pid" '%s' "$!"
+  wait_for "$work/$name.log" 'base URL'
+  printf -v "${name}_port" '%s' \
+    "$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/$name.log")"
+}
 # The plain proxy (no agents, no ledger) for the figures comparable across issues …
-"$build/aimo" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
-  --keypair "$work/key.json" --database off --log-format off 2>"$work/aimo.log" &
-aimo_pid=$!
-pids+=($aimo_pid)
-wait_for "$work/aimo.log" 'base URL'
-aimo_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/aimo.log")
+serve aimo "$build/aimo" --database off
 # … and the same proxy governing an agent: token check, limits, budget, one ledger commit per
 # request.
 token=$("$build/aimo" agent create bench --budget 1000000 --rpm 100000000 --tpm 100000000000 2>/dev/null)
-"$build/aimo" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
-  --keypair "$work/key.json" --log-format off 2>"$work/governed.log" &
-pids+=($!)
-wait_for "$work/governed.log" 'base URL'
-governed_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/governed.log")
+serve governed "$build/aimo"
 baseline=${AIMO_BENCH_BASELINE:-}
 if [ -n "$baseline" ]; then
-  "$baseline" serve --port 0 --router-url "http://127.0.0.1:$router_port" \
-    --keypair "$work/key.json" --database off --log-format off 2>"$work/baseline.log" &
-  baseline_pid=$!
-  pids+=($baseline_pid)
-  wait_for "$work/baseline.log" 'base URL'
-  baseline_port=$(sed -n 's|.*base URL: http://127.0.0.1:\([0-9]*\)/v1.*|\1|p' "$work/baseline.log")
+  serve baseline "$baseline" --database off
+  # This build's side of that comparison is a fresh process too: the plain aimo above has held
+  # 1,000 streams and served every other run by then, which the baseline has not.
+  serve fresh "$build/aimo" --database off
 fi
 # A plain TCP relay in front of the same router: the floor cost of any extra hop here.
 socat_port=$((20000 + RANDOM % 20000))
@@ -76,6 +79,10 @@ wrk.body = '{"model":"bench/model","messages":[{"role":"user","content":"Say hel
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer bench"
 LUA
+
+# The same request with temperature 0: the plain aimo's cache (in memory, the default mode)
+# answers it from the second time on.
+sed 's/"messages"/"temperature":0,"messages"/' "$work/post.lua" >"$work/cached.lua"
 
 # An OpenClaw-sized request (~55 KB: a long system prompt and 40 tool schemas).
 python3 - "$work/big.json" <<'PY'
@@ -175,14 +182,19 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
 }'
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 if [ -n "$baseline" ]; then
-  "$build/bench/aimo_bench_client" paired "$baseline_port" /v1/chat/completions - "$aimo_port" /v1/chat/completions - 640 32 >/dev/null
-  b_cpu0=$(cpu_ticks "$baseline_pid"); n_cpu0=$(cpu_ticks "$aimo_pid")
-  read -r bp_p50 bn_p50 bn_add bn_lo bn_hi <<<"$(paired "$baseline_port" /v1/chat/completions - "$aimo_port" /v1/chat/completions -)"
-  b_cpu1=$(cpu_ticks "$baseline_pid"); n_cpu1=$(cpu_ticks "$aimo_pid")
+  "$build/bench/aimo_bench_client" paired "$baseline_port" /v1/chat/completions - "$fresh_port" /v1/chat/completions - 640 32 >/dev/null
+  b_cpu0=$(cpu_ticks "$baseline_pid"); n_cpu0=$(cpu_ticks "$fresh_pid")
+  read -r bp_p50 bn_p50 bn_add bn_lo bn_hi <<<"$(paired "$baseline_port" /v1/chat/completions - "$fresh_port" /v1/chat/completions -)"
+  b_cpu1=$(cpu_ticks "$baseline_pid"); n_cpu1=$(cpu_ticks "$fresh_pid")
   served=$((5 * pairs + 640)) # each server's share of the five rounds and their warm-up
   tick_us=$((1000000 / $(getconf CLK_TCK)))
-  read -r _ _ b_rps <<<"$(run_wrk "http://127.0.0.1:$baseline_port/v1/chat/completions" 2 64)"
-  read -r _ _ n_rps <<<"$(run_wrk "$proxied" 2 64)"
+  # A-B-B-A: wrk runs one after another drift by more than the difference looked for.
+  read -r _ _ b_rps1 <<<"$(run_wrk "http://127.0.0.1:$baseline_port/v1/chat/completions" 2 64)"
+  read -r _ _ n_rps1 <<<"$(run_wrk "http://127.0.0.1:$fresh_port/v1/chat/completions" 2 64)"
+  read -r _ _ n_rps2 <<<"$(run_wrk "http://127.0.0.1:$fresh_port/v1/chat/completions" 2 64)"
+  read -r _ _ b_rps2 <<<"$(run_wrk "http://127.0.0.1:$baseline_port/v1/chat/completions" 2 64)"
+  b_rps=$(awk -v a="$b_rps1" -v b="$b_rps2" 'BEGIN {print (a + b) / 2}')
+  n_rps=$(awk -v a="$n_rps1" -v b="$n_rps2" 'BEGIN {print (a + b) / 2}')
   awk -v bp="$bp_p50" -v bn="$bn_p50" -v add="$bn_add" -v lo="$bn_lo" -v hi="$bn_hi" \
       -v brps="$b_rps" -v nrps="$n_rps" -v base="$baseline" -v served="$served" -v tick="$tick_us" \
       -v bcpu="$((b_cpu1 - b_cpu0))" -v ncpu="$((n_cpu1 - n_cpu0))" 'BEGIN {
@@ -190,7 +202,36 @@ if [ -n "$baseline" ]; then
     printf "%-34s %12s %12s %12s\n", "figure", "baseline", "this build", "added/ratio"
     printf "%-34s %10.1fus %10.1fus %10.1fus\n", "latency p50, c=1, paired", bp, bn, add
     printf "%-34s %12s %12s %10.1fus %s\n", "  rounds ranged", "", "", lo, "to " hi "us"
-    printf "%-34s %9.0f/s %9.0f/s %11.2fx\n", "throughput, concurrency 64", brps, nrps, nrps / brps
+    printf "%-34s %9.0f/s %9.0f/s %11.2fx\n", "throughput, c=64, A-B-B-A", brps, nrps, nrps / brps
     printf "%-34s %10.1fus %10.1fus %11.2fx\n", "CPU per request, paired runs", bcpu * tick / served, ncpu * tick / served, (bcpu > 0 ? ncpu / bcpu : 0)
   }'
 fi
+
+# The response cache: hits against a direct call to the router and against the plain proxy,
+# measured next to each other; then the store's byte budget with 100,000 answers of 2 KB.
+wrk -t1 -c1 -d1s -s "$work/cached.lua" "$proxied" >/dev/null # the first is a miss: stored
+hit_headers=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+  -d "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$work/cached.lua")" "$proxied")
+echo "$hit_headers" | grep -qi '^x-aimo-cache: hit' || { echo "bench: the cached request is no hit" >&2; exit 1; }
+read -r cd_p50 _ _ <<<"$(run_wrk "$direct" 1 1)"
+read -r ch_p50 _ _ <<<"$(run_wrk "$proxied" 1 1 "$work/cached.lua")"
+read -r cd2_p50 _ _ <<<"$(run_wrk "$direct" 1 1)"
+read -r _ _ cp_rps <<<"$(run_wrk "$proxied" 2 64)"
+read -r _ _ ch_rps <<<"$(run_wrk "$proxied" 2 64 "$work/cached.lua")"
+read -r _ _ cp2_rps <<<"$(run_wrk "$proxied" 2 64)"
+fill_budget=$((256 * 1024 * 1024))
+read -r f_entries f_bytes f_budget f_rss <<<"$("$build/bench/aimo_bench_cache_fill" 100000 2048 "$fill_budget")"
+read -r e_entries e_bytes e_budget e_rss <<<"$("$build/bench/aimo_bench_cache_fill" 100000 2048 $((64 * 1024 * 1024)))"
+awk -v dp="$(( (${cd_p50%.*} + ${cd2_p50%.*}) / 2 ))" -v hp="$ch_p50" \
+    -v prps="$cp_rps" -v prps2="$cp2_rps" -v hrps="$ch_rps" \
+    -v fe="$f_entries" -v fb="$f_bytes" -v fbud="$f_budget" -v frss="$f_rss" \
+    -v ee="$e_entries" -v eb="$e_bytes" -v ebud="$e_budget" -v erss="$e_rss" 'BEGIN {
+  printf "\nresponse cache: hits (temperature 0, stored) vs the router direct and the plain proxy\n"
+  printf "%-34s %12s %12s %12s %10s\n", "figure", "baseline", "cache hit", "ratio", "target"
+  printf "%-34s %10.1fus %10.1fus %11.2fx %10s\n", "p50, c=1, vs direct to router", dp, hp, hp / dp, "< 1.00x"
+  p = (prps + prps2) / 2
+  printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, c=64, vs plain proxy", p, hrps, hrps / p, ">= 1.50x"
+  printf "%-34s %12s %12s %12s\n", "store, 100,000 x 2 KB answers", "entries", "accounted", "resident"
+  printf "%-34s %12d %10.0f MB %10.0f MB  (budget %d MB)\n", "  budget 256 MB", fe, fb / 1048576, frss / 1048576, fbud / 1048576
+  printf "%-34s %12d %10.0f MB %10.0f MB  (budget %d MB: LRU evicts)\n", "  budget 64 MB", ee, eb / 1048576, erss / 1048576, ebud / 1048576
+}'

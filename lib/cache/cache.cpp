@@ -8,8 +8,10 @@
 namespace aimo::cache {
 
 namespace {
-// How long a request waits for an identical one in flight before going upstream itself.
-constexpr auto flight_wait = std::chrono::minutes(5);
+// How long a request waits for an identical one in flight before going upstream itself: long
+// enough for most answers, short of the first-byte watchdogs of agent runtimes (OpenClaw's is
+// 120 s), since a waiting request sends nothing.
+constexpr auto flight_wait = std::chrono::seconds(60);
 
 std::string_view trim(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {

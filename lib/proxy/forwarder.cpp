@@ -53,8 +53,10 @@ governance::Prices dearest(const routing::Table& table, const routing::Plan& pla
     return prices;
 }
 
+// A request refused before the cache was asked: it says so like every forwarded answer.
 Response refused(Response response, const std::string& model) {
     response.log.model = model;
+    response.headers.add("x-aimo-cache", "bypass");
     return response;
 }
 
@@ -106,7 +108,7 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     // Read the body: what is asked, in one pass.
     openai::BodySummary body = openai::scan_body(request.body);
     if (auto invalid = invalid_body(request, body)) {
-        return std::move(*invalid);
+        return refused(std::move(*invalid), "");
     }
 
     // Authenticate: who is asking, and whatever refuses the request at any price. Nothing has
