@@ -95,7 +95,9 @@ void Fill::json(int status, std::string_view body) {
     }
     m_done = true;
     auto completion = nlohmann::json::parse(body, nullptr, false);
-    if (!completion.is_object() || completion.value("object", "") != "chat.completion" ||
+    // Some OpenAI-compatible servers leave "object" out; none names another kind here.
+    if (!completion.is_object() ||
+        completion.value("object", "chat.completion") != "chat.completion" ||
         !openai::finished_naturally(completion, m_key.length_ok)) {
         return;
     }

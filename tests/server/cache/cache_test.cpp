@@ -311,6 +311,13 @@ TEST_CASE("errors, cut streams and truncated answers are never stored", "[cache]
         CHECK(twice(request("q3")).header("x-aimo-cache") == "miss");
         CHECK(s.local.count() == 2);
     }
+    SECTION("an answer without \"object\" (some compatible servers omit it) is stored") {
+        auto bare = json::parse(completion("bare"));
+        bare.erase("object");
+        s.local.script({{200, {}, bare.dump()}});
+        CHECK(twice(request("q5")).header("x-aimo-cache") == "hit");
+        CHECK(s.local.count() == 1);
+    }
     SECTION("cut by the request's own limit is its answer") {
         s.local.script({{200, {}, completion("trunc", "length")}});
         CHECK(twice(request("q4", {{"max_tokens", 5}})).header("x-aimo-cache") == "hit");
