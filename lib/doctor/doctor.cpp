@@ -1,5 +1,6 @@
 #include "doctor/doctor.hpp"
 
+#include "cache/cache.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "core/json.hpp"
@@ -203,6 +204,60 @@ void check_providers(const core::Context& ctx, const config::Config& config,
     }
 }
 
+// The response cache: how it is set, where its file is and what it holds, and for the
+// semantic mode whether its embeddings model can be routed.
+Check check_cache(const core::Context& ctx, const config::Config& config) {
+    const auto& settings = config.cache;
+    if (settings.mode == cache::Mode::off) {
+        return pass("cache", "off ([cache] mode = \"off\")");
+    }
+    std::string what = fmt::format(
+        "{}, ttl {} s, {} MiB, {}{}", settings.mode == cache::Mode::semantic ? "semantic" : "exact",
+        settings.ttl_seconds, settings.max_bytes >> 20,
+        settings.shared ? "one shared namespace" : "a namespace per agent",
+        settings.sampled ? ", sampled requests too" : ", temperature-0 requests only");
+    if (settings.mode == cache::Mode::semantic) {
+        auto env = [&ctx](std::string_view name) { return ctx.getenv(name); };
+        try {
+            auto routing = config.routing(env);
+            bool known =
+                std::any_of(routing.providers.begin(), routing.providers.end(),
+                            [&](const routing::ProviderConfig& provider) {
+                                return settings.embeddings.rfind(provider.name + "/", 0) == 0;
+                            });
+            if (!known) {
+                return fail("cache",
+                            fmt::format("embeddings = \"{}\" names no configured provider",
+                                        settings.embeddings),
+                            "write it as \"<provider>/<model>\" with a [[providers]] name");
+            }
+        } catch (const core::Error& e) {
+            return fail("cache", e.what(), e.hint());
+        }
+    }
+    std::filesystem::path database;
+    if (config.database != "off") {
+        database = config.database;
+    }
+    auto path = cache::file_path(settings, database);
+    if (path.empty()) {
+        return pass("cache", what + "; in memory only");
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        return pass("cache", what + "; " + path.string() + " (created on first use)");
+    }
+    try {
+        size_t entries = 0;
+        for (const auto& [space, totals] : cache::file_totals(path)) {
+            entries += totals.entries;
+        }
+        return pass("cache", fmt::format("{}; {} answer(s) in {}", what, entries, path.string()));
+    } catch (const core::Error& e) {
+        return fail("cache", e.what(), e.hint());
+    }
+}
+
 void check_openclaw(const core::Context& ctx, const config::Config& settings,
                     const std::string& provider_id, std::vector<Check>& checks) {
     openclaw::Location where;
@@ -340,6 +395,7 @@ std::vector<Check> run_checks(const core::Context& ctx, const config::Config& co
     checks.push_back(check_router(ctx, router));
     checks.push_back(check_signature(router));
     check_providers(ctx, config, checks);
+    checks.push_back(check_cache(ctx, config));
     checks.push_back(check_proxy(config));
     check_openclaw(ctx, config, provider_id, checks);
     return checks;

@@ -23,7 +23,8 @@ struct Check {
 };
 
 /// Runs every check in order: keypair, router (reachable, clock), signature (signed balance),
-/// the configured [[providers]] (key variable set, model list reachable), proxy (answering and
+/// the configured [[providers]] (key variable set, model list reachable), the response cache
+/// (its settings and file; the semantic mode's embeddings provider), proxy (answering and
 /// being aimo), then OpenClaw's config (found and valid, provider, default model, allowlists,
 /// stale registries, read-only flag). Never throws for what it diagnoses.
 std::vector<Check> run_checks(const core::Context& ctx, const config::Config& config,

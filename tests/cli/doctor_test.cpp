@@ -173,3 +173,19 @@ TEST_CASE("doctor finds OpenClaw config problems", "[doctor]") {
         CHECK(s.check("openclaw-readonly")["status"] == "WARN");
     }
 }
+
+TEST_CASE("doctor describes the response cache and finds an unroutable embeddings model",
+          "[doctor][cache]") {
+    Setup s;
+    auto cache = s.check("cache");
+    CHECK(cache["status"] == "PASS");
+    CHECK_THAT(cache["message"].get<std::string>(), Contains("exact") &&
+                                                        Contains("temperature-0 requests only") &&
+                                                        Contains("cache.db"));
+    s.write_config("[cache]\nmode = \"off\"\n");
+    CHECK_THAT(s.check("cache")["message"].get<std::string>(), Contains("off"));
+    s.write_config("[cache]\nmode = \"semantic\"\nembeddings = \"nowhere/nomic\"\n");
+    cache = s.check("cache");
+    CHECK(cache["status"] == "FAIL");
+    CHECK_THAT(cache["message"].get<std::string>(), Contains("names no configured provider"));
+}
