@@ -38,6 +38,18 @@ void Meter::set_cache(std::string_view result, double saved_usd) {
     m_record.saved_usd = saved_usd;
 }
 
+void Meter::cancel() {
+    std::lock_guard lock(m_mutex);
+    if (m_finished) {
+        return;
+    }
+    m_finished = true;
+    if (m_governor != nullptr) {
+        m_governor->settle(m_admission.agent, m_admission.reserved_usd, 0, 0,
+                           std::chrono::steady_clock::now());
+    }
+}
+
 void Meter::finish(int status) {
     std::lock_guard lock(m_mutex);
     if (m_finished) {

@@ -6,6 +6,7 @@
 #include "openai/request.hpp"
 #include "proxy/types.hpp"
 #include "routing/gateway.hpp"
+#include "sched/scheduler.hpp"
 
 #include <chrono>
 #include <string_view>
@@ -22,7 +23,7 @@ namespace aimo::proxy {
 ///   admit           governance/gate.cpp          reserve the worst case, or lower the limit
 ///   prepare         proxy/prepare.cpp            the body and headers as they go upstream
 ///   dispatch        routing/dispatch.cpp         attempts, retries, fallbacks, breakers
-///   (scheduler)                                  seam for #15: capacity, fair queues
+///   (scheduler)     sched/scheduler.cpp          wait for a slot at the provider, fairly
 ///   respond         proxy/respond.cpp            one decision for JSON, streams, keep-alive;
 ///                                                a miss's answer fills the cache on the way
 ///   settle          governance/meter.cpp         one record, the real cost, at the end
@@ -35,6 +36,9 @@ public:
               std::chrono::milliseconds stream_keepalive, cache::Cache* cache = nullptr)
         : m_gateway(gateway), m_gate(gate), m_metrics(metrics), m_keepalive(stream_keepalive),
           m_cache(cache) {}
+
+    /// The upstream capacity every request waits for (providers with max_in_flight).
+    sched::Scheduler& scheduler() { return m_scheduler; }
 
     /// Forwards `request` to the OpenAI `endpoint` (the path below /v1, e.g. "/chat/completions").
     /// Never throws: every failure is an OpenAI-shaped error response.
@@ -50,6 +54,7 @@ private:
     metrics::Metrics* m_metrics;
     std::chrono::milliseconds m_keepalive;
     cache::Cache* m_cache;
+    sched::Scheduler m_scheduler;
 };
 
 } // namespace aimo::proxy

@@ -62,6 +62,8 @@ public:
     void flush_ledger();
     /// The response cache, or nullptr when it is off.
     cache::Cache* cache() { return m_cache.get(); }
+    /// The upstream capacity requests wait for.
+    sched::Scheduler& scheduler() { return m_forwarder.scheduler(); }
     /// True when requests must carry an agent's token.
     bool auth_required() { return m_governor && m_governor->auth_required(); }
 

@@ -72,11 +72,11 @@ void finish(const RespondOptions& options, int status) {
 // Records the request when `stream` ends (a stream cut short is recorded by the destructor)
 // and tells the cache's fill it ended.
 BodyStream finish_at_end(BodyStream stream, const RespondOptions& options, int status) {
-    if (!options.meter && !options.fill) {
+    if (!options.meter && !options.fill && !options.hold) {
         return stream;
     }
     return [stream = std::move(stream), meter = options.meter, fill = options.fill,
-            status](std::string& chunk) {
+            hold = options.hold, status](std::string& chunk) {
         bool more = stream(chunk);
         if (!more) {
             if (fill) {
@@ -101,7 +101,7 @@ BodyStream relayed(std::shared_ptr<Dispatch> dispatch, Ending ending, const Resp
         unfilled.fill.reset(); // an answer of unknown shape is not stored
         return finish_at_end(relay_raw(std::move(answer)), unfilled, status);
     }
-    if (!options.meter && !options.fill) {
+    if (!options.meter && !options.fill && !options.hold) {
         return relay_sse(std::move(answer));
     }
     auto filter = [meter = options.meter, fill = options.fill,

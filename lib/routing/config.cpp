@@ -136,7 +136,8 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
                              const RoutingDefaults& defaults, const core::EnvLookup& env) {
     in.only_keys(table, "[[providers]]",
                  {"name", "kind", "base_url", "api_key_env", "headers", "models", "connect_timeout",
-                  "first_byte_timeout", "idle_timeout", "total_timeout", "price_in", "price_out"});
+                  "first_byte_timeout", "idle_timeout", "total_timeout", "price_in", "price_out",
+                  "max_in_flight", "queue_timeout"});
     ProviderConfig p;
     p.where = in.where(table);
     const auto* name = table.get("name");
@@ -231,6 +232,12 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
     }
     if (const auto* node = table.get("total_timeout")) {
         p.timeouts.total = in.seconds(*node, "total_timeout", true);
+    }
+    if (const auto* node = table.get("max_in_flight")) {
+        p.max_in_flight = in.integer(*node, "max_in_flight", 1, 100000);
+    }
+    if (const auto* node = table.get("queue_timeout")) {
+        p.queue_timeout = in.seconds(*node, "queue_timeout", false);
     }
     for (auto [key, price] : {std::pair{"price_in", &p.price_in}, {"price_out", &p.price_out}}) {
         if (const auto* node = table.get(key)) {

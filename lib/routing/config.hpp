@@ -42,7 +42,11 @@ struct ProviderConfig {
     ProviderTimeouts timeouts;
     std::optional<double> price_in;  ///< USD per million prompt tokens, for models the
     std::optional<double> price_out; ///< catalogue gives no price for
-    std::string where;               ///< file:line:col of the entry, for messages
+    /// The account's limit of requests at once; more wait in aimo's queue (none: no limit).
+    std::optional<int> max_in_flight;
+    /// How long a request may wait in that queue before it is answered 429.
+    std::chrono::milliseconds queue_timeout{120'000};
+    std::string where; ///< file:line:col of the entry, for messages
 };
 
 /// One place a request can go: a provider and the model id that provider knows.

@@ -58,6 +58,8 @@ public:
     governance::Database& db() { return *m_proxy.database(); }
     /// The response cache, or nullptr when it is off.
     cache::Cache* cache() { return m_proxy.cache(); }
+    /// The upstream capacity requests wait for.
+    sched::Scheduler& scheduler() { return m_proxy.scheduler(); }
     /// Warnings the proxy gave (a cache file discarded, say).
     std::string warnings();
 

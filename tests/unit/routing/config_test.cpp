@@ -129,6 +129,12 @@ TEST_CASE("config errors name the line and column and what to do", "[config]") {
     CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n"
                         "first_byte_timeout = -1\n"),
                Contains("out of range"));
+    CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n"
+                        "max_in_flight = 0\n"),
+               Contains("config.toml:4:17") && Contains("'max_in_flight' must be a whole number"));
+    CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n"
+                        "queue_timeout = 0\n"),
+               Contains("'queue_timeout' = 0 is out of range"));
     CHECK_THAT(error_of("[[routes]]\nmodel = \"r\"\ntargets = [\"nope/m\"]\n"),
                Contains("config.toml:3:12") &&
                    Contains("names provider 'nope', which is not configured"));
