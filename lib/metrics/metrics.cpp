@@ -106,7 +106,12 @@ void Metrics::cache_saved(double usd) {
     m_cache_saved += usd;
 }
 
-std::string Metrics::render() const {
+void Metrics::queue_wait(double seconds) {
+    std::lock_guard lock(m_mutex);
+    m_queue_wait.add(seconds);
+}
+
+std::string Metrics::render(const std::vector<QueueState>& queues) const {
     std::lock_guard lock(m_mutex);
     std::string out;
     auto histogram = [&](const char* name, const char* help, const Histogram& h) {
@@ -130,6 +135,23 @@ std::string Metrics::render() const {
     histogram("aimo_request_duration_seconds", "Time from request to last byte.", m_duration);
     histogram("aimo_proxy_overhead_seconds", "Time aimo itself adds before the answer starts.",
               m_overhead);
+    histogram("aimo_queue_wait_seconds",
+              "Time requests waited in aimo's queue for a slot at a provider with max_in_flight.",
+              m_queue_wait);
+    out += "# HELP aimo_upstream_in_flight Requests holding a slot at a provider with "
+           "max_in_flight.\n# TYPE aimo_upstream_in_flight gauge\n";
+    for (const auto& queue : queues) {
+        out += fmt::format("aimo_upstream_in_flight{{provider=\"{}\"}} {}\n", label(queue.provider),
+                           queue.in_flight);
+    }
+    out += "# HELP aimo_queue_depth Requests waiting for a slot, by provider and agent.\n"
+           "# TYPE aimo_queue_depth gauge\n";
+    for (const auto& queue : queues) {
+        for (const auto& [agent, count] : queue.queued_by_agent) {
+            out += fmt::format("aimo_queue_depth{{provider=\"{}\",agent=\"{}\"}} {}\n",
+                               label(queue.provider), label(agent), count);
+        }
+    }
     // One pass per family: the format wants each metric's samples together.
     auto each_model = [&](auto&& write) {
         for (const auto& [agent, models] : m_by_agent) {

@@ -8,8 +8,16 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 namespace aimo::metrics {
+
+/// One provider's scheduler state, for the gauges of /metrics.
+struct QueueState {
+    std::string provider;
+    size_t in_flight = 0;
+    std::map<std::string, size_t> queued_by_agent;
+};
 
 /// Counters and histograms for GET /metrics in the Prometheus text format. Thread-safe; each
 /// update is one short critical section.
@@ -33,8 +41,11 @@ public:
     /// What a cache hit saved, in USD.
     void cache_saved(double usd);
 
-    /// The exposition text.
-    std::string render() const;
+    /// How long a request waited for a slot at a provider with max_in_flight.
+    void queue_wait(double seconds);
+
+    /// The exposition text; `queues` adds the scheduler's gauges.
+    std::string render(const std::vector<QueueState>& queues = {}) const;
 
 private:
     static constexpr std::array<double, 12> bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -50,6 +61,7 @@ private:
     std::map<int, uint64_t> m_http;
     Histogram m_duration;
     Histogram m_overhead;
+    Histogram m_queue_wait;
     struct PerModel {
         std::map<int, uint64_t> requests; ///< by status
         uint64_t prompt_tokens = 0;

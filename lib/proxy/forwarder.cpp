@@ -203,9 +203,15 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     if (const auto* provider = table->provider(first.provider);
         provider != nullptr && provider->config().max_in_flight) {
         const auto& config = provider->config();
+        auto queued_at = std::chrono::steady_clock::now();
         auto got = m_scheduler.acquire(first.provider, *config.max_in_flight,
                                        caller.agent.value_or(std::string(governance::no_agent)),
-                                       std::chrono::steady_clock::now() + config.queue_timeout);
+                                       queued_at + config.queue_timeout);
+        if (m_metrics != nullptr) {
+            m_metrics->queue_wait(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - queued_at)
+                    .count());
+        }
         if (!got) {
             if (meter) {
                 meter->cancel(); // never sent: its reservation goes back

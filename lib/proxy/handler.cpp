@@ -70,7 +70,7 @@ Response Handler::metrics(const Request& request) {
     }
     Response response;
     response.content_type = "text/plain; version=0.0.4";
-    response.body = m_metrics->render();
+    response.body = m_metrics->render(m_forwarder.scheduler().states());
     return response;
 }
 

@@ -88,4 +88,17 @@ size_t Scheduler::in_flight(const std::string& provider) {
     return found == m_queues.end() ? 0 : found->second.in_flight;
 }
 
+std::vector<metrics::QueueState> Scheduler::states() {
+    std::lock_guard lock(m_mutex);
+    std::vector<metrics::QueueState> out;
+    for (const auto& [provider, queue] : m_queues) {
+        metrics::QueueState state{provider, queue.in_flight, {}};
+        for (const auto& [agent, waiters] : queue.by_agent) {
+            state.queued_by_agent[agent] = waiters.size();
+        }
+        out.push_back(std::move(state));
+    }
+    return out;
+}
+
 } // namespace aimo::sched

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "metrics/metrics.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -8,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace aimo::sched {
 
@@ -40,6 +43,8 @@ public:
     size_t queued(const std::string& provider);
     /// Requests holding a slot at `provider` now.
     size_t in_flight(const std::string& provider);
+    /// Every provider's slots in use and waiting requests by agent.
+    std::vector<metrics::QueueState> states();
 
 private:
     struct Waiter {

@@ -125,6 +125,9 @@ TEST_CASE("one agent's flood delays another agent's requests by one turn each, n
         clients.emplace_back([&] { s.ask(proxy.port(), "flood", "A"); });
     }
     REQUIRE(eventually([&] { return proxy.scheduler().queued("acct") >= 30; }));
+    auto gauges = http_get(proxy.port(), "/metrics").body;
+    CHECK_THAT(gauges, Contains("aimo_queue_depth{provider=\"acct\",agent=\"flood\"} ") &&
+                           Contains("aimo_upstream_in_flight{provider=\"acct\"} 1"));
     for (int i = 0; i < 5; ++i) {
         clients.emplace_back([&] { CHECK(s.ask(proxy.port(), "single", "B").status == 200); });
     }
@@ -165,5 +168,6 @@ TEST_CASE("a request that waits past queue_timeout gets 429 saying it waited in 
     CHECK_THAT(error["message"].get<std::string>(), Contains("aimo's queue") && Contains("acct"));
     CHECK(upstream.order.size() == 1); // the one that timed out never went upstream
     auto metrics = http_get(proxy.port(), "/metrics");
-    CHECK_THAT(metrics.body, Contains("code=\"queue_timeout\""));
+    CHECK_THAT(metrics.body,
+               Contains("code=\"queue_timeout\"") && Contains("aimo_queue_wait_seconds_count 2"));
 }
