@@ -145,8 +145,8 @@ TEST_CASE("one agent's flood delays another agent's requests by one turn each, n
     }
     // B's five went out within about ten turns of its first, alternating with A's, while A
     // still had twenty and more waiting.
-    CHECK(last_b - first_b <= 10);
-    CHECK(last_b < 25);
+    CHECK(last_b - first_b <= 14); // ten turns, and slack for threads that start late
+    CHECK(last_b < 30);            // first come, first served would put them at 40 to 44
     CHECK(upstream.most == 1);
 }
 
