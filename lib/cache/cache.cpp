@@ -12,16 +12,6 @@ namespace {
 // enough for most answers, short of the first-byte watchdogs of agent runtimes (OpenClaw's is
 // 120 s), since a waiting request sends nothing.
 constexpr auto flight_wait = std::chrono::seconds(60);
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
 } // namespace
 
 std::filesystem::path file_path(const Settings& settings, const std::filesystem::path& database) {
@@ -49,21 +39,10 @@ std::string_view result_name(Result result) {
 
 Directives directives(std::string_view cache_control) {
     Directives out;
-    size_t at = 0;
-    while (at <= cache_control.size()) {
-        size_t comma = cache_control.find(',', at);
-        auto token = trim(cache_control.substr(
-            at, comma == std::string_view::npos ? std::string_view::npos : comma - at));
-        if (core::ascii_iequals(token, "no-cache")) {
-            out.no_cache = true;
-        } else if (core::ascii_iequals(token, "no-store")) {
-            out.no_store = true;
-        }
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        at = comma + 1;
-    }
+    core::for_each_list_item(cache_control, [&](std::string_view token) {
+        out.no_cache = out.no_cache || core::ascii_iequals(token, "no-cache");
+        out.no_store = out.no_store || core::ascii_iequals(token, "no-store");
+    });
     return out;
 }
 
@@ -280,14 +259,6 @@ void Cache::put(std::shared_ptr<Entry> entry, const std::optional<std::string>& 
     if (needs_vector) {
         embed_later(std::move(key), last_user, agent);
     }
-}
-
-size_t Cache::clear(const std::optional<std::string>& space) {
-    size_t removed = m_store.clear(space);
-    if (m_file) {
-        m_file->clear(space);
-    }
-    return removed;
 }
 
 void Cache::embed_later(std::string key, std::string text, std::optional<std::string> agent) {

@@ -122,8 +122,6 @@ public:
     /// bypass. While another request is filling the same key this waits for it.
     Lookup lookup(const RequestKey& key, const std::optional<std::string>& agent,
                   Directives directives);
-    /// Forgets the entries of `space` (all when nullopt), in memory and in the file.
-    size_t clear(const std::optional<std::string>& space);
     Store& store() { return m_store; }
     /// Returns once the file has every entry stored so far and pending embeddings are done.
     void flush();

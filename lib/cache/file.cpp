@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 #include <system_error>
-#include <unistd.h>
 
 namespace aimo::cache {
 
@@ -33,7 +32,7 @@ constexpr const char* schema = R"(
         created INTEGER NOT NULL
     );
     CREATE INDEX entries_created ON entries(created);
-    CREATE TABLE clears (id INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT, pid INTEGER NOT NULL);
+    CREATE TABLE clears (id INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT);
 )";
 
 void exec(sqlite3* db, const char* sql) {
@@ -218,15 +217,6 @@ void CacheFile::erase(std::vector<std::string> keys) {
     m_wake.notify_one();
 }
 
-void CacheFile::clear(const std::optional<std::string>& space) {
-    {
-        std::lock_guard lock(m_mutex);
-        m_queue.emplace_back(Clear{space});
-        ++m_queued;
-    }
-    m_wake.notify_one();
-}
-
 void CacheFile::flush() {
     std::unique_lock lock(m_mutex);
     uint64_t target = m_queued;
@@ -287,19 +277,10 @@ void CacheFile::write(std::vector<Op>& ops) {
                     .bind(10, e.model)
                     .bind(11, e.created);
                 insert.run();
-            } else if (auto* keys = std::get_if<std::vector<std::string>>(&op)) {
-                for (const auto& key : *keys) {
+            } else {
+                for (const auto& key : std::get<std::vector<std::string>>(op)) {
                     remove.bind(1, key);
                     remove.run();
-                }
-            } else {
-                const auto& clear = std::get<Clear>(op);
-                if (clear.space) {
-                    Statement drop(m_db, "DELETE FROM entries WHERE space = ?");
-                    drop.bind(1, *clear.space);
-                    drop.run();
-                } else {
-                    exec(m_db, "DELETE FROM entries");
                 }
             }
         }
@@ -322,11 +303,11 @@ void CacheFile::poll_clears() {
             return;
         }
         m_data_version = version;
-        Statement rows(m_db, "SELECT id, space, pid FROM clears WHERE id > ? ORDER BY id");
+        Statement rows(m_db, "SELECT id, space FROM clears WHERE id > ? ORDER BY id");
         rows.bind(1, m_last_clear);
         while (rows.step()) {
             m_last_clear = rows.integer(0);
-            if (rows.integer(2) != static_cast<int64_t>(::getpid()) && m_cleared) {
+            if (m_cleared) {
                 m_cleared(rows.is_null(1) ? std::nullopt
                                           : std::optional<std::string>(rows.text(1)));
             }
@@ -341,10 +322,16 @@ void CacheFile::poll_clears() {
 std::map<std::string, Totals> file_totals(const std::filesystem::path& path) {
     CacheFile file(path, {});
     std::map<std::string, Totals> out;
+    // The same sum as Entry::bytes(), over the stored columns (as bytes: length() of a text
+    // counts characters).
+    std::string sum;
+    for (const char* column : {"key", "space", "context", "completion", "provider", "model"}) {
+        sum += fmt::format("length(CAST({} AS BLOB)) + ", column);
+    }
     Statement rows(file.m_db,
-                   "SELECT space, COUNT(*), SUM(length(key) + length(space) + length(context) + "
-                   "length(completion) + length(provider) + length(model) + "
-                   "COALESCE(length(embedding), 0) + 256) FROM entries GROUP BY space");
+                   fmt::format("SELECT space, COUNT(*), SUM({}COALESCE(length(embedding), "
+                               "0) + {}) FROM entries GROUP BY space",
+                               sum, Entry::bookkeeping));
     while (rows.step()) {
         out[rows.text(0)] = {static_cast<size_t>(rows.integer(1)),
                              static_cast<size_t>(rows.integer(2))};
@@ -368,7 +355,7 @@ size_t file_clear(const std::filesystem::path& path, const std::optional<std::st
         drop.bind(1, *space);
     }
     drop.run();
-    Statement note(file.m_db, "INSERT INTO clears (space, pid) VALUES (?, 0)");
+    Statement note(file.m_db, "INSERT INTO clears (space) VALUES (?)");
     note.bind(1, space);
     note.run();
     exec(file.m_db, "COMMIT");

@@ -51,8 +51,6 @@ public:
     void put(std::shared_ptr<const Entry> entry);
     /// Queues the removal of entries.
     void erase(std::vector<std::string> keys);
-    /// Queues a clear this process made (not passed back to it).
-    void clear(const std::optional<std::string>& space);
     /// Returns once everything queued before the call is written.
     void flush();
 
@@ -60,10 +58,7 @@ private:
     friend std::map<std::string, Totals> file_totals(const std::filesystem::path& path);
     friend size_t file_clear(const std::filesystem::path& path,
                              const std::optional<std::string>& space);
-    struct Clear {
-        std::optional<std::string> space;
-    };
-    using Op = std::variant<std::shared_ptr<const Entry>, std::vector<std::string>, Clear>;
+    using Op = std::variant<std::shared_ptr<const Entry>, std::vector<std::string>>;
     void open(const std::filesystem::path& path);
     void run();
     void write(std::vector<Op>& ops);

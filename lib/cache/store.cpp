@@ -5,8 +5,6 @@
 namespace aimo::cache {
 
 size_t Entry::bytes() const {
-    // The allowance covers the list node, the two map nodes and the shared_ptr's control block.
-    constexpr size_t bookkeeping = 256;
     return key.size() + space.size() + context.size() + completion.size() + provider.size() +
            model.size() + embedding.size() * sizeof(float) + bookkeeping;
 }

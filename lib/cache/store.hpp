@@ -26,8 +26,10 @@ struct Entry {
     std::string model;            ///< the model id that provider answered with
     int64_t created = 0;          ///< unix seconds
 
-    /// What the entry counts against the byte budget: its text, its vector and a fixed
-    /// allowance for the bookkeeping around it.
+    /// The fixed allowance per entry for the list node, the two map nodes and the shared_ptr's
+    /// control block around it.
+    static constexpr size_t bookkeeping = 256;
+    /// What the entry counts against the byte budget: its text, its vector and `bookkeeping`.
     size_t bytes() const;
 };
 

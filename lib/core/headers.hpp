@@ -48,6 +48,32 @@ private:
     std::vector<Entry> m_entries;
 };
 
+/// `text` without the spaces and tabs around it (HTTP's optional whitespace).
+inline std::string_view trim_ows(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+/// Calls `each` with every non-empty item of the comma-separated header value `list`, trimmed.
+template <typename Each> void for_each_list_item(std::string_view list, Each each) {
+    for (;;) {
+        size_t comma = list.find(',');
+        auto item = trim_ows(list.substr(0, comma));
+        if (!item.empty()) {
+            each(item);
+        }
+        if (comma == std::string_view::npos) {
+            return;
+        }
+        list.remove_prefix(comma + 1);
+    }
+}
+
 /// True when `a` and `b` are equal ignoring ASCII case, without the C locale's per-character
 /// function call (header names are compared on every request).
 inline bool ascii_iequals(std::string_view a, std::string_view b) {

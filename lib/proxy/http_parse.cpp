@@ -43,33 +43,8 @@ bool is_token(std::string_view text) {
     });
 }
 
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
 HttpError bad(std::string message, std::string code = "bad_request") {
     return {400, std::move(code), std::move(message)};
-}
-
-// Calls `each` with every comma-separated item of `list`, trimmed; false stops.
-template <typename Each> void for_each_item(std::string_view list, Each each) {
-    for (;;) {
-        size_t comma = list.find(',');
-        auto item = trim(list.substr(0, comma));
-        if (!item.empty()) {
-            each(item);
-        }
-        if (comma == std::string_view::npos) {
-            return;
-        }
-        list.remove_prefix(comma + 1);
-    }
 }
 
 std::optional<uint64_t> decimal(std::string_view text) {
@@ -176,7 +151,7 @@ std::optional<HttpError> apply_framing(RequestHead& head) {
     for (const auto& [name, value] : head.headers) {
         if (core::iequals(name, "transfer-encoding")) {
             std::optional<HttpError> error;
-            for_each_item(value, [&](std::string_view coding) {
+            core::for_each_list_item(value, [&](std::string_view coding) {
                 if (chunked) {
                     error = bad("Transfer-Encoding lists a coding after chunked");
                 } else if (core::iequals(coding, "chunked")) {
@@ -195,7 +170,7 @@ std::optional<HttpError> apply_framing(RequestHead& head) {
             has_encoding = true;
         } else if (core::iequals(name, "content-length")) {
             std::optional<HttpError> error;
-            for_each_item(value, [&](std::string_view item) {
+            core::for_each_list_item(value, [&](std::string_view item) {
                 auto parsed = decimal(item);
                 if (!parsed) {
                     error = bad(fmt::format("Content-Length '{}' is not a number of bytes",
@@ -209,23 +184,23 @@ std::optional<HttpError> apply_framing(RequestHead& head) {
             if (error) {
                 return error;
             }
-            if (value.empty() || trim(value).empty()) {
+            if (value.empty() || core::trim_ows(value).empty()) {
                 return bad("an empty Content-Length");
             }
         } else if (core::iequals(name, "connection")) {
-            for_each_item(value, [&](std::string_view option) {
+            core::for_each_list_item(value, [&](std::string_view option) {
                 close = close || core::iequals(option, "close");
                 keep_alive = keep_alive || core::iequals(option, "keep-alive");
             });
         } else if (core::iequals(name, "expect")) {
-            if (!core::iequals(trim(value), "100-continue")) {
+            if (!core::iequals(core::trim_ows(value), "100-continue")) {
                 return HttpError{417, "expectation_failed",
                                  fmt::format("Expect '{}' is not supported",
                                              core::printable(value.substr(0, 64)))};
             }
             head.expect_continue = true;
         } else if (core::iequals(name, "content-encoding")) {
-            content_encoding = trim(value);
+            content_encoding = core::trim_ows(value);
         }
     }
     if (has_encoding && !chunked) {
@@ -342,7 +317,7 @@ std::variant<RequestHead, HttpError> parse_request_head(std::string_view head) {
             return bad(fmt::format("malformed header line '{}': expected 'Name: value'",
                                    core::printable(line.substr(0, 100))));
         }
-        auto value = trim(line.substr(colon + 1));
+        auto value = core::trim_ows(line.substr(colon + 1));
         for (char c : value) {
             auto u = static_cast<unsigned char>(c);
             if ((u < 0x20 && u != '\t') || u == 0x7F) {
@@ -433,7 +408,7 @@ ChunkedDecoder::Status ChunkedDecoder::feed(std::string_view in, std::string& ou
                     size * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
                 ++digits;
             }
-            auto rest = trim(line.substr(digits));
+            auto rest = core::trim_ows(line.substr(digits));
             if (digits == 0 || (!rest.empty() && rest.front() != ';')) {
                 return fail(fmt::format("malformed chunk-size line '{}'",
                                         core::printable(line.substr(0, 64))));
