@@ -2,7 +2,6 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
-#include "governance/db.hpp"
 #include "registry.hpp"
 
 #include <fmt/format.h>
@@ -27,11 +26,7 @@ std::filesystem::path cache_path(const core::Context& ctx, const CacheFlags& fla
                           "the response cache is off ([cache] mode = \"off\")",
                           "set [cache] mode = \"exact\" in config.toml to use it");
     }
-    std::filesystem::path database;
-    if (config.database != "off") {
-        database = governance::database_path(config.database);
-    }
-    auto path = cache::file_path(config.cache, database);
+    auto path = config.cache_file();
     if (path.empty()) {
         throw core::Error(core::ErrorKind::usage,
                           "the response cache keeps no file (database = off or [cache] file = "

@@ -77,9 +77,9 @@ proxy::ServerOptions server(const core::Settings& s) {
     try {
         out.log_format = proxy::parse_log_format(format.value);
     } catch (const core::Error& e) {
-        throw bad(format, core::Error(core::ErrorKind::usage,
-                                      fmt::format("{} (from {})", e.what(), format.origin),
-                                      e.hint()));
+        throw bad(format,
+                  core::Error(core::ErrorKind::usage,
+                              fmt::format("{} (from {})", e.what(), format.origin), e.hint()));
     }
     return out;
 }
@@ -109,6 +109,11 @@ std::map<std::string, std::string> defaults(const core::Context& ctx) {
     };
 }
 } // namespace
+
+std::filesystem::path Config::cache_file() const {
+    return cache::file_path(cache, database == "off" ? std::filesystem::path()
+                                                     : std::filesystem::path(database));
+}
 
 routing::RoutingConfig Config::routing(const core::EnvLookup& env) const {
     return file.routing({router.url, router.timeouts}, env);

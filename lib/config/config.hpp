@@ -18,16 +18,20 @@ namespace aimo::config {
 /// the same config file. Commands read fields; nothing outside the loader looks a setting up
 /// by name.
 struct Config {
-    core::Settings sources{{}};   ///< each setting's text and origin (for `aimo config show`)
-    std::filesystem::path path;   ///< the config file (it may not exist)
-    ConfigFile file;              ///< that file, read once
+    core::Settings sources{{}}; ///< each setting's text and origin (for `aimo config show`)
+    std::filesystem::path path; ///< the config file (it may not exist)
+    ConfigFile file;            ///< that file, read once
     upstream::RouterSettings router;
     proxy::ServerOptions server; ///< host, port, limits, timeouts and log format of `serve`
     std::chrono::seconds models_cache_ttl{60};
     std::chrono::milliseconds stream_keepalive{10'000};
     std::chrono::milliseconds config_poll{1'000};
-    std::string database; ///< the agents and ledger file, or "off"
+    std::string database;  ///< the agents and ledger file, or "off"
     cache::Settings cache; ///< `[cache]`, checked
+
+    /// The response cache's file: `[cache] file`, else cache.db beside the database; empty
+    /// when the cache keeps none (file "off", or the database off).
+    std::filesystem::path cache_file() const;
 
     /// The routing tables of the file, with the router from these settings as the default.
     routing::RoutingConfig routing(const core::EnvLookup& env) const;

@@ -55,10 +55,10 @@ ConfigFile ConfigFile::parse(std::string_view text, const std::string& source,
     try {
         tree->root = toml::parse(text, source);
     } catch (const toml::parse_error& e) {
-        throw core::Error(core::ErrorKind::invalid_input,
-                          fmt::format("{}: invalid TOML: {}", where(source, e.source()),
-                                      e.description()),
-                          "fix the file, or move it away to use the defaults");
+        throw core::Error(
+            core::ErrorKind::invalid_input,
+            fmt::format("{}: invalid TOML: {}", where(source, e.source()), e.description()),
+            "fix the file, or move it away to use the defaults");
     }
     for (const auto& [key, node] : tree->root) {
         std::string name(key.str());
@@ -68,12 +68,12 @@ ConfigFile ConfigFile::parse(std::string_view text, const std::string& source,
         bool known = std::any_of(core::setting_specs().begin(), core::setting_specs().end(),
                                  [&](const core::SettingSpec& spec) { return spec.key == name; });
         if (!known) {
-            throw core::Error(core::ErrorKind::invalid_input,
-                              fmt::format("{}: unknown setting '{}'", where(source, key.source()),
-                                          name),
-                              "known settings: " + known_names() +
-                                  "; tables: [[providers]], [aliases], [[routes]], [retry], "
-                                  "[breaker], [cache]");
+            throw core::Error(
+                core::ErrorKind::invalid_input,
+                fmt::format("{}: unknown setting '{}'", where(source, key.source()), name),
+                "known settings: " + known_names() +
+                    "; tables: [[providers]], [aliases], [[routes]], [retry], "
+                    "[breaker], [cache]");
         }
         if (auto text_value = node.value<std::string>(); text_value && node.is_string()) {
             file.m_settings[name] = *text_value;

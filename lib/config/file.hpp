@@ -23,7 +23,8 @@ public:
     /// the file, line and column for bad TOML, an unknown setting or table, or a setting that is
     /// neither a string nor a whole number. A relative `keypair` is taken relative to
     /// `base_dir`.
-    static ConfigFile read(const std::filesystem::path& path, const std::filesystem::path& base_dir);
+    static ConfigFile read(const std::filesystem::path& path,
+                           const std::filesystem::path& base_dir);
     /// The same from text; `source` names it in messages.
     static ConfigFile parse(std::string_view text, const std::string& source,
                             const std::filesystem::path& base_dir);

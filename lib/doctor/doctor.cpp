@@ -235,11 +235,7 @@ Check check_cache(const core::Context& ctx, const config::Config& config) {
             return fail("cache", e.what(), e.hint());
         }
     }
-    std::filesystem::path database;
-    if (config.database != "off") {
-        database = config.database;
-    }
-    auto path = cache::file_path(settings, database);
+    auto path = config.cache_file();
     if (path.empty()) {
         return pass("cache", what + "; in memory only");
     }
