@@ -150,7 +150,9 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     // Cache lookup: an answer stored for the same request (or, semantically, a paraphrase of
     // its last message) is served without going upstream; a miss carries the fill its answer
     // goes into. Identical requests in flight wait here for the first one's answer.
-    std::string_view client = governance::client_of(request.header("user-agent"));
+    // Which client sent it matters only for the record (none without a ledger or governor).
+    std::string_view client =
+        m_gate.meters() ? governance::client_of(request.header("user-agent")) : "other";
     cache::Lookup looked;
     // A request that samples is only looked at when the config says so: telling that from the
     // scan saves parsing its body (which the key needs) on the path of every such request.

@@ -14,7 +14,7 @@ Scheduler::acquire(const std::string& provider, int limit, const std::string& ag
     std::unique_lock lock(m_mutex);
     auto& queue = m_queues[provider];
     queue.limit = std::max(1, limit); // a reload may change it; the newest request's counts
-    if (queue.waiting == 0 && queue.in_flight < static_cast<size_t>(queue.limit)) {
+    if (queue.by_agent.empty() && queue.in_flight < static_cast<size_t>(queue.limit)) {
         ++queue.in_flight;
         return std::unique_ptr<Slot>(new Slot(*this, provider));
     }
@@ -24,7 +24,6 @@ Scheduler::acquire(const std::string& provider, int limit, const std::string& ag
         queue.turns.push_back(agent);
     }
     mine.push_back(&waiter);
-    ++queue.waiting;
     if (!waiter.wake.wait_until(lock, deadline, [&] { return waiter.granted; })) {
         leave(queue, agent, &waiter);
         return nullptr;
@@ -39,7 +38,6 @@ void Scheduler::leave(Queue& queue, const std::string& agent, Waiter* waiter) {
     }
     auto& mine = found->second;
     mine.erase(std::remove(mine.begin(), mine.end(), waiter), mine.end());
-    --queue.waiting;
     if (mine.empty()) {
         queue.by_agent.erase(found);
         queue.turns.erase(std::remove(queue.turns.begin(), queue.turns.end(), agent),
@@ -57,7 +55,6 @@ void Scheduler::grant_next(Queue& queue) {
         }
         Waiter* next = found->second.front();
         found->second.pop_front();
-        --queue.waiting;
         if (found->second.empty()) {
             queue.by_agent.erase(found);
         } else {
@@ -79,7 +76,13 @@ void Scheduler::release(const std::string& provider) {
 size_t Scheduler::queued(const std::string& provider) {
     std::lock_guard lock(m_mutex);
     auto found = m_queues.find(provider);
-    return found == m_queues.end() ? 0 : found->second.waiting;
+    size_t waiting = 0;
+    if (found != m_queues.end()) {
+        for (const auto& [agent, waiters] : found->second.by_agent) {
+            waiting += waiters.size();
+        }
+    }
+    return waiting;
 }
 
 size_t Scheduler::in_flight(const std::string& provider) {

@@ -56,7 +56,6 @@ private:
         int limit = 1;
         std::map<std::string, std::deque<Waiter*>> by_agent;
         std::deque<std::string> turns; ///< agents with waiters, whose turn comes next first
-        size_t waiting = 0;
     };
     void release(const std::string& provider);
     void grant_next(Queue& queue);                                      // lock held
