@@ -30,24 +30,9 @@ std::string sdk_node_path() {
 }
 
 std::string chunk(const json& delta, const json& finish = nullptr) {
-    return "data: " +
-           json{{"id", "chatcmpl-s"},
-                {"object", "chat.completion.chunk"},
-                {"created", 1},
-                {"model", "llama3"},
-                {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}}
-               .dump() +
-           "\n\n";
+    return test::FakeUpstream::chunk_event(delta, finish);
 }
-
-json call(const json& function, bool head) {
-    json piece = {{"index", 0}, {"function", function}};
-    if (head) {
-        piece["id"] = "call_paris";
-        piece["type"] = "function";
-    }
-    return {{"tool_calls", json::array({piece})}};
-}
+const auto call = test::FakeUpstream::tool_call_delta;
 } // namespace
 
 TEST_CASE("the OpenAI SDK reads cached tool calls in either shape", "[e2e][cache]") {
@@ -58,9 +43,9 @@ TEST_CASE("the OpenAI SDK reads cached tool calls in either shape", "[e2e][cache
     test::FakeUpstream local{"local", {"llama3"}};
     test::Scripted streamed;
     streamed.sse = {chunk({{"role", "assistant"}, {"content", nullptr}}),
-                    chunk(call({{"name", "get_weather"}, {"arguments", ""}}, true)),
-                    chunk(call({{"arguments", "{\"city\""}}, false)),
-                    chunk(call({{"arguments", ":\"Paris\"}"}}, false)),
+                    chunk(call({{"name", "get_weather"}, {"arguments", ""}}, "call_paris")),
+                    chunk(call({{"arguments", "{\"city\""}}, "")),
+                    chunk(call({{"arguments", ":\"Paris\"}"}}, "")),
                     chunk(json::object(), "tool_calls"),
                     "data: [DONE]\n\n"};
     test::Scripted whole;

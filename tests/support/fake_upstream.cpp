@@ -24,6 +24,29 @@ std::vector<std::string> FakeUpstream::sse_events(const std::string& text) {
     return {event(text), event("!"), "data: [DONE]\n\n"};
 }
 
+std::string FakeUpstream::chunk_event(const nlohmann::json& delta,
+                                      const nlohmann::json& finish_reason) {
+    return "data: " +
+           nlohmann::json{
+               {"id", "chatcmpl-stream"},
+               {"object", "chat.completion.chunk"},
+               {"created", 1},
+               {"model", "llama3"},
+               {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish_reason}}}}}
+               .dump() +
+           "\n\n";
+}
+
+nlohmann::json FakeUpstream::tool_call_delta(const nlohmann::json& function,
+                                             const std::string& id) {
+    nlohmann::json piece = {{"index", 0}, {"function", function}};
+    if (!id.empty()) {
+        piece["id"] = id;
+        piece["type"] = "function";
+    }
+    return {{"tool_calls", nlohmann::json::array({piece})}};
+}
+
 std::string FakeUpstream::completion_body() const {
     return nlohmann::json{
         {"object", "chat.completion"},

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,13 @@ public:
     std::string completion_body() const;
     /// A streamed answer: two content events and [DONE].
     static std::vector<std::string> sse_events(const std::string& text);
+    /// One chat completion chunk of choice 0 as an SSE event: `delta`, and `finish_reason`.
+    static std::string chunk_event(const nlohmann::json& delta,
+                                   const nlohmann::json& finish_reason = nullptr);
+    /// A delta with a piece of tool call 0: `function` (name and/or arguments), and the call's
+    /// id and type when `id` is given (its first piece).
+    static nlohmann::json tool_call_delta(const nlohmann::json& function,
+                                          const std::string& id = "");
 
 private:
     std::string m_name;

@@ -21,6 +21,10 @@ using Catch::Matchers::Contains;
 using nlohmann::json;
 
 namespace {
+std::string chunk(const json& delta, const json& finish = nullptr) {
+    return FakeUpstream::chunk_event(delta, finish);
+}
+
 std::string request(const std::string& text, json extra = json::object()) {
     json body = {
         {"model", "local/llama3"},
@@ -44,32 +48,14 @@ std::string completion(const std::string& content, const std::string& finish = "
         .dump();
 }
 
-std::string chunk(const json& delta, const json& finish = nullptr) {
-    return "data: " +
-           json{{"id", "chatcmpl-2"},
-                {"object", "chat.completion.chunk"},
-                {"created", 2},
-                {"model", "llama3"},
-                {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}}
-               .dump() +
-           "\n\n";
-}
-
 // A streamed tool call: the name first, the arguments in three pieces, usage at the end.
 std::vector<std::string> tool_call_stream() {
-    auto call = [](json function, bool head) {
-        json piece = {{"index", 0}, {"function", std::move(function)}};
-        if (head) {
-            piece["id"] = "call_7";
-            piece["type"] = "function";
-        }
-        return json{{"tool_calls", json::array({piece})}};
-    };
+    auto call = FakeUpstream::tool_call_delta;
     return {chunk({{"role", "assistant"}, {"content", nullptr}}),
-            chunk(call({{"name", "get_weather"}, {"arguments", ""}}, true)),
-            chunk(call({{"arguments", "{\"city\":"}}, false)),
-            chunk(call({{"arguments", "\"Paris\""}}, false)),
-            chunk(call({{"arguments", "}"}}, false)),
+            chunk(call({{"name", "get_weather"}, {"arguments", ""}}, "call_7")),
+            chunk(call({{"arguments", "{\"city\":"}}, "")),
+            chunk(call({{"arguments", "\"Paris\""}}, "")),
+            chunk(call({{"arguments", "}"}}, "")),
             chunk(json::object(), "tool_calls"),
             "data: " +
                 json{{"id", "chatcmpl-2"},
