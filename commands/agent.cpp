@@ -18,6 +18,7 @@ struct AgentFlags {
     std::optional<std::string> rpm;
     std::optional<std::string> tpm;
     std::optional<std::string> models;
+    std::optional<std::string> weight;
     bool json = false;
     CLI::App* create = nullptr;
     CLI::App* list = nullptr;
@@ -58,6 +59,16 @@ governance::AgentLimits apply(governance::AgentLimits limits, const AgentFlags& 
     if (flags.tpm) {
         limits.tpm = limit<int64_t>(*flags.tpm, "--tpm");
     }
+    if (flags.weight) {
+        auto weight = limit<int64_t>(*flags.weight, "--weight");
+        if (!weight || *weight < 1 || *weight > 100) {
+            throw core::Error(
+                core::ErrorKind::usage,
+                fmt::format("--weight {} is not a whole number from 1 to 100", *flags.weight),
+                "use e.g. --weight 3 for three turns to a weight-1 agent's one");
+        }
+        limits.weight = static_cast<int>(*weight);
+    }
     if (flags.models) {
         limits.models = *flags.models == "none" ? std::vector<std::string>{}
                                                 : core::split_list(*flags.models, ',');
@@ -73,6 +84,7 @@ nlohmann::json to_json(const governance::Agent& agent) {
                           {"rpm", nullptr},
                           {"tpm", nullptr},
                           {"models", agent.limits.models},
+                          {"weight", agent.limits.weight},
                           {"created_at", agent.created_at},
                           {"revoked_at", nullptr}};
     if (agent.limits.budget_usd) {
@@ -103,6 +115,7 @@ void print_agent(std::ostream& out, const governance::Agent& agent) {
     out << fmt::format("spent:    ${:.6f}\n", agent.spent_usd);
     out << fmt::format("rpm:      {}\n", or_none(agent.limits.rpm));
     out << fmt::format("tpm:      {}\n", or_none(agent.limits.tpm));
+    out << fmt::format("weight:   {}\n", agent.limits.weight);
     out << fmt::format("models:   {}\n",
                        agent.limits.models.empty()
                            ? std::string("any")
@@ -140,13 +153,13 @@ int run_agent(core::Context& ctx, const AgentFlags& flags) {
             *ctx.out << core::json_text(out, 2) << "\n";
             return 0;
         }
-        *ctx.out << fmt::format("{:<20} {:>12} {:>12} {:>6} {:>8}  {}\n", "NAME", "SPENT $",
-                                "BUDGET $", "RPM", "TPM", "STATE");
+        *ctx.out << fmt::format("{:<20} {:>12} {:>12} {:>6} {:>8} {:>6}  {}\n", "NAME", "SPENT $",
+                                "BUDGET $", "RPM", "TPM", "WEIGHT", "STATE");
         for (const auto& agent : agents) {
             *ctx.out << fmt::format(
-                "{:<20} {:>12.6f} {:>12} {:>6} {:>8}  {}\n", agent.name, agent.spent_usd,
+                "{:<20} {:>12.6f} {:>12} {:>6} {:>8} {:>6}  {}\n", agent.name, agent.spent_usd,
                 agent.limits.budget_usd ? fmt::format("{:.4f}", *agent.limits.budget_usd) : "-",
-                or_none(agent.limits.rpm), or_none(agent.limits.tpm),
+                or_none(agent.limits.rpm), or_none(agent.limits.tpm), agent.limits.weight,
                 agent.revoked() ? "revoked" : "active");
         }
         if (agents.empty()) {
@@ -192,6 +205,8 @@ CommandSpec register_agent(CLI::App& root) {
         sub->add_option("--tpm", flags->tpm, "Tokens per minute ('none': unlimited)");
         sub->add_option("--models", flags->models,
                         "Comma-separated models it may use ('none': any)");
+        sub->add_option("--weight", flags->weight,
+                        "Its share of a busy provider against other agents, 1-100 (default 1)");
     }
     for (auto* sub : {flags->create, flags->list, flags->show, flags->update}) {
         sub->add_flag("--json", flags->json, "Print JSON");

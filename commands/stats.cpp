@@ -34,6 +34,8 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
                            {"cost_usd", row.cost_usd},
                            {"p50_ms", static_cast<double>(row.p50_us) / 1000.0},
                            {"p95_ms", static_cast<double>(row.p95_us) / 1000.0},
+                           {"queue_p50_ms", static_cast<double>(row.queue_p50_us) / 1000.0},
+                           {"queue_p95_ms", static_cast<double>(row.queue_p95_us) / 1000.0},
                            {"cache_hits", row.cache_hits},
                            {"cache_hit_rate", row.hit_rate()},
                            {"saved_usd", row.saved_usd}});
@@ -48,16 +50,19 @@ int run_stats(core::Context& ctx, const StatsFlags& flags) {
     std::string header = flags.by;
     std::transform(header.begin(), header.end(), header.begin(), ::toupper);
     *ctx.out << fmt::format(
-        "{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12} {:>9} {:>9} {:>6} {:>6} {:>10}\n", header,
-        width, "REQUESTS", "ERRORS", "DENIED", "TOKENS IN", "TOKENS OUT", "COST $", "P50 ms",
-        "P95 ms", "HITS", "HIT %", "SAVED $");
+        "{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12} {:>9} {:>9} {:>9} {:>9} {:>6} {:>6} "
+        "{:>10}\n",
+        header, width, "REQUESTS", "ERRORS", "DENIED", "TOKENS IN", "TOKENS OUT", "COST $",
+        "P50 ms", "P95 ms", "QUEUE P50", "QUEUE P95", "HITS", "HIT %", "SAVED $");
     for (const auto& row : rows) {
         *ctx.out << fmt::format("{:<{}}  {:>8} {:>7} {:>7} {:>10} {:>10} {:>12.6f} {:>9.1f} "
-                                "{:>9.1f} {:>6} {:>5.0f}% {:>10.6f}\n",
+                                "{:>9.1f} {:>9.1f} {:>9.1f} {:>6} {:>5.0f}% {:>10.6f}\n",
                                 row.key, width, row.requests, row.errors, row.denied, row.tokens_in,
                                 row.tokens_out, row.cost_usd,
                                 static_cast<double>(row.p50_us) / 1000.0,
-                                static_cast<double>(row.p95_us) / 1000.0, row.cache_hits,
+                                static_cast<double>(row.p95_us) / 1000.0,
+                                static_cast<double>(row.queue_p50_us) / 1000.0,
+                                static_cast<double>(row.queue_p95_us) / 1000.0, row.cache_hits,
                                 row.hit_rate() * 100, row.saved_usd);
     }
     if (rows.empty()) {

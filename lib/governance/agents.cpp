@@ -41,6 +41,11 @@ void validate_limits(const AgentLimits& limits) {
                         fmt::format("use e.g. {} 60, or leave it out for no limit", flag));
         }
     }
+    if (limits.weight < 1 || limits.weight > 100) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--weight {} is not a whole number from 1 to 100", limits.weight),
+                    "use e.g. --weight 3 for three turns to a weight-1 agent's one");
+    }
 }
 
 namespace {
@@ -70,7 +75,7 @@ std::string AgentStore::create(const std::string& name, const AgentLimits& limit
     auto token = new_token();
     Statement insert(m_db.handle(),
                      "INSERT INTO agents (name, token_hash, token_hint, budget_usd, rpm, tpm, "
-                     "models, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                     "models, created_at, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, name)
         .bind(2, hash_token(token))
         .bind(3, token.substr(0, 9))
@@ -78,7 +83,8 @@ std::string AgentStore::create(const std::string& name, const AgentLimits& limit
         .bind(5, limits.rpm)
         .bind(6, limits.tpm)
         .bind(7, join(limits.models))
-        .bind(8, now);
+        .bind(8, now)
+        .bind(9, static_cast<int64_t>(limits.weight));
     insert.run();
     transaction.commit();
     return token;
@@ -88,7 +94,7 @@ std::vector<Agent> AgentStore::query(std::string_view where, std::string_view va
     Statement select(m_db.handle(),
                      fmt::format("SELECT a.id, a.name, a.token_hash, a.token_hint, a.budget_usd, "
                                  "a.rpm, a.tpm, a.models, a.created_at, a.revoked_at, "
-                                 "a.spent_usd FROM agents a {} ORDER BY a.id",
+                                 "a.spent_usd, a.weight FROM agents a {} ORDER BY a.id",
                                  where));
     if (!where.empty()) {
         select.bind(1, value);
@@ -115,6 +121,7 @@ std::vector<Agent> AgentStore::query(std::string_view where, std::string_view va
             agent.revoked_at = select.text(9);
         }
         agent.spent_usd = select.real(10);
+        agent.limits.weight = static_cast<int>(select.integer(11));
         agents.push_back(std::move(agent));
     }
     return agents;
@@ -147,13 +154,14 @@ Agent AgentStore::get(const std::string& name) {
 void AgentStore::update(const std::string& name, const AgentLimits& limits) {
     validate_limits(limits);
     Statement update(m_db.handle(),
-                     "UPDATE agents SET budget_usd = ?, rpm = ?, tpm = ?, models = ? "
+                     "UPDATE agents SET budget_usd = ?, rpm = ?, tpm = ?, models = ?, weight = ? "
                      "WHERE name = ?");
     update.bind(1, limits.budget_usd)
         .bind(2, limits.rpm)
         .bind(3, limits.tpm)
         .bind(4, join(limits.models))
-        .bind(5, name);
+        .bind(5, static_cast<int64_t>(limits.weight))
+        .bind(6, name);
     update.run();
     if (m_db.changes() == 0) {
         throw no_agent(name);

@@ -14,6 +14,9 @@ struct AgentLimits {
     std::optional<int64_t> rpm;      ///< requests per minute
     std::optional<int64_t> tpm;      ///< tokens (prompt + completion) per minute
     std::vector<std::string> models; ///< allowed model names as clients send them; empty: any
+    /// Its share of a busy provider against other agents waiting there (1 to 100): an agent
+    /// of weight 3 gets three turns to another's one.
+    int weight = 1;
 };
 
 /// A stored agent. Only a hash of its token is kept.

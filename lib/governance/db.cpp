@@ -86,6 +86,12 @@ constexpr const char* migrations[] = {
     ALTER TABLE requests ADD COLUMN saved_usd REAL NOT NULL DEFAULT 0;
     ALTER TABLE requests ADD COLUMN client TEXT NOT NULL DEFAULT '';
     )",
+    // 5: the scheduler: each agent's share of a busy provider, and how long each request
+    // waited in aimo's queue.
+    R"(
+    ALTER TABLE agents ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE requests ADD COLUMN queue_us INTEGER NOT NULL DEFAULT 0;
+    )",
 };
 } // namespace
 

@@ -157,7 +157,10 @@ std::variant<Caller, Denial> Governor::authenticate(std::string_view authorizati
         return std::move(*denial);
     }
     const Agent* agent = std::get<const Agent*>(who);
-    return Caller{agent ? std::optional<std::string>(agent->name) : std::nullopt};
+    if (agent == nullptr) {
+        return Caller{};
+    }
+    return Caller{agent->name, agent->limits.weight};
 }
 
 std::variant<const Agent*, Denial> Governor::find_caller(const Caller& caller) {

@@ -31,6 +31,7 @@ struct Denial {
 /// Who sent a request, once its token was checked.
 struct Caller {
     std::optional<std::string> agent; ///< nullopt while no authentication is in force
+    int weight = 1;                   ///< the agent's share of a busy provider
 };
 
 /// Completion tokens reserved for a request that sets no limit of its own.

@@ -55,6 +55,9 @@ std::string chain_hash(std::string_view prev_hash, int64_t seq, const UsageRecor
     if (!r.client.empty()) {
         field("client=" + r.client);
     }
+    if (r.queue_us != 0) { // schema 5, likewise
+        field("queue_us=" + std::to_string(r.queue_us));
+    }
     text.pop_back(); // no newline after the last field
     return crypto::sha256_hex(text);
 }
@@ -72,8 +75,8 @@ Ledger::Ledger(Database& db, std::function<void(const std::string&)> on_error)
       m_insert(std::make_unique<Statement>(
           db.handle(), "INSERT INTO requests (seq, time, request_id, agent, model, provider, "
                        "status, prompt_tokens, completion_tokens, cost_usd, latency_us, "
-                       "prev_hash, hash, over_reservation, cache, saved_usd, client) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+                       "prev_hash, hash, over_reservation, cache, saved_usd, client, queue_us) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
       m_spend(std::make_unique<Statement>(
           db.handle(), "UPDATE agents SET spent_usd = spent_usd + ? WHERE name = ?")),
       m_deny(std::make_unique<Statement>(
@@ -203,7 +206,8 @@ void Ledger::write(std::vector<Pending>& batch, const std::vector<DenialCount>& 
                 .bind(14, static_cast<int64_t>(record.over_reservation ? 1 : 0))
                 .bind_unowned(15, record.cache)
                 .bind(16, record.saved_usd)
-                .bind_unowned(17, record.client);
+                .bind_unowned(17, record.client)
+                .bind(18, record.queue_us);
             m_insert->run();
             prev_hash = std::move(hash);
         }
@@ -258,9 +262,10 @@ void Ledger::write(std::vector<Pending>& batch, const std::vector<DenialCount>& 
 }
 
 namespace {
-constexpr const char* columns = "seq, time, request_id, agent, model, provider, status, "
-                                "prompt_tokens, completion_tokens, cost_usd, latency_us, "
-                                "prev_hash, hash, over_reservation, cache, saved_usd, client";
+constexpr const char* columns =
+    "seq, time, request_id, agent, model, provider, status, "
+    "prompt_tokens, completion_tokens, cost_usd, latency_us, "
+    "prev_hash, hash, over_reservation, cache, saved_usd, client, queue_us";
 
 StoredRecord read_row(const Statement& row) {
     StoredRecord stored;
@@ -282,6 +287,7 @@ StoredRecord read_row(const Statement& row) {
     r.cache = row.text(14);
     r.saved_usd = row.real(15);
     r.client = row.text(16);
+    r.queue_us = row.integer(17);
     return stored;
 }
 } // namespace

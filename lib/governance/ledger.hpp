@@ -39,6 +39,8 @@ struct UsageRecord {
     /// Which client sent it ("openclaw", "claude-code", "codex", "openai-sdk", "curl", …,
     /// "other"), from its User-Agent.
     std::string client;
+    /// Microseconds it waited in aimo's queue for its turn at a provider.
+    int64_t queue_us = 0;
 };
 
 /// Refusals of one agent with one status and code in one minute: counted, not recorded one by

@@ -38,16 +38,9 @@ void Meter::set_cache(std::string_view result, double saved_usd) {
     m_record.saved_usd = saved_usd;
 }
 
-void Meter::cancel() {
+void Meter::set_queue_wait(int64_t microseconds) {
     std::lock_guard lock(m_mutex);
-    if (m_finished) {
-        return;
-    }
-    m_finished = true;
-    if (m_governor != nullptr) {
-        m_governor->settle(m_admission.agent, m_admission.reserved_usd, 0, 0,
-                           std::chrono::steady_clock::now());
-    }
+    m_record.queue_us = microseconds;
 }
 
 void Meter::finish(int status) {

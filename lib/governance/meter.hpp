@@ -46,9 +46,8 @@ public:
     /// saved. An "embedding" record is a call made for the cache: it is not a request of the
     /// client's in /metrics.
     void set_cache(std::string_view result, double saved_usd = 0);
-    /// The request was never sent (it waited in aimo's queue past its deadline): its
-    /// reservation is released and nothing is recorded (the refusal is counted elsewhere).
-    void cancel();
+    /// How long it waited in aimo's queue for its turn at a provider.
+    void set_queue_wait(int64_t microseconds);
     /// Records the request with the status the client saw.
     void finish(int status);
 

@@ -7,8 +7,24 @@
 #include <charconv>
 #include <fmt/format.h>
 #include <map>
+#include <tuple>
 
 namespace aimo::governance {
+
+namespace {
+// The 50th and 95th percentiles of `values` (sorted here); zeros when there are none.
+std::pair<int64_t, int64_t> percentiles(std::vector<int64_t>& values) {
+    if (values.empty()) {
+        return {0, 0};
+    }
+    std::sort(values.begin(), values.end());
+    auto at = [&](double q) {
+        auto index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+        return values[std::min(index, values.size() - 1)];
+    };
+    return {at(0.50), at(0.95)};
+}
+} // namespace
 
 std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by) {
     // The grouping expression comes from this fixed list, never from the caller's text.
@@ -22,14 +38,16 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
         throw core::Error(core::ErrorKind::usage, fmt::format("cannot group by '{}'", by),
                           "use --by agent, model, provider, client or day");
     }
-    Statement select(db.handle(),
-                     fmt::format("SELECT {}, status, prompt_tokens, completion_tokens, cost_usd, "
-                                 "latency_us, cache, saved_usd FROM requests WHERE time >= ?",
-                                 key));
+    Statement select(
+        db.handle(),
+        fmt::format("SELECT {}, status, prompt_tokens, completion_tokens, cost_usd, "
+                    "latency_us, cache, saved_usd, queue_us FROM requests WHERE time >= ?",
+                    key));
     select.bind(1, std::string_view(since));
     struct Group {
         StatsRow row;
         std::vector<int64_t> latencies;
+        std::vector<int64_t> waits;
     };
     std::map<std::string, Group, std::less<>> groups;
     while (select.step()) {
@@ -39,7 +57,7 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
             found = groups.emplace(name, Group{}).first;
             found->second.row.key = name;
         }
-        auto& [row, latencies] = found->second;
+        auto& [row, latencies, waits] = found->second;
         std::string cache = select.text(6);
         if (cache == "embedding") { // a call the cache made, not a request: its cost counts
             row.tokens_in += select.integer(2);
@@ -56,6 +74,7 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
         row.tokens_out += select.integer(3);
         row.cost_usd += select.real(4);
         latencies.push_back(select.integer(5));
+        waits.push_back(select.integer(8));
     }
     for (const auto& denial : denials_since(db, since)) {
         std::string name = by == "agent" ? denial.agent
@@ -70,18 +89,8 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
     }
     std::vector<StatsRow> rows;
     for (auto& [name, group] : groups) {
-        auto& values = group.latencies;
-        if (values.empty()) {
-            rows.push_back(std::move(group.row));
-            continue;
-        }
-        std::sort(values.begin(), values.end());
-        auto at = [&](double q) {
-            auto index = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
-            return values[std::min(index, values.size() - 1)];
-        };
-        group.row.p50_us = at(0.50);
-        group.row.p95_us = at(0.95);
+        std::tie(group.row.p50_us, group.row.p95_us) = percentiles(group.latencies);
+        std::tie(group.row.queue_p50_us, group.row.queue_p95_us) = percentiles(group.waits);
         rows.push_back(std::move(group.row));
     }
     std::sort(rows.begin(), rows.end(), [&](const StatsRow& a, const StatsRow& b) {

@@ -20,6 +20,8 @@ struct StatsRow {
     double cost_usd = 0;
     int64_t p50_us = 0; ///< latency percentiles
     int64_t p95_us = 0;
+    int64_t queue_p50_us = 0; ///< percentiles of the wait in aimo's queue for a provider
+    int64_t queue_p95_us = 0;
     int64_t cache_hits = 0;    ///< answered from the response cache (exact or semantic)
     int64_t cache_lookups = 0; ///< requests the cache looked up (hits and misses)
     double saved_usd = 0;      ///< what the hits would have cost upstream
@@ -33,8 +35,8 @@ struct StatsRow {
 /// "provider", "client" or "day" (throws core::Error(usage) otherwise), largest cost first (by day:
 /// in date order). The semantic cache's embedding calls count in cost, not as requests. Refusals
 /// are counted by agent and by day; by model, provider or client they are one row keyed
-/// "(refused)". Reads the ledger in one pass keeping only each record's latency, so months of
-/// records need megabytes, not gigabytes.
+/// "(refused)". Reads the ledger in one pass keeping only each record's latency and queue wait, so
+/// months of records need megabytes, not gigabytes.
 std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by);
 
 /// The timestamp `text` means: a date or RFC 3339 time as written, or a span back from `now`

@@ -136,15 +136,26 @@ std::string Metrics::render(const std::vector<QueueState>& queues) const {
     histogram("aimo_proxy_overhead_seconds", "Time aimo itself adds before the answer starts.",
               m_overhead);
     histogram("aimo_queue_wait_seconds",
-              "Time requests waited in aimo's queue for a slot at a provider with max_in_flight.",
-              m_queue_wait);
-    out += "# HELP aimo_upstream_in_flight Requests holding a slot at a provider with "
-           "max_in_flight.\n# TYPE aimo_upstream_in_flight gauge\n";
-    for (const auto& queue : queues) {
-        out += fmt::format("aimo_upstream_in_flight{{provider=\"{}\"}} {}\n", label(queue.provider),
-                           queue.in_flight);
-    }
-    out += "# HELP aimo_queue_depth Requests waiting for a slot, by provider and agent.\n"
+              "Time requests waited in aimo's queue before going to a provider.", m_queue_wait);
+    auto gauge = [&](const char* name, const char* help, auto&& value) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+        for (const auto& queue : queues) {
+            out += fmt::format("{}{{provider=\"{}\"}} {}\n", name, label(queue.provider),
+                               value(queue));
+        }
+    };
+    gauge("aimo_upstream_in_flight", "Requests out at a provider now.",
+          [](const QueueState& q) { return q.in_flight; });
+    gauge("aimo_upstream_held_seconds",
+          "What is left of a back-off a provider asked for (Retry-After); 0 when none.",
+          [](const QueueState& q) { return q.held_seconds; });
+    gauge("aimo_upstream_window_requests",
+          "Requests started at a provider in the last minute (counted when it has an rpm).",
+          [](const QueueState& q) { return q.window_requests; });
+    gauge("aimo_upstream_window_tokens",
+          "Tokens used at a provider in the last minute (counted when it has a tpm).",
+          [](const QueueState& q) { return q.window_tokens; });
+    out += "# HELP aimo_queue_depth Requests waiting to go to a provider, by agent.\n"
            "# TYPE aimo_queue_depth gauge\n";
     for (const auto& queue : queues) {
         for (const auto& [agent, count] : queue.queued_by_agent) {

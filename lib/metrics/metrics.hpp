@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -12,11 +13,18 @@
 
 namespace aimo::metrics {
 
-/// One provider's scheduler state, for the gauges of /metrics.
+/// One provider's scheduler state, for the gauges of /metrics and `aimo status`.
 struct QueueState {
     std::string provider;
     size_t in_flight = 0;
-    std::map<std::string, size_t> queued_by_agent;
+    std::map<std::string, size_t> queued_by_agent;    ///< agents with requests waiting
+    std::map<std::string, size_t> in_flight_by_agent; ///< agents with requests out
+    double held_seconds = 0;    ///< what is left of a back-off the upstream asked for
+    size_t window_requests = 0; ///< requests started in the last minute (when rpm is set)
+    int64_t window_tokens = 0;  ///< tokens of the last minute (when tpm is set)
+    std::optional<int> max_in_flight;
+    std::optional<int64_t> rpm;
+    std::optional<int64_t> tpm;
 };
 
 /// Counters and histograms for GET /metrics in the Prometheus text format. Thread-safe; each

@@ -99,4 +99,12 @@ bool send_all(int fd, std::string_view data, milliseconds stall) {
     return true;
 }
 
+bool hung_up(int fd) {
+    pollfd poll_fd{fd, POLLRDHUP, 0};
+    if (::poll(&poll_fd, 1, 0) <= 0) {
+        return false;
+    }
+    return (poll_fd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 } // namespace aimo::proxy

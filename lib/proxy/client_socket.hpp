@@ -47,4 +47,8 @@ bool read_available(int fd, std::string& into, size_t limit);
 /// Writes all of `data`; false when the client went away or read nothing for `stall`.
 bool send_all(int fd, std::string_view data, std::chrono::milliseconds stall);
 
+/// True when the client has closed its connection (or it broke), without reading from it:
+/// bytes it sent meanwhile (a pipelined request) stay where they are.
+bool hung_up(int fd);
+
 } // namespace aimo::proxy

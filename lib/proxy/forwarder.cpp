@@ -7,8 +7,6 @@
 #include "proxy/prepare.hpp"
 #include "proxy/respond.hpp"
 
-#include <fmt/format.h>
-
 namespace aimo::proxy {
 
 namespace {
@@ -59,21 +57,6 @@ governance::Prices dearest(const routing::Table& table, const routing::Plan& pla
 Response refused(Response response, const std::string& model) {
     response.log.model = model;
     response.headers.add("x-aimo-cache", "bypass");
-    return response;
-}
-
-// A request that waited its whole queue_timeout for a slot at `provider`.
-Response queue_timeout_response(const std::string& provider,
-                                const routing::ProviderConfig& config) {
-    auto seconds = static_cast<double>(config.queue_timeout.count()) / 1000.0;
-    auto response = error_response(
-        429,
-        fmt::format("waited {:.1f} s in aimo's queue for provider '{}' ({} request(s) at once, "
-                    "all busy); try again later, or raise its max_in_flight / queue_timeout",
-                    seconds, provider, *config.max_in_flight),
-        "rate_limit_error", "queue_timeout");
-    response.headers.add("Retry-After", std::to_string(std::max<int64_t>(
-                                            1, (config.queue_timeout.count() + 999) / 1000)));
     return response;
 }
 
@@ -198,35 +181,19 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     std::string model = body.model;
     auto prepared = prepare_upstream(request, endpoint, std::move(body), meter.get());
 
-    // Scheduler: a provider with max_in_flight lets out that many at once; the others wait
-    // here, served round-robin across agents, until the queue_timeout.
-    std::shared_ptr<void> slot;
-    const auto& first = plan.targets.front();
-    if (const auto* provider = table->provider(first.provider);
-        provider != nullptr && provider->config().max_in_flight) {
-        const auto& config = provider->config();
-        auto queued_at = std::chrono::steady_clock::now();
-        auto got = m_scheduler.acquire(first.provider, *config.max_in_flight,
-                                       caller.agent.value_or(std::string(governance::no_agent)),
-                                       queued_at + config.queue_timeout);
-        if (m_metrics != nullptr) {
-            m_metrics->queue_wait(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - queued_at)
-                    .count());
-        }
-        if (!got) {
-            if (meter) {
-                meter->cancel(); // never sent: its reservation goes back
-            }
-            m_gate.refuse(caller.agent, 429, "queue_timeout");
-            return refused(queue_timeout_response(first.provider, config), model);
-        }
-        slot = std::shared_ptr<sched::Scheduler::Slot>(std::move(got));
-    }
-
-    // Dispatch: attempts along the plan, with retries, fallbacks and circuit breakers.
-    auto dispatch = std::make_shared<routing::Dispatch>(std::move(table), std::move(plan),
-                                                        std::move(prepared.outgoing));
+    // Schedule and dispatch: each attempt along the plan (retries, fallbacks, circuit
+    // breakers) waits its turn at its provider's limits, fairly across agents.
+    routing::Queueing queueing;
+    queueing.scheduler = &m_scheduler;
+    queueing.agent = caller.agent.value_or(std::string(governance::no_agent));
+    queueing.weight = caller.weight;
+    // What an account's tpm counts: the prompt (about 4 bytes a token) and the completion
+    // limit; the answer's usage replaces the estimate.
+    queueing.tokens =
+        static_cast<int64_t>(request.body.size() / 4) + (facts.max_tokens ? *facts.max_tokens : 0);
+    queueing.client_gone = request.client_gone;
+    auto dispatch = std::make_shared<routing::Dispatch>(
+        std::move(table), std::move(plan), std::move(prepared.outgoing), std::move(queueing));
 
     // Respond, then settle: the meter records the request when its last byte is out.
     Headers told = meter ? meter->take_response_headers() : Headers{};
@@ -240,7 +207,6 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     options.start = start;
     options.model = std::move(model);
     options.fill = std::move(looked.fill);
-    options.hold = std::move(slot);
     Response response = respond(std::move(dispatch), std::move(options));
     response.headers.append(std::move(told));
     response.headers.add("x-aimo-cache", std::string(cache_result));

@@ -32,12 +32,14 @@ namespace aimo::proxy {
 class Forwarder {
 public:
     /// `stream_keepalive`: see RespondOptions::keepalive. `cache` may be null (no cache).
+    /// `rate_window`: the "minute" of the providers' rpm and tpm.
     Forwarder(routing::Gateway& gateway, governance::Gate& gate, metrics::Metrics* metrics,
-              std::chrono::milliseconds stream_keepalive, cache::Cache* cache = nullptr)
+              std::chrono::milliseconds stream_keepalive, cache::Cache* cache = nullptr,
+              std::chrono::milliseconds rate_window = std::chrono::minutes(1))
         : m_gateway(gateway), m_gate(gate), m_metrics(metrics), m_keepalive(stream_keepalive),
-          m_cache(cache) {}
+          m_cache(cache), m_scheduler(rate_window) {}
 
-    /// The upstream capacity every request waits for (providers with max_in_flight).
+    /// The upstream capacity every attempt waits its turn for.
     sched::Scheduler& scheduler() { return m_scheduler; }
 
     /// Forwards `request` to the OpenAI `endpoint` (the path below /v1, e.g. "/chat/completions").

@@ -31,7 +31,8 @@ Proxy::Proxy(ProxyParts parts)
                      ? std::make_unique<Embedder>(m_gateway, m_gate, parts.cache.embeddings)
                      : nullptr),
       m_cache(make_cache(parts, m_embedder.get())),
-      m_forwarder(m_gateway, m_gate, &m_metrics, parts.stream_keepalive, m_cache.get()),
+      m_forwarder(m_gateway, m_gate, &m_metrics, parts.stream_keepalive, m_cache.get(),
+                  parts.rate_window),
       m_handler(m_gateway, m_gate, m_forwarder, &m_metrics, parts.metrics_need_token),
       m_server(m_handler, with_observers(std::move(parts.server), &m_metrics, parts.clock)) {}
 

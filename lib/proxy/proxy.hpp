@@ -32,6 +32,8 @@ struct ProxyParts {
     std::function<void(const std::string&)> on_ledger_error; ///< records that could not be stored
     cache::Settings cache; ///< the response cache; its file beside the database by default
     std::function<void(const std::string&)> on_warning; ///< a cache file discarded, say
+    /// The "minute" of the providers' rpm and tpm (shorter only in tests).
+    std::chrono::milliseconds rate_window{60'000};
 };
 
 /// A proxy wired in one place, for `aimo serve` and the tests alike: metrics, the database with

@@ -56,10 +56,22 @@ void account(const RespondOptions& options, const Dispatch& dispatch) {
             prices = governance::Prices{in, out};
         }
         options.meter->set_provider(dispatch.provider(), prices);
+        options.meter->set_queue_wait(dispatch.queued_us());
+    }
+    if (options.metrics != nullptr) {
+        options.metrics->queue_wait(static_cast<double>(dispatch.queued_us()) / 1e6);
     }
     if (options.fill) {
         const auto* target = dispatch.answered_target();
         options.fill->answered_by(dispatch.provider(), target ? target->model : std::string());
+    }
+}
+
+// An answer's usage, for the record and for its provider's tpm.
+void observe(governance::Meter& meter, Dispatch& dispatch, const openai::TokenUsage& usage) {
+    meter.observe(usage);
+    if (usage.found) {
+        dispatch.used_tokens(usage.prompt + usage.completion);
     }
 }
 
@@ -72,11 +84,11 @@ void finish(const RespondOptions& options, int status) {
 // Records the request when `stream` ends (a stream cut short is recorded by the destructor)
 // and tells the cache's fill it ended.
 BodyStream finish_at_end(BodyStream stream, const RespondOptions& options, int status) {
-    if (!options.meter && !options.fill && !options.hold) {
+    if (!options.meter && !options.fill) {
         return stream;
     }
     return [stream = std::move(stream), meter = options.meter, fill = options.fill,
-            hold = options.hold, status](std::string& chunk) {
+            status](std::string& chunk) {
         bool more = stream(chunk);
         if (!more) {
             if (fill) {
@@ -101,11 +113,12 @@ BodyStream relayed(std::shared_ptr<Dispatch> dispatch, Ending ending, const Resp
         unfilled.fill.reset(); // an answer of unknown shape is not stored
         return finish_at_end(relay_raw(std::move(answer)), unfilled, status);
     }
-    if (!options.meter && !options.fill && !options.hold) {
+    if (!options.meter && !options.fill) {
         return relay_sse(std::move(answer));
     }
-    auto filter = [meter = options.meter, fill = options.fill,
-                   strip = options.strip_usage](std::string_view event) {
+    // The relay keeps the dispatch alive as long as the filter runs.
+    auto filter = [meter = options.meter, fill = options.fill, strip = options.strip_usage,
+                   dispatch = dispatch.get()](std::string_view event) {
         if (fill) {
             if (auto data = openai::event_data(event)) {
                 fill->event(*data);
@@ -115,18 +128,41 @@ BodyStream relayed(std::shared_ptr<Dispatch> dispatch, Ending ending, const Resp
             return true;
         }
         auto found = openai::usage_from_event(event);
-        meter->observe(found.usage);
+        observe(*meter, *dispatch, found.usage);
         return !(strip && found.usage_only);
     };
     return finish_at_end(relay_sse(std::move(answer), std::move(filter)), options, status);
 }
 
+// Retry-After in whole seconds, at least one.
+std::string whole_seconds(std::chrono::milliseconds wait) {
+    return std::to_string(std::max<int64_t>(1, (wait.count() + 999) / 1000));
+}
+
+// The error code (and status) for a dispatch that failed.
+std::pair<int, std::string> failure_code(const Dispatch& dispatch) {
+    switch (dispatch.failure()) {
+    case routing::Failure::queue_timeout:
+        return {429, "queue_timeout"};
+    case routing::Failure::held:
+        return {429, "provider_rate_limited"};
+    case routing::Failure::client_gone:
+        return {499, "client_closed_request"};
+    default:
+        return {503, dispatch.retry_after().count() > 0 ? "provider_unavailable"
+                                                        : "upstream_unreachable"};
+    }
+}
+
 Response failure_response(const Dispatch& dispatch) {
-    if (dispatch.retry_after().count() > 0) {
-        auto response =
-            error_response(503, dispatch.error().what(), "upstream_error", "provider_unavailable");
-        auto seconds = (dispatch.retry_after().count() + 999) / 1000;
-        response.headers.add("Retry-After", std::to_string(seconds));
+    auto [status, code] = failure_code(dispatch);
+    if (dispatch.failure() != routing::Failure::upstream || dispatch.retry_after().count() > 0) {
+        const auto& error = dispatch.error();
+        auto response = error_response(status, std::string(error.what()) + "; " + error.hint(),
+                                       status == 429 ? "rate_limit_error" : "upstream_error", code);
+        if (dispatch.retry_after().count() > 0) {
+            response.headers.add("Retry-After", whole_seconds(dispatch.retry_after()));
+        }
         return response;
     }
     return upstream_error_response(dispatch.error());
@@ -135,9 +171,9 @@ Response failure_response(const Dispatch& dispatch) {
 // The ending as one SSE error event, for when keep-alives already committed status 200.
 std::string error_event(Dispatch& dispatch, Ending ending) {
     if (ending == Ending::failed) {
+        auto [status, code] = failure_code(dispatch);
         return openai::data_event(openai::error_json(
-            dispatch.error().what(), "upstream_error",
-            dispatch.retry_after().count() > 0 ? "provider_unavailable" : "upstream_unreachable"));
+            dispatch.error().what(), status == 429 ? "rate_limit_error" : "upstream_error", code));
     }
     auto& answer = dispatch.response();
     std::string body;
@@ -193,6 +229,7 @@ Response keepalive_stream(std::shared_ptr<Dispatch> dispatch, RespondOptions opt
         std::shared_ptr<LogFields> log;
         BodyStream relay;
         bool done = false;
+        bool greeted = false; ///< the first comment is out
     };
     auto state = std::make_shared<State>();
     state->log = std::make_shared<LogFields>();
@@ -212,9 +249,12 @@ Response keepalive_stream(std::shared_ptr<Dispatch> dispatch, RespondOptions opt
             return false;
         }
         auto& dispatch = *state->dispatch;
-        auto outcome = dispatch.advance(state->options.keepalive);
+        // A request waiting its turn says so at once: the client sees its stream start.
+        auto outcome =
+            state->greeted ? dispatch.advance(state->options.keepalive) : Dispatch::State::waiting;
+        state->greeted = true;
         if (outcome == Dispatch::State::waiting) {
-            chunk = ": keep-alive\n\n";
+            chunk = dispatch.queued() ? ": queued\n\n" : ": keep-alive\n\n";
             return true;
         }
         state->log->provider = dispatch.provider();
@@ -236,8 +276,11 @@ Response keepalive_stream(std::shared_ptr<Dispatch> dispatch, RespondOptions opt
 } // namespace
 
 Response respond(std::shared_ptr<Dispatch> dispatch, RespondOptions options) {
+    // A stream starts with comments when its first byte is late, or at once when it has to
+    // wait its turn in a provider's queue (runtimes give up on a silent stream).
     if (options.stream && options.keepalive.count() > 0 &&
-        dispatch->advance(options.keepalive) == Dispatch::State::waiting) {
+        dispatch->advance(std::chrono::milliseconds(0)) == Dispatch::State::waiting &&
+        (dispatch->queued() || dispatch->advance(options.keepalive) == Dispatch::State::waiting)) {
         return keepalive_stream(std::move(dispatch), std::move(options));
     }
     auto outcome = Dispatch::State::waiting;
@@ -269,7 +312,7 @@ Response respond(std::shared_ptr<Dispatch> dispatch, RespondOptions options) {
                 response = upstream_error_response(e);
             }
             if (options.meter) {
-                options.meter->observe(openai::usage_from_json(response.body));
+                observe(*options.meter, *dispatch, openai::usage_from_json(response.body));
             }
             if (options.fill) {
                 options.fill->json(response.status, response.body);

@@ -25,8 +25,6 @@ struct RespondOptions {
     /// The response cache's fill for this request (a miss that may be stored), or null: it
     /// gets the answer as it passes.
     std::shared_ptr<cache::Fill> fill;
-    /// Held until the answer's last byte: the request's slot at its provider, if it has one.
-    std::shared_ptr<void> hold;
 };
 
 /// The "respond" stage of the forward pipeline: the client's answer to `dispatch`, however it

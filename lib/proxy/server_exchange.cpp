@@ -213,6 +213,7 @@ bool Server::Impl::serve_one(ClientSocket& client, size_t head_end) {
     request.headers = std::move(head.headers);
     request.body = body;
     request.id = record.request_id;
+    request.client_gone = [fd = client.fd] { return hung_up(fd); };
     Response response;
     try {
         response = handler.handle(request);

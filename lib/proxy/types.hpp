@@ -21,6 +21,9 @@ struct Request {
     Headers headers;   ///< as received
     std::string_view body;
     std::string id; ///< the x-request-id this request's response carries
+    /// True once the client has closed its connection (asked while the answer is awaited);
+    /// null when nobody can tell.
+    std::function<bool()> client_gone;
 
     /// The first header named `name`, compared case-insensitively; empty when absent.
     std::string header(std::string_view name) const { return headers.value(name); }

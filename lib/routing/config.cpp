@@ -132,12 +132,27 @@ private:
     std::string m_source;
 };
 
+// The account limits of a provider or one of its models.
+sched::Limits read_limits(const Reader& in, const toml::table& table) {
+    sched::Limits limits;
+    if (const auto* node = table.get("max_in_flight")) {
+        limits.max_in_flight = in.integer(*node, "max_in_flight", 1, 100000);
+    }
+    if (const auto* node = table.get("rpm")) {
+        limits.rpm = in.integer(*node, "rpm", 1, 1'000'000); // a log of that many starts
+    }
+    if (const auto* node = table.get("tpm")) {
+        limits.tpm = in.integer(*node, "tpm", 1, 2'000'000'000);
+    }
+    return limits;
+}
+
 ProviderConfig read_provider(const Reader& in, const toml::table& table,
                              const RoutingDefaults& defaults, const core::EnvLookup& env) {
     in.only_keys(table, "[[providers]]",
                  {"name", "kind", "base_url", "api_key_env", "headers", "models", "connect_timeout",
                   "first_byte_timeout", "idle_timeout", "total_timeout", "price_in", "price_out",
-                  "max_in_flight", "queue_timeout"});
+                  "max_in_flight", "rpm", "tpm", "model_limits", "queue_timeout"});
     ProviderConfig p;
     p.where = in.where(table);
     const auto* name = table.get("name");
@@ -233,8 +248,13 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
     if (const auto* node = table.get("total_timeout")) {
         p.timeouts.total = in.seconds(*node, "total_timeout", true);
     }
-    if (const auto* node = table.get("max_in_flight")) {
-        p.max_in_flight = in.integer(*node, "max_in_flight", 1, 100000);
+    p.limits = read_limits(in, table);
+    if (const auto* node = table.get("model_limits")) {
+        for (const auto& [model, limits] : in.table(*node, "model_limits")) {
+            const auto& entry = in.table(limits, "model_limits." + std::string(model.str()));
+            in.only_keys(entry, "model_limits", {"max_in_flight", "rpm", "tpm"});
+            p.model_limits[std::string(model.str())] = read_limits(in, entry);
+        }
     }
     if (const auto* node = table.get("queue_timeout")) {
         p.queue_timeout = in.seconds(*node, "queue_timeout", false);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/context.hpp"
+#include "sched/limiter.hpp"
 #include "upstream/http_client.hpp"
 #include "upstream/url.hpp"
 
@@ -42,8 +43,11 @@ struct ProviderConfig {
     ProviderTimeouts timeouts;
     std::optional<double> price_in;  ///< USD per million prompt tokens, for models the
     std::optional<double> price_out; ///< catalogue gives no price for
-    /// The account's limit of requests at once; more wait in aimo's queue (none: no limit).
-    std::optional<int> max_in_flight;
+    /// The account's limits (max_in_flight, rpm, tpm): a request past them waits in aimo's
+    /// queue instead of going out.
+    sched::Limits limits;
+    /// Limits of single models at this provider (model id -> limits), besides the account's.
+    std::map<std::string, sched::Limits> model_limits;
     /// How long a request may wait in that queue before it is answered 429.
     std::chrono::milliseconds queue_timeout{120'000};
     std::string where; ///< file:line:col of the entry, for messages

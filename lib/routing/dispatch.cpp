@@ -33,19 +33,53 @@ std::string outcome_of(const Error& error) {
 }
 } // namespace
 
-Dispatch::Dispatch(std::shared_ptr<const Table> table, Plan plan, Outgoing request)
-    : m_table(std::move(table)), m_plan(std::move(plan)), m_request(std::move(request)) {
+namespace {
+// How often a waiting request asks whether its client is still there.
+constexpr auto gone_check_queued = milliseconds(100);
+constexpr auto gone_check_upstream = milliseconds(250);
+} // namespace
+
+Dispatch::Dispatch(std::shared_ptr<const Table> table, Plan plan, Outgoing request,
+                   Queueing queueing)
+    : m_table(std::move(table)), m_plan(std::move(plan)), m_request(std::move(request)),
+      m_queueing(std::move(queueing)) {
     auto now = Clock::now();
     m_deadline = now + m_table->config().retry.deadline;
     m_next_at = now;
+    m_gone_checked = now;
 }
 
 Dispatch::~Dispatch() {
-    if (m_pending && m_current != nullptr) {
+    if ((m_pending || queued()) && m_current != nullptr) {
         // A probe whose client left proves nothing.
         m_current->breaker().abandon();
         m_model_breaker->abandon();
     }
+}
+
+bool Dispatch::client_gone(Clock::time_point now) {
+    if (!m_queueing.client_gone) {
+        return false;
+    }
+    m_gone_checked = now;
+    return m_queueing.client_gone();
+}
+
+void Dispatch::abandon_client() {
+    if (m_current != nullptr && (m_pending || queued())) {
+        m_current->breaker().abandon();
+        m_model_breaker->abandon();
+    }
+    if (m_pending) {
+        m_pending.reset(); // closing the connection stops the upstream's work too
+        m_attempts.back().outcome = "client-gone";
+    } else if (queued()) {
+        m_attempts.push_back({m_provider, "client-gone"});
+    }
+    m_ticket.reset();
+    m_state = State::failed;
+    m_failure = Failure::client_gone;
+    m_error = Error(ErrorKind::upstream_unreachable, "the client closed its connection");
 }
 
 std::string Dispatch::attempts_text() const {
@@ -61,10 +95,27 @@ Dispatch::State Dispatch::advance(milliseconds slice) {
     auto slice_end = Clock::now() + slice;
     while (m_state == State::waiting) {
         auto now = Clock::now();
-        if (m_pending) {
-            auto left = std::chrono::duration_cast<milliseconds>(slice_end - now);
-            if (left.count() <= 0) {
+        if (queued()) {
+            wait_in_queue(slice_end);
+            if (m_state == State::waiting && queued() && Clock::now() >= slice_end) {
                 return m_state;
+            }
+        } else if (m_pending) {
+            if (m_queueing.client_gone && now - m_gone_checked >= gone_check_upstream &&
+                client_gone(now)) {
+                abandon_client();
+                break;
+            }
+            auto until = slice_end;
+            if (m_queueing.client_gone) {
+                until = std::min(until, now + gone_check_upstream);
+            }
+            auto left = std::chrono::duration_cast<milliseconds>(until - now);
+            if (left.count() <= 0) {
+                if (until == slice_end) {
+                    return m_state;
+                }
+                continue;
             }
             std::optional<Error> failure;
             auto answer = [&]() -> std::optional<upstream::HttpResponse> {
@@ -143,22 +194,111 @@ void Dispatch::start_attempt() {
             }
             continue;
         }
-        ++m_tries_on_target;
         m_current = provider;
         m_model_breaker = std::move(model_breaker);
-        m_attempt_started = now;
-        m_attempts.push_back({provider->name(), "…"});
-        try {
-            m_pending.emplace(provider->start(m_request.method, m_request.rest, m_request.query,
-                                              m_request.headers, body_for(target)));
-        } catch (const Error& e) {
-            on_failure(e, true);
-            return;
+        if (!enter_queue(*provider, target)) {
+            continue;
         }
-        m_last_answer.reset();
-        return;
+        if (!queued()) {
+            send();
+        }
+        return; // else advance() waits for its turn
     }
     exhausted();
+}
+
+bool Dispatch::enter_queue(const Provider& provider, const Target& target) {
+    if (m_queueing.scheduler == nullptr) {
+        return true;
+    }
+    auto now = Clock::now();
+    const auto& config = provider.config();
+    // A provider that asked to wait longer than aimo waits for a Retry-After is not worth
+    // joining: the request falls back, or its client hears how long.
+    auto held = m_queueing.scheduler->held_until(provider.name());
+    if (held > now + m_table->config().retry.retry_after_max) {
+        provider.breaker().abandon();
+        m_model_breaker->abandon();
+        m_attempts.push_back({provider.name(), "held", true});
+        m_last_refusal = Failure::held;
+        m_circuit_wait = std::chrono::duration_cast<milliseconds>(held - now);
+        return false;
+    }
+    sched::Ask ask;
+    ask.provider = provider.name();
+    ask.provider_limits = config.limits;
+    ask.model = target.model;
+    if (auto found = config.model_limits.find(target.model); found != config.model_limits.end()) {
+        ask.model_limits = found->second;
+    }
+    ask.agent = m_queueing.agent;
+    ask.weight = m_queueing.weight;
+    ask.tokens = m_queueing.tokens;
+    ask.again = std::exchange(m_again, false);
+    m_ticket = m_queueing.scheduler->enter(std::move(ask));
+    m_queue_deadline = now + config.queue_timeout;
+    return true;
+}
+
+void Dispatch::wait_in_queue(Clock::time_point slice_end) {
+    auto now = Clock::now();
+    if (m_queueing.client_gone && now - m_gone_checked >= gone_check_queued && client_gone(now)) {
+        abandon_client();
+        return;
+    }
+    auto until = std::min(slice_end, m_queue_deadline);
+    if (m_queueing.client_gone) {
+        until = std::min(until, now + gone_check_queued);
+    }
+    if (m_ticket->wait(until)) {
+        send();
+        return;
+    }
+    if (Clock::now() >= m_queue_deadline) {
+        leave_queue("queue-timeout");
+    }
+}
+
+void Dispatch::leave_queue(std::string outcome) {
+    m_current->breaker().abandon();
+    m_model_breaker->abandon();
+    m_attempts.push_back({m_provider, std::move(outcome), true});
+    m_queued_us +=
+        std::chrono::duration_cast<std::chrono::microseconds>(m_ticket->waited()).count();
+    m_ticket.reset();
+    m_last_refusal = Failure::queue_timeout;
+    m_circuit_wait = m_current->config().queue_timeout;
+    // Its queue_timeout is spent; a later target gets its own.
+    ++m_target;
+    m_tries_on_target = 0;
+    m_next_at = Clock::now();
+    if (m_target >= m_plan.targets.size()) {
+        exhausted();
+    }
+}
+
+void Dispatch::send() {
+    auto now = Clock::now();
+    if (m_ticket) {
+        auto waited = m_ticket->waited();
+        m_queued_us += std::chrono::duration_cast<std::chrono::microseconds>(waited).count();
+        m_deadline += waited; // the retry deadline is for trying, not for waiting one's turn
+    }
+    const auto& target = m_plan.targets[m_target];
+    ++m_tries_on_target;
+    m_attempt_started = now;
+    m_attempts.push_back({m_current->name(), "…"});
+    try {
+        m_pending.emplace(m_current->start(m_request.method, m_request.rest, m_request.query,
+                                           m_request.headers, body_for(target)));
+    } catch (const Error& e) {
+        on_failure(e, true);
+        return;
+    }
+    if (m_ticket) {
+        m_ticket->sent();
+    }
+    m_last_answer.reset();
 }
 
 void Dispatch::on_answer(upstream::HttpResponse response) {
@@ -169,6 +309,10 @@ void Dispatch::on_answer(upstream::HttpResponse response) {
     auto now = Clock::now();
     m_current->breaker().record(true, now); // it answered: the provider is reachable
     m_model_breaker->record(!server_failure, now);
+    if (m_queueing.scheduler != nullptr) {
+        m_queueing.scheduler->observe(m_current->name(), m_plan.targets[m_target].model,
+                                      response.headers);
+    }
     if (!retryable_status(status)) {
         auto total = m_current->config().timeouts.total;
         if (total.count() > 0) {
@@ -183,7 +327,18 @@ void Dispatch::on_answer(upstream::HttpResponse response) {
     auto asked = routing::retry_after(response.headers, std::chrono::system_clock::now());
     m_last_answer.emplace(std::move(response));
     m_last_error.reset();
-    if (!schedule_retry(asked)) {
+    // The account's limit, not this request's: the provider is held for everyone (as long as
+    // it asked, or a backoff when it did not say), and this request waits its turn again.
+    // The hold comes first: the slot freed next must not let another request out.
+    bool hold = m_queueing.scheduler != nullptr && (status == 429 || (status == 503 && asked));
+    if (hold) {
+        auto wait =
+            asked ? *asked : backoff_delay(m_table->config().retry, m_tries_on_target, jitter());
+        m_queueing.scheduler->hold(m_current->name(), now + wait);
+        m_again = true;
+    }
+    m_ticket.reset();
+    if (!schedule_retry(asked, hold)) {
         exhausted();
     }
 }
@@ -202,12 +357,13 @@ void Dispatch::on_failure(const Error& error, bool connecting) {
     }
     m_last_error = error;
     m_last_answer.reset();
-    if (!schedule_retry(std::nullopt)) {
+    m_ticket.reset();
+    if (!schedule_retry(std::nullopt, false)) {
         exhausted();
     }
 }
 
-bool Dispatch::schedule_retry(std::optional<milliseconds> asked) {
+bool Dispatch::schedule_retry(std::optional<milliseconds> asked, bool held) {
     const auto& policy = m_table->config().retry;
     auto now = Clock::now();
     bool waitable = !asked || *asked <= policy.retry_after_max;
@@ -216,7 +372,7 @@ bool Dispatch::schedule_retry(std::optional<milliseconds> asked) {
         auto delay = std::max(backoff_delay(policy, m_tries_on_target, jitter()),
                               asked.value_or(milliseconds(0)));
         if (now + delay < m_deadline) {
-            m_next_at = now + delay;
+            m_next_at = held ? now : now + delay; // held: the scheduler keeps it waiting
             return true;
         }
     }
@@ -238,9 +394,31 @@ void Dispatch::exhausted() {
         return;
     }
     m_state = State::failed;
+    m_failure = Failure::upstream;
     if (m_last_error) {
         m_error = m_last_error;
         m_circuit_wait = milliseconds(0);
+        return;
+    }
+    if (m_last_refusal == Failure::queue_timeout) {
+        m_failure = Failure::queue_timeout;
+        m_error =
+            Error(ErrorKind::upstream_unreachable,
+                  fmt::format("waited {:.1f} s in aimo's queue for provider '{}', whose "
+                              "limits were all in use",
+                              static_cast<double>(m_circuit_wait.count()) / 1000.0, m_provider),
+                  "try again later, or raise its max_in_flight / rpm / tpm or "
+                  "queue_timeout");
+        return;
+    }
+    if (m_last_refusal == Failure::held) {
+        m_failure = Failure::held;
+        m_error =
+            Error(ErrorKind::upstream_unreachable,
+                  fmt::format("provider '{}' asked aimo to wait {:.1f} s before sending "
+                              "it more (Retry-After), longer than [retry] retry_after_max",
+                              m_provider, static_cast<double>(m_circuit_wait.count()) / 1000.0),
+                  "try again after that, or add a fallback target");
         return;
     }
     m_error = Error(ErrorKind::upstream_unreachable,

@@ -1,8 +1,9 @@
 #pragma once
 
 #include "metrics/metrics.hpp"
+#include "sched/limiter.hpp"
 
-#include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -14,55 +15,118 @@
 
 namespace aimo::sched {
 
-/// Upstream capacity shared fairly: each provider with a limit lets at most that many requests
-/// out at once, and the requests waiting for a slot are served round-robin across agents
-/// (first come within one agent), so one agent's flood delays another's request by at most
-/// one turn. Thread-safe.
+/// What one request asks of the scheduler to go to one target.
+struct Ask {
+    std::string provider;
+    Limits provider_limits; ///< the account's limits (the newest request's config counts)
+    std::string model;      ///< the model id at the provider
+    Limits model_limits;    ///< that model's own limits at the provider, if any
+    std::string agent = "-";
+    int weight = 1;     ///< the agent's share of the provider against other waiting agents
+    int64_t tokens = 0; ///< the request's estimated tokens, for tpm
+    bool again = false; ///< a retry after the provider said to wait: first in its agent's line
+};
+
+/// The door to every upstream account: a request goes out at once when the provider's (and
+/// its model's) limits — requests at once, per minute, tokens per minute, a back-off the
+/// upstream asked for, what its rate-limit headers say is left — allow it; otherwise it waits
+/// in the provider's queue. The queue is fair across agents (stride scheduling: each agent
+/// gets turns in proportion to its weight, so a flood of one agent delays another agent's
+/// request by at most one turn), first come within one agent. Thread-safe.
 class Scheduler {
 public:
-    /// One request's place at a provider; the slot is free again when it is destroyed.
-    class Slot {
+    /// `window`: the "minute" of rpm and tpm (shorter only in tests). A request counts in it
+    /// for a little longer (1%, at least 50 ms): the upstream counts it a moment after aimo
+    /// sent it, and must not see it in its window when aimo no longer does.
+    explicit Scheduler(Clock::duration window = std::chrono::minutes(1))
+        : m_window(window +
+                   std::max<Clock::duration>(window / 100, std::chrono::milliseconds(50))) {}
+
+    struct Queue;
+    struct Waiter;
+    /// One request's place: waiting, then holding a slot, which is free again (and the next
+    /// waiting request let out) when the ticket is destroyed; a waiting ticket destroyed
+    /// leaves the queue.
+    class Ticket {
     public:
-        ~Slot();
-        Slot(const Slot&) = delete;
-        Slot& operator=(const Slot&) = delete;
+        ~Ticket();
+        Ticket(const Ticket&) = delete;
+        Ticket& operator=(const Ticket&) = delete;
+
+        /// True once it holds a slot.
+        bool granted() const;
+        /// Waits until it holds a slot or `until` passes; true when it holds one.
+        bool wait(Clock::time_point until);
+        /// The request has been sent upstream: see Limiter::sent.
+        void sent();
+        /// The request really used `tokens`: they replace its estimate in the tpm windows.
+        void used(int64_t tokens);
+        /// How long it waited (so far, while waiting).
+        Clock::duration waited() const;
 
     private:
         friend class Scheduler;
-        Slot(Scheduler& scheduler, std::string provider)
-            : m_scheduler(scheduler), m_provider(std::move(provider)) {}
+        Ticket(Scheduler& scheduler, Queue& queue, std::unique_ptr<Waiter> waiter);
         Scheduler& m_scheduler;
-        std::string m_provider;
+        Queue& m_queue;
+        std::unique_ptr<Waiter> m_waiter;
     };
 
-    /// Waits until `provider` (at most `limit` at once) has a slot for a request of `agent`
-    /// ("-" for none); nullptr when `deadline` passes first.
-    std::unique_ptr<Slot> acquire(const std::string& provider, int limit, const std::string& agent,
-                                  std::chrono::steady_clock::time_point deadline);
-    /// Requests waiting for a slot at `provider` now.
+    /// Takes `ask` into its provider's queue; the ticket is granted at once when nothing is
+    /// waiting and the limits allow it.
+    std::unique_ptr<Ticket> enter(Ask ask);
+    /// The provider asked aimo to wait (429, or 503 with Retry-After): nothing goes out to it
+    /// before `until`.
+    void hold(const std::string& provider, Clock::time_point until);
+    /// Takes the x-ratelimit-remaining-* headers of an answer from `model` at `provider`.
+    void observe(const std::string& provider, const std::string& model,
+                 const core::Headers& headers);
+    /// Until when the provider holds every request (in the past when it does not).
+    Clock::time_point held_until(const std::string& provider);
+    /// Requests waiting at `provider` now.
     size_t queued(const std::string& provider);
     /// Requests holding a slot at `provider` now.
     size_t in_flight(const std::string& provider);
-    /// Every provider's slots in use and waiting requests by agent.
+    /// Every provider's state now, for /metrics and `aimo status`.
     std::vector<metrics::QueueState> states();
 
-private:
     struct Waiter {
+        Ask ask;
+        uint64_t seq = 0;
         std::condition_variable wake;
-        bool granted = false;
+        std::atomic<bool> granted{false};
+        Clock::time_point entered;
+        Clock::time_point started;
+        Stamp stamp;       ///< in the provider's windows
+        Stamp model_stamp; ///< in its model's
+    };
+    struct Line {
+        std::deque<Waiter*> waiting;
+        double pass = 0;
+        size_t in_flight = 0;
     };
     struct Queue {
-        size_t in_flight = 0;
-        int limit = 1;
-        std::map<std::string, std::deque<Waiter*>> by_agent;
-        std::deque<std::string> turns; ///< agents with waiters, whose turn comes next first
+        Limiter limiter;
+        std::map<std::string, Limiter> models;
+        std::map<std::string, Line> lines; ///< by agent
+        double clock = 0;                  ///< the pass of the last agent served
+        size_t waiting = 0;
     };
-    void release(const std::string& provider);
-    void grant_next(Queue& queue);                                      // lock held
-    void leave(Queue& queue, const std::string& agent, Waiter* waiter); // lock held
 
+private:
+    // All below with the lock held.
+    Queue& queue_of(const Ask& ask);
+    Limiter* model_limiter(Queue& queue, const Ask& ask);
+    bool fits(Queue& queue, const Waiter& waiter, Clock::time_point now, Clock::time_point& wake);
+    void start(Queue& queue, Waiter& waiter, Clock::time_point now);
+    Clock::time_point grant_next(Queue& queue, Clock::time_point now);
+    void release(Queue& queue, Waiter& waiter);
+    void leave(Queue& queue, Waiter& waiter);
+
+    Clock::duration m_window;
     std::mutex m_mutex;
-    std::map<std::string, Queue> m_queues;
+    std::map<std::string, Queue> m_queues; ///< by provider; never erased (tickets point in)
+    uint64_t m_seq = 0;
 };
 
 } // namespace aimo::sched

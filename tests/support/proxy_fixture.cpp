@@ -24,6 +24,7 @@ proxy::ProxyParts ProxyFixture::parts() {
     parts.stream_keepalive = m_options.stream_keepalive;
     parts.cache = m_options.cache;
     parts.clock = m_options.clock;
+    parts.rate_window = m_options.rate_window;
     parts.on_warning = [this](const std::string& warning) {
         std::lock_guard lock(m_warnings_mutex);
         m_warnings += warning + "\n";

@@ -34,6 +34,8 @@ struct ProxyFixtureOptions {
     /// `cache.file` says otherwise.
     cache::Settings cache;
     core::Clock clock; ///< record timestamps and cache ages; empty: the system clock
+    /// The "minute" of providers' rpm and tpm.
+    std::chrono::milliseconds rate_window{60'000};
 };
 
 /// The real proxy, wired as `aimo serve` wires it (proxy::Proxy), in-process on a free loopback

@@ -106,6 +106,23 @@ cooldown = 5
     CHECK(config.breaker.cooldown == std::chrono::seconds(5));
 }
 
+TEST_CASE("a provider's account limits and its models' own are read", "[config]") {
+    auto config = parse("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n"
+                        "max_in_flight = 8\nrpm = 500\ntpm = 200000\n"
+                        "[providers.model_limits.\"gpt-4o\"]\nrpm = 100\nmax_in_flight = 2\n");
+    const auto& p = config.providers.at(0);
+    CHECK(p.limits.max_in_flight == 8);
+    CHECK(p.limits.rpm == 500);
+    CHECK(p.limits.tpm == 200000);
+    REQUIRE(p.model_limits.count("gpt-4o") == 1);
+    CHECK(p.model_limits.at("gpt-4o").rpm == 100);
+    CHECK(p.model_limits.at("gpt-4o").max_in_flight == 2);
+    CHECK(!p.model_limits.at("gpt-4o").tpm);
+    CHECK(!parse("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n")
+               .providers.at(0)
+               .limits.any());
+}
+
 TEST_CASE("config errors name the line and column and what to do", "[config]") {
     CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h/v1\"\nkey = 1\n"),
                Contains("config.toml:4:1") && Contains("unknown key 'key' in [[providers]]"));
@@ -135,6 +152,15 @@ TEST_CASE("config errors name the line and column and what to do", "[config]") {
     CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n"
                         "queue_timeout = 0\n"),
                Contains("'queue_timeout' = 0 is out of range"));
+    CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n"
+                        "rpm = \"fast\"\n"),
+               Contains("config.toml:4:7") && Contains("'rpm' must be a whole number"));
+    CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n"
+                        "model_limits = { m = { rpm = 5, burst = 2 } }\n"),
+               Contains("unknown key 'burst' in model_limits"));
+    CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h\"\n"
+                        "model_limits = { m = 5 }\n"),
+               Contains("'model_limits.m' must be a table"));
     CHECK_THAT(error_of("[[routes]]\nmodel = \"r\"\ntargets = [\"nope/m\"]\n"),
                Contains("config.toml:3:12") &&
                    Contains("names provider 'nope', which is not configured"));
