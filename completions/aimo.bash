@@ -4,10 +4,10 @@
 
 _aimo() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="chat serve list-models router connect doctor config agent stats audit cache keygen address completion help"
+    local commands="chat serve list-models router connect doctor config agent stats audit cache status keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
     local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --budget --rpm --tpm --models --by --since -n --lines --agent "
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
 
     case $prev in
         --keypair | --ca-file | --config-path | --database)
@@ -61,7 +61,7 @@ _aimo() {
             esac ;;
         agent)
             case $sub in
-                create | update) flags="--budget --rpm --tpm --models --json --database --help" ;;
+                create | update) flags="--budget --rpm --tpm --models --weight --json --database --help" ;;
                 list | show) flags="--json --database --help" ;;
                 revoke) flags="--database --help" ;;
                 *) words="create list show update revoke" ;;
@@ -79,6 +79,7 @@ _aimo() {
                 clear) flags="--agent --database --help" ;;
                 *) words="stats clear" ;;
             esac ;;
+        status) flags="--token --json --host --port --help" ;;
         keygen) flags="--keypair --force --json --help" ;;
         address) flags="--keypair --help" ;;
         completion) [[ -z $sub ]] && words="bash zsh fish" ;;

@@ -1,7 +1,7 @@
 # fish completion for aimo. Install: copy to ~/.config/fish/completions/aimo.fish, or run
 #   aimo completion fish | source
 
-set -l commands chat serve list-models router connect doctor config agent stats audit cache keygen address completion help
+set -l commands chat serve list-models router connect doctor config agent stats audit cache status keygen address completion help
 complete -c aimo -f
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -a "$commands"
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -l version -d "Print the version"
@@ -14,7 +14,7 @@ for cmd in chat serve list-models router connect doctor show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l chain-id -r -d "Chain id"
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l ca-file -r -F -d "CA certificates"
 end
-for cmd in chat serve connect doctor show check
+for cmd in chat serve connect doctor status show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l host -r -d "Listen address"
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l port -r -d "Proxy port"
 end
@@ -65,8 +65,9 @@ complete -c aimo -n "__fish_seen_subcommand_from agent; and not __fish_seen_subc
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l budget -r -d "USD or none"
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l rpm -r -d "Requests per minute"
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l tpm -r -d "Tokens per minute"
+complete -c aimo -n "__fish_seen_subcommand_from create update" -l weight -r -d "Share of a busy provider (1-100)"
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l models -r -d "Allowed models"
-complete -c aimo -n "__fish_seen_subcommand_from create update list stats verify tail" -l json -d "JSON output"
+complete -c aimo -n "__fish_seen_subcommand_from create update list stats verify tail status" -l json -d "JSON output"
 complete -c aimo -n "__fish_seen_subcommand_from stats" -l by -r -a "agent model provider client day"
 complete -c aimo -n "__fish_seen_subcommand_from stats" -l since -r -d "Date, time or span"
 complete -c aimo -n "__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from verify tail" -a "verify tail"
@@ -75,6 +76,7 @@ complete -c aimo -n "__fish_seen_subcommand_from clear" -l agent -r -d "Only thi
 complete -c aimo -n "__fish_seen_subcommand_from tail" -s n -l lines -r -d "How many"
 complete -c aimo -n "__fish_seen_subcommand_from tail" -s f -l follow -d "Keep printing"
 
+complete -c aimo -n "__fish_seen_subcommand_from status" -l token -r -d "An agent's token"
 complete -c aimo -n "__fish_seen_subcommand_from keygen" -l force -d "Replace the keypair"
 complete -c aimo -n "__fish_seen_subcommand_from address keygen" -l keypair -r -F
 complete -c aimo -n "__fish_seen_subcommand_from completion" -a "bash zsh fish"

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "proxy/errors.hpp"
+#include "proxy/status.hpp"
 
 #include <algorithm>
 #include <array>
@@ -40,6 +41,9 @@ Response Handler::handle(const Request& request) {
     if (path == "/metrics" && m_metrics != nullptr) {
         return get ? metrics(request) : wrong_method(request, "GET");
     }
+    if (path == "/api/aimo/status") {
+        return get ? status(request) : wrong_method(request, "GET");
+    }
     if (path == "/v1/models" || path == "/v1/models/") {
         return get ? list_models(request) : wrong_method(request, "GET");
     }
@@ -55,18 +59,37 @@ Response Handler::handle(const Request& request) {
     return error_response(
         404,
         fmt::format("no route for {} {}: aimo serves /v1/chat/completions, /v1/completions, "
-                    "/v1/embeddings, /v1/responses, /v1/models and /health (is the client's "
+                    "/v1/embeddings, /v1/responses, /v1/models, /health, /metrics and "
+                    "/api/aimo/status (is the client's "
                     "base URL missing /v1?)",
                     request.method, path),
         "invalid_request_error", "not_found");
 }
 
-Response Handler::metrics(const Request& request) {
+std::optional<Response> Handler::refuse_observer(const Request& request) {
     if (m_metrics_need_token) {
         auto who = m_gate.identify(request.header("authorization"));
         if (auto* denial = std::get_if<governance::Denial>(&who)) {
             return denial_response(*denial);
         }
+    }
+    return std::nullopt;
+}
+
+Response Handler::status(const Request& request) {
+    if (auto refused = refuse_observer(request)) {
+        return std::move(*refused);
+    }
+    std::vector<std::string> configured;
+    for (const auto& provider : m_gateway.current()->providers()) {
+        configured.push_back(provider.name());
+    }
+    return json_ok(status_json(m_forwarder.scheduler().states(), configured));
+}
+
+Response Handler::metrics(const Request& request) {
+    if (auto refused = refuse_observer(request)) {
+        return std::move(*refused);
     }
     Response response;
     response.content_type = "text/plain; version=0.0.4";

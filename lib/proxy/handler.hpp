@@ -8,8 +8,9 @@
 
 namespace aimo::proxy {
 
-/// The routes: /health, /metrics, the model catalogue, the forwarded OpenAI endpoints (to the
-/// Forwarder), and 404/405 for everything else. Knows nothing about HTTP framing; thread-safe.
+/// The routes: /health, /metrics, /api/aimo/status, the model catalogue, the forwarded OpenAI
+/// endpoints (to the Forwarder), and 404/405 for everything else. Knows nothing about HTTP framing;
+/// thread-safe.
 class Handler {
 public:
     /// `metrics` may be null (no /metrics); `metrics_need_token`: /metrics asks for an agent's
@@ -25,6 +26,9 @@ public:
 
 private:
     Response metrics(const Request& request);
+    Response status(const Request& request);
+    /// A denial when the observability routes ask for a token and the request has none.
+    std::optional<Response> refuse_observer(const Request& request);
     Response list_models(const Request& request);
     Response get_model(const Request& request, std::string_view id);
 

@@ -46,10 +46,17 @@ TEST_CASE("agent create prints a token once and stores only its hash", "[agent]"
     CHECK(shown["models"] == json{"a/b", "c"});
     CHECK(shown["token_hint"] == token.substr(0, 9) + "…");
 
-    auto updated = s.cli.run({"agent", "update", "scout", "--rpm", "none", "--tpm", "1000"});
+    CHECK(shown["weight"] == 1);
+
+    auto updated =
+        s.cli.run({"agent", "update", "scout", "--rpm", "none", "--tpm", "1000", "--weight", "3"});
     CHECK(updated.code == 0);
     CHECK_THAT(updated.out, Contains("rpm:      -") && Contains("tpm:      1000") &&
-                                Contains("budget:   $2.5000"));
+                                Contains("budget:   $2.5000") && Contains("weight:   3"));
+    CHECK_THAT(s.cli.run({"agent", "list"}).out, Contains("WEIGHT"));
+    auto heavy = s.cli.run({"agent", "update", "scout", "--weight", "500"});
+    CHECK(heavy.code == 2);
+    CHECK_THAT(heavy.err, Contains("--weight 500 is not a whole number from 1 to 100"));
 
     CHECK(s.cli.run({"agent", "revoke", "scout"}).code == 0);
     CHECK_THAT(s.cli.run({"agent", "list"}).out, Contains("revoked"));
@@ -169,7 +176,7 @@ TEST_CASE("stats groups the ledger; audit tail and verify read it", "[audit]") {
     }
     auto table = s.cli.run({"stats", "--by", "model"});
     CHECK(table.code == 0);
-    CHECK_THAT(table.out, Contains("MODEL") && Contains("P95 ms"));
+    CHECK_THAT(table.out, Contains("MODEL") && Contains("P95 ms") && Contains("QUEUE P95"));
     auto rows = json::parse(s.cli.run({"stats", "--by", "model", "--json", "--since", "1d"}).out);
     REQUIRE(rows.size() == 2);
     CHECK(rows[0]["model"] == "deepseek/deepseek-v3.2"); // the costlier first
@@ -177,6 +184,7 @@ TEST_CASE("stats groups the ledger; audit tail and verify read it", "[audit]") {
     CHECK(rows[0]["tokens_in"] == 6);
     CHECK(rows[0]["tokens_out"] == 4);
     CHECK(rows[1]["cost_usd"] == 0); // no price known for plain-model
+    CHECK(rows[0]["queue_p50_ms"].get<double>() >= 0);
     CHECK(json::parse(s.cli.run({"stats", "--json", "--since", "2999-01-01"}).out).empty());
     CHECK(s.cli.run({"stats", "--since", "yesterday"}).code == 2);
 
@@ -327,4 +335,34 @@ TEST_CASE("cache stats and clear work on a running proxy's cache", "[cache]") {
     REQUIRE(by_agent.size() == 1);
     CHECK(by_agent[0]["cache_hits"].get<int>() >= 1);
     CHECK(by_agent[0]["saved_usd"].get<double>() > 0);
+}
+
+TEST_CASE("status shows what a running proxy is doing, and says when none runs", "[status]") {
+    Setup s;
+    test::FakeRouter router;
+    test::write_rfc8032_keypair(s.home / "key.json");
+    auto none = s.cli.run({"status", "--port", "1"});
+    CHECK(none.code == 1);
+    CHECK_THAT(none.err, Contains("no aimo proxy answers at http://127.0.0.1:1") &&
+                             Contains("aimo chat --serve"));
+
+    test::Subprocess server({AIMO_BINARY, "serve", "--port", "0", "--router-url", router.url(),
+                             "--keypair", (s.home / "key.json").string()},
+                            {{"HOME", s.home.path().string()}, {"PATH", "/usr/bin:/bin"}});
+    REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+    std::string port = std::to_string(test::banner_port(server.stderr_text()));
+    test::http_post(std::stoi(port), "/v1/chat/completions",
+                    R"({"model":"deepseek/deepseek-v3.2","messages":[]})");
+    auto table = s.cli.run({"status", "--port", port});
+    CHECK(table.code == 0);
+    CHECK_THAT(table.out, Contains("PROVIDER") && Contains("IN FLIGHT") && Contains("QUEUED") &&
+                              Contains("aimo ") && Contains("none"));
+    auto as_json = json::parse(s.cli.run({"status", "--port", port, "--json"}).out);
+    REQUIRE(as_json.size() == 1);
+    CHECK(as_json[0]["provider"] == "aimo");
+    CHECK(as_json[0]["in_flight"] == 0);
+    CHECK(as_json[0]["queued"] == 0);
+    CHECK(as_json[0]["limits"]["max_in_flight"].is_null());
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
 }
