@@ -14,7 +14,7 @@ duration=${1:-5}
 build=${AIMO_BENCH_BUILD_DIR:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target aimo aimo_bench_router aimo_bench_client \
-  aimo_bench_cache_fill >/dev/null
+  aimo_bench_cache_fill aimo_bench_scheduler >/dev/null
 ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
@@ -56,6 +56,15 @@ serve aimo "$build/aimo" --database off
 # request.
 token=$("$build/aimo" agent create bench --budget 1000000 --rpm 100000000 --tpm 100000000000 2>/dev/null)
 serve governed "$build/aimo"
+# The scheduler's cost on a request that never waits: the same build and the same provider, once
+# with account limits no request reaches and once without any.
+for side in unlimited limited; do
+  mkdir -p "$work/$side"
+  printf '[[providers]]\nname = "aimo"\nkind = "aimo"\n' >"$work/$side/config.toml"
+done
+printf 'max_in_flight = 100000\nrpm = 1000000\ntpm = 2000000000\n' >>"$work/limited/config.toml"
+AIMO_CONFIG_DIR="$work/unlimited" serve unlimited "$build/aimo" --database off
+AIMO_CONFIG_DIR="$work/limited" serve limited "$build/aimo" --database off
 baseline=${AIMO_BENCH_BASELINE:-}
 if [ -n "$baseline" ]; then
   serve baseline "$baseline" --database off
@@ -144,6 +153,10 @@ pairs=$((duration * 640))
 read -r pp_p50 pg_p50 pg_add pg_lo pg_hi <<<"$(paired "$aimo_port" /v1/chat/completions - "$governed_port" /v1/chat/completions "$token")"
 # The control: the plain aimo against itself over two connections. It should add nothing.
 read -r _ _ pc_add pc_lo pc_hi <<<"$(paired "$aimo_port" /v1/chat/completions - "$aimo_port" /v1/chat/completions -)"
+read -r su_p50 sl_p50 sl_add sl_lo sl_hi <<<"$(paired "$unlimited_port" /v1/chat/completions - "$limited_port" /v1/chat/completions -)"
+read -r sched_free sched_limited <<<"$("$build/bench/aimo_bench_scheduler" 500000)"
+read -r _ _ su_rps <<<"$(run_wrk "http://127.0.0.1:$unlimited_port/v1/chat/completions" 2 64)"
+read -r _ _ sl_rps <<<"$(run_wrk "http://127.0.0.1:$limited_port/v1/chat/completions" 2 64)"
 read -r b_d_p50 _ _ <<<"$(run_wrk "$direct" 1 1 "$work/big.lua")"
 read -r b_a_p50 _ _ <<<"$(run_wrk "$proxied" 1 1 "$work/big.lua")"
 read -r _ _ d_rps <<<"$(run_wrk "$direct" 2 64)"
@@ -160,6 +173,8 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
     -v gp50="$g_p50" -v a2p50="$a2_p50" -v grps="$g_rps" \
     -v ppp50="$pp_p50" -v pgp50="$pg_p50" -v pgadd="$pg_add" -v pglo="$pg_lo" -v pghi="$pg_hi" \
     -v pcadd="$pc_add" -v pclo="$pc_lo" -v pchi="$pc_hi" \
+    -v sup50="$su_p50" -v slp50="$sl_p50" -v sladd="$sl_add" -v sllo="$sl_lo" -v slhi="$sl_hi" \
+    -v surps="$su_rps" -v slrps="$sl_rps" -v schf="$sched_free" -v schl="$sched_limited" \
     -v held="$held" -v rss="$rss" -v idle="$idle_rss" -v dur="$duration" -v cores="$(nproc)" 'BEGIN {
   printf "aimo benchmark: direct to a local fake router vs through aimo, same run (%ss wrk runs, %s cores)\n", dur, cores
   printf "%-34s %12s %12s %12s %10s\n", "figure", "direct", "via aimo", "added/ratio", "target"
@@ -179,6 +194,12 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
   printf "%-34s %12s %12s %10.1fus %10s\n", "  control: plain aimo vs itself", "", "", pcadd, "(" pclo ".." pchi ")"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, wrk runs apart", base, gp50, gp50 - base, "-"
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", arps, grps, grps / arps, "-"
+  printf "\nscheduler: one provider without limits vs with max_in_flight, rpm and tpm never reached\n"
+  printf "%-34s %12s %12s %12s %10s\n", "figure", "no limits", "limits", "added/ratio", "target"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, paired", sup50, slp50, sladd, "<= 10us"
+  printf "%-34s %12s %12s %10.1fus %10s\n", "  rounds ranged", "", "", sllo, "to " slhi "us"
+  printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", surps, slrps, slrps / surps, "-"
+  printf "%-34s %10.3fus %10.3fus %10.3fus %10s\n", "  the scheduler alone, per request", schf, schl, schl - schf, "-"
 }'
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 if [ -n "$baseline" ]; then

@@ -136,7 +136,7 @@ std::string Metrics::render(const std::vector<QueueState>& queues) const {
     histogram("aimo_proxy_overhead_seconds", "Time aimo itself adds before the answer starts.",
               m_overhead);
     histogram("aimo_queue_wait_seconds",
-              "Time requests waited in aimo's queue before going to a provider.", m_queue_wait);
+              "Time the requests that had to wait spent in aimo's queue.", m_queue_wait);
     auto gauge = [&](const char* name, const char* help, auto&& value) {
         out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
         for (const auto& queue : queues) {

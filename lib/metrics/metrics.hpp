@@ -49,7 +49,7 @@ public:
     /// What a cache hit saved, in USD.
     void cache_saved(double usd);
 
-    /// How long a request waited for a slot at a provider with max_in_flight.
+    /// How long a request that had to wait spent in aimo's queue.
     void queue_wait(double seconds);
 
     /// The exposition text; `queues` adds the scheduler's gauges.

@@ -58,7 +58,7 @@ void account(const RespondOptions& options, const Dispatch& dispatch) {
         options.meter->set_provider(dispatch.provider(), prices);
         options.meter->set_queue_wait(dispatch.queued_us());
     }
-    if (options.metrics != nullptr) {
+    if (options.metrics != nullptr && dispatch.queued_us() > 0) {
         options.metrics->queue_wait(static_cast<double>(dispatch.queued_us()) / 1e6);
     }
     if (options.fill) {

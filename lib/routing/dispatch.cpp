@@ -213,17 +213,6 @@ bool Dispatch::enter_queue(const Provider& provider, const Target& target) {
     }
     auto now = Clock::now();
     const auto& config = provider.config();
-    // A provider that asked to wait longer than aimo waits for a Retry-After is not worth
-    // joining: the request falls back, or its client hears how long.
-    auto held = m_queueing.scheduler->held_until(provider.name());
-    if (held > now + m_table->config().retry.retry_after_max) {
-        provider.breaker().abandon();
-        m_model_breaker->abandon();
-        m_attempts.push_back({provider.name(), "held", true});
-        m_last_refusal = Failure::held;
-        m_circuit_wait = std::chrono::duration_cast<milliseconds>(held - now);
-        return false;
-    }
     sched::Ask ask;
     ask.provider = provider.name();
     ask.provider_limits = config.limits;
@@ -234,8 +223,21 @@ bool Dispatch::enter_queue(const Provider& provider, const Target& target) {
     ask.agent = m_queueing.agent;
     ask.weight = m_queueing.weight;
     ask.tokens = m_queueing.tokens;
-    ask.again = std::exchange(m_again, false);
+    ask.again = m_again;
+    // A provider that asked to wait longer than aimo waits for a Retry-After is not worth
+    // joining: the request falls back, or its client hears how long.
+    ask.longest_hold = m_table->config().retry.retry_after_max;
     m_ticket = m_queueing.scheduler->enter(std::move(ask));
+    if (!m_ticket) {
+        provider.breaker().abandon();
+        m_model_breaker->abandon();
+        m_attempts.push_back({provider.name(), "held", true});
+        m_last_refusal = Failure::held;
+        m_circuit_wait = std::chrono::duration_cast<milliseconds>(
+            m_queueing.scheduler->held_until(provider.name()) - now);
+        return false;
+    }
+    m_again = false;
     m_queue_deadline = now + config.queue_timeout;
     return true;
 }

@@ -40,7 +40,21 @@ bool Scheduler::Ticket::wait(Clock::time_point until) {
     }
 }
 
+namespace {
+// True when a request counts in no window (no rpm or tpm where it went): nothing to update.
+// Its stamps were written before it was granted, and only its owner changes them after.
+bool unstamped(const Scheduler::Waiter& waiter) {
+    return waiter.stamp.request == 0 && waiter.stamp.tokens == 0 &&
+           waiter.model_stamp.request == 0 && waiter.model_stamp.tokens == 0;
+}
+} // namespace
+
 void Scheduler::Ticket::sent() {
+    // Sent at once (a pooled connection): its stamps stand, and the lock is not needed.
+    if (!m_waiter->granted || unstamped(*m_waiter) ||
+        Clock::now() - m_waiter->started < std::chrono::milliseconds(10)) {
+        return;
+    }
     std::lock_guard lock(m_scheduler.m_mutex);
     if (!m_waiter->granted) {
         return;
@@ -53,6 +67,9 @@ void Scheduler::Ticket::sent() {
 }
 
 void Scheduler::Ticket::used(int64_t tokens) {
+    if (!m_waiter->granted || unstamped(*m_waiter)) {
+        return;
+    }
     std::lock_guard lock(m_scheduler.m_mutex);
     if (!m_waiter->granted) {
         return;
@@ -109,8 +126,12 @@ std::unique_ptr<Scheduler::Ticket> Scheduler::enter(Ask ask) {
     waiter->entered = now;
     waiter->ask = std::move(ask);
     std::lock_guard lock(m_mutex);
-    waiter->seq = ++m_seq;
     auto& queue = queue_of(waiter->ask);
+    if (auto held = queue.limiter.held_until();
+        held > now && held - now > waiter->ask.longest_hold) {
+        return nullptr;
+    }
+    waiter->seq = ++m_seq;
     auto wake = Clock::time_point::max();
     if (queue.waiting == 0 && fits(queue, *waiter, now, wake)) {
         start(queue, *waiter, now);

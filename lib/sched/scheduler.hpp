@@ -25,6 +25,9 @@ struct Ask {
     int weight = 1;     ///< the agent's share of the provider against other waiting agents
     int64_t tokens = 0; ///< the request's estimated tokens, for tpm
     bool again = false; ///< a retry after the provider said to wait: first in its agent's line
+    /// A hold the provider asked for that ends later than this from now is not waited out:
+    /// enter() refuses the request instead.
+    Clock::duration longest_hold = Clock::duration::max();
 };
 
 /// The door to every upstream account: a request goes out at once when the provider's (and
@@ -73,7 +76,8 @@ public:
     };
 
     /// Takes `ask` into its provider's queue; the ticket is granted at once when nothing is
-    /// waiting and the limits allow it.
+    /// waiting and the limits allow it. nullptr when the provider is held longer than
+    /// `ask.longest_hold` (held_until() says until when).
     std::unique_ptr<Ticket> enter(Ask ask);
     /// The provider asked aimo to wait (429, or 503 with Retry-After): nothing goes out to it
     /// before `until`.

@@ -343,7 +343,8 @@ TEST_CASE("a request that waits past queue_timeout gets 429 saying it waited in 
     CHECK(upstream.order.size() == 1); // the one that timed out never went upstream
     auto metrics = http_get(proxy.port(), "/metrics");
     CHECK_THAT(metrics.body,
-               Contains("status=\"429\"} 1") && Contains("aimo_queue_wait_seconds_count 2"));
+               Contains("status=\"429\"} 1") &&
+                   Contains("aimo_queue_wait_seconds_count 1")); // the one that waited
     // Its record says how long it waited, and that it cost nothing.
     proxy.flush_ledger();
     auto records = governance::records_after(proxy.db(), 0);

@@ -154,6 +154,13 @@ TEST_CASE("a hold stops everyone until it ends", "[sched]") {
     CHECK(ticket->wait(start + 2s));
     CHECK(Clock::now() - start >= 150ms);
     CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(ticket->waited()) >= 140ms);
+
+    // A hold longer than a request would wait out refuses it at once.
+    scheduler.hold("p", Clock::now() + 10s);
+    auto impatient = ask("a", {});
+    impatient.longest_hold = 1s;
+    CHECK(scheduler.enter(impatient) == nullptr);
+    CHECK(scheduler.queued("p") == 0);
 }
 
 TEST_CASE("x-ratelimit-remaining at zero holds the model until its reset", "[sched]") {
