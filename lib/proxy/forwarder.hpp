@@ -22,8 +22,8 @@ namespace aimo::proxy {
 ///                                                (proxy/cached.cpp) without a reservation
 ///   admit           governance/gate.cpp          reserve the worst case, or lower the limit
 ///   prepare         proxy/prepare.cpp            the body and headers as they go upstream
-///   schedule        sched/scheduler.cpp          wait for a slot at the provider, fairly
-///   dispatch        routing/dispatch.cpp         attempts, retries, fallbacks, breakers
+///   dispatch        routing/dispatch.cpp         attempts, retries, fallbacks, breakers;
+///     schedule      sched/scheduler.cpp          each attempt waits its turn at its provider
 ///   respond         proxy/respond.cpp            one decision for JSON, streams, keep-alive;
 ///                                                a miss's answer fills the cache on the way
 ///   settle          governance/meter.cpp         one record, the real cost, at the end
