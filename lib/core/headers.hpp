@@ -1,5 +1,8 @@
 #pragma once
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -57,6 +60,11 @@ inline std::string_view trim_ows(std::string_view text) {
         text.remove_suffix(1);
     }
     return text;
+}
+
+/// A wait as Retry-After (and x-ratelimit-reset) state it: whole seconds, rounded up, at least 1.
+inline int64_t whole_seconds(std::chrono::milliseconds wait) {
+    return std::max<int64_t>(1, (wait.count() + 999) / 1000);
 }
 
 /// Calls `each` with every non-empty item of the comma-separated header value `list`, trimmed.

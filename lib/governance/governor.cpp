@@ -1,5 +1,6 @@
 #include "governance/governor.hpp"
 
+#include "core/headers.hpp"
 #include "core/text.hpp"
 
 #include <algorithm>
@@ -12,8 +13,7 @@ namespace {
 constexpr auto window = std::chrono::seconds(60);
 
 long long seconds_until(Governor::Clock::time_point when, Governor::Clock::time_point now) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count();
-    return std::max<long long>(1, (left + 999) / 1000);
+    return core::whole_seconds(std::chrono::duration_cast<std::chrono::milliseconds>(when - now));
 }
 
 std::string_view bearer_token(std::string_view header) {

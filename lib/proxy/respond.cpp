@@ -134,34 +134,38 @@ BodyStream relayed(std::shared_ptr<Dispatch> dispatch, Ending ending, const Resp
     return finish_at_end(relay_sse(std::move(answer), std::move(filter)), options, status);
 }
 
-// Retry-After in whole seconds, at least one.
-std::string whole_seconds(std::chrono::milliseconds wait) {
-    return std::to_string(std::max<int64_t>(1, (wait.count() + 999) / 1000));
-}
+// How a dispatch that failed is told: its status, error type and code.
+struct FailureCode {
+    int status;
+    std::string_view type;
+    std::string_view code;
+};
 
-// The error code (and status) for a dispatch that failed.
-std::pair<int, std::string> failure_code(const Dispatch& dispatch) {
+FailureCode failure_code(const Dispatch& dispatch) {
     switch (dispatch.failure()) {
     case routing::Failure::queue_timeout:
-        return {429, "queue_timeout"};
+        return {429, "rate_limit_error", "queue_timeout"};
     case routing::Failure::held:
-        return {429, "provider_rate_limited"};
+        return {429, "rate_limit_error", "provider_rate_limited"};
     case routing::Failure::client_gone:
-        return {499, "client_closed_request"};
+        return {499, "upstream_error", "client_closed_request"};
     default:
-        return {503, dispatch.retry_after().count() > 0 ? "provider_unavailable"
-                                                        : "upstream_unreachable"};
+        return {503, "upstream_error",
+                dispatch.retry_after().count() > 0 ? "provider_unavailable"
+                                                   : "upstream_unreachable"};
     }
 }
 
 Response failure_response(const Dispatch& dispatch) {
-    auto [status, code] = failure_code(dispatch);
     if (dispatch.failure() != routing::Failure::upstream || dispatch.retry_after().count() > 0) {
+        auto failed = failure_code(dispatch);
         const auto& error = dispatch.error();
-        auto response = error_response(status, std::string(error.what()) + "; " + error.hint(),
-                                       status == 429 ? "rate_limit_error" : "upstream_error", code);
+        auto response =
+            error_response(failed.status, std::string(error.what()) + "; " + error.hint(),
+                           failed.type, failed.code);
         if (dispatch.retry_after().count() > 0) {
-            response.headers.add("Retry-After", whole_seconds(dispatch.retry_after()));
+            response.headers.add("Retry-After",
+                                 std::to_string(core::whole_seconds(dispatch.retry_after())));
         }
         return response;
     }
@@ -171,9 +175,9 @@ Response failure_response(const Dispatch& dispatch) {
 // The ending as one SSE error event, for when keep-alives already committed status 200.
 std::string error_event(Dispatch& dispatch, Ending ending) {
     if (ending == Ending::failed) {
-        auto [status, code] = failure_code(dispatch);
-        return openai::data_event(openai::error_json(
-            dispatch.error().what(), status == 429 ? "rate_limit_error" : "upstream_error", code));
+        auto failed = failure_code(dispatch);
+        return openai::data_event(
+            openai::error_json(dispatch.error().what(), failed.type, failed.code));
     }
     auto& answer = dispatch.response();
     std::string body;

@@ -51,24 +51,32 @@ Dispatch::Dispatch(std::shared_ptr<const Table> table, Plan plan, Outgoing reque
 
 Dispatch::~Dispatch() {
     if ((m_pending || queued()) && m_current != nullptr) {
-        // A probe whose client left proves nothing.
-        m_current->breaker().abandon();
-        m_model_breaker->abandon();
+        abandon_probe(); // a probe whose client left proves nothing
     }
 }
 
-bool Dispatch::client_gone(Clock::time_point now) {
-    if (!m_queueing.client_gone) {
+void Dispatch::abandon_probe() {
+    m_current->breaker().abandon();
+    m_model_breaker->abandon();
+}
+
+bool Dispatch::client_gone(Clock::time_point now, milliseconds every) {
+    if (!m_queueing.client_gone || now - m_gone_checked < every) {
         return false;
     }
     m_gone_checked = now;
     return m_queueing.client_gone();
 }
 
+Dispatch::Clock::time_point Dispatch::until_gone_check(Clock::time_point until,
+                                                       Clock::time_point now,
+                                                       milliseconds every) const {
+    return m_queueing.client_gone ? std::min(until, now + every) : until;
+}
+
 void Dispatch::abandon_client() {
     if (m_current != nullptr && (m_pending || queued())) {
-        m_current->breaker().abandon();
-        m_model_breaker->abandon();
+        abandon_probe();
     }
     if (m_pending) {
         m_pending.reset(); // closing the connection stops the upstream's work too
@@ -101,15 +109,11 @@ Dispatch::State Dispatch::advance(milliseconds slice) {
                 return m_state;
             }
         } else if (m_pending) {
-            if (m_queueing.client_gone && now - m_gone_checked >= gone_check_upstream &&
-                client_gone(now)) {
+            if (client_gone(now, gone_check_upstream)) {
                 abandon_client();
                 break;
             }
-            auto until = slice_end;
-            if (m_queueing.client_gone) {
-                until = std::min(until, now + gone_check_upstream);
-            }
+            auto until = until_gone_check(slice_end, now, gone_check_upstream);
             auto left = std::chrono::duration_cast<milliseconds>(until - now);
             if (left.count() <= 0) {
                 if (until == slice_end) {
@@ -229,8 +233,7 @@ bool Dispatch::enter_queue(const Provider& provider, const Target& target) {
     ask.longest_hold = m_table->config().retry.retry_after_max;
     m_ticket = m_queueing.scheduler->enter(std::move(ask));
     if (!m_ticket) {
-        provider.breaker().abandon();
-        m_model_breaker->abandon();
+        abandon_probe();
         m_attempts.push_back({provider.name(), "held", true});
         m_last_refusal = Failure::held;
         m_circuit_wait = std::chrono::duration_cast<milliseconds>(
@@ -244,14 +247,11 @@ bool Dispatch::enter_queue(const Provider& provider, const Target& target) {
 
 void Dispatch::wait_in_queue(Clock::time_point slice_end) {
     auto now = Clock::now();
-    if (m_queueing.client_gone && now - m_gone_checked >= gone_check_queued && client_gone(now)) {
+    if (client_gone(now, gone_check_queued)) {
         abandon_client();
         return;
     }
-    auto until = std::min(slice_end, m_queue_deadline);
-    if (m_queueing.client_gone) {
-        until = std::min(until, now + gone_check_queued);
-    }
+    auto until = until_gone_check(std::min(slice_end, m_queue_deadline), now, gone_check_queued);
     if (m_ticket->wait(until)) {
         send();
         return;
@@ -262,8 +262,7 @@ void Dispatch::wait_in_queue(Clock::time_point slice_end) {
 }
 
 void Dispatch::leave_queue(std::string outcome) {
-    m_current->breaker().abandon();
-    m_model_breaker->abandon();
+    abandon_probe();
     m_attempts.push_back({m_provider, std::move(outcome), true});
     m_queued_us +=
         std::chrono::duration_cast<std::chrono::microseconds>(m_ticket->waited()).count();
@@ -402,31 +401,30 @@ void Dispatch::exhausted() {
         m_circuit_wait = milliseconds(0);
         return;
     }
+    double seconds = static_cast<double>(m_circuit_wait.count()) / 1000.0;
     if (m_last_refusal == Failure::queue_timeout) {
         m_failure = Failure::queue_timeout;
-        m_error =
-            Error(ErrorKind::upstream_unreachable,
-                  fmt::format("waited {:.1f} s in aimo's queue for provider '{}', whose "
-                              "limits were all in use",
-                              static_cast<double>(m_circuit_wait.count()) / 1000.0, m_provider),
-                  "try again later, or raise its max_in_flight / rpm / tpm or "
-                  "queue_timeout");
+        m_error = Error(ErrorKind::upstream_unreachable,
+                        fmt::format("waited {:.1f} s in aimo's queue for provider '{}', whose "
+                                    "limits were all in use",
+                                    seconds, m_provider),
+                        "try again later, or raise its max_in_flight / rpm / tpm or "
+                        "queue_timeout");
         return;
     }
     if (m_last_refusal == Failure::held) {
         m_failure = Failure::held;
-        m_error =
-            Error(ErrorKind::upstream_unreachable,
-                  fmt::format("provider '{}' asked aimo to wait {:.1f} s before sending "
-                              "it more (Retry-After), longer than [retry] retry_after_max",
-                              m_provider, static_cast<double>(m_circuit_wait.count()) / 1000.0),
-                  "try again after that, or add a fallback target");
+        m_error = Error(ErrorKind::upstream_unreachable,
+                        fmt::format("provider '{}' asked aimo to wait {:.1f} s before sending "
+                                    "it more (Retry-After), longer than [retry] retry_after_max",
+                                    m_provider, seconds),
+                        "try again after that, or add a fallback target");
         return;
     }
     m_error = Error(ErrorKind::upstream_unreachable,
                     fmt::format("every target of this request is failing (its circuit opened after "
                                 "repeated failures); next probe in {:.1f} s",
-                                static_cast<double>(m_circuit_wait.count()) / 1000.0),
+                                seconds),
                     "check the providers with 'aimo doctor', or add a fallback target");
 }
 

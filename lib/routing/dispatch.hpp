@@ -118,8 +118,14 @@ private:
     bool enter_queue(const Provider& provider, const Target& target);
     void wait_in_queue(Clock::time_point slice_end);
     void leave_queue(std::string outcome);
-    bool client_gone(Clock::time_point now);
+    /// Asks whether the client hung up, at most once per `every`.
+    bool client_gone(Clock::time_point now, std::chrono::milliseconds every);
+    /// `until`, or sooner when the client is to be asked about before then.
+    Clock::time_point until_gone_check(Clock::time_point until, Clock::time_point now,
+                                       std::chrono::milliseconds every) const;
     void abandon_client();
+    /// The current target's breakers took this attempt as a probe that will not report.
+    void abandon_probe();
     void on_answer(upstream::HttpResponse response);
     /// `connecting`: the provider was not reached at all.
     void on_failure(const core::Error& error, bool connecting);

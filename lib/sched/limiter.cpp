@@ -1,6 +1,7 @@
 #include "sched/limiter.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -60,12 +61,7 @@ std::optional<Clock::time_point> Window::next_expiry(Clock::duration window) con
 }
 
 std::optional<Clock::duration> parse_reset(std::string_view text) {
-    while (!text.empty() && text.front() == ' ') {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && text.back() == ' ') {
-        text.remove_suffix(1);
-    }
+    text = core::trim_ows(text);
     if (text.empty() || text.size() > 32) {
         return std::nullopt;
     }
