@@ -169,6 +169,9 @@ TEST_CASE("a Retry-After beyond the cap is not waited for: fall back or pass it 
     CHECK(alone.header("Retry-After") == "120");
     CHECK(alone.header("x-aimo-attempts") == "flaky:held");
     CHECK(u.flaky.count() == 1);
+    CHECK_THAT(http_get(proxy.port(), "/metrics").body,
+               Contains("aimo_upstream_held_seconds{provider=\"flaky\"} 11") ||
+                   Contains("aimo_upstream_held_seconds{provider=\"flaky\"} 12"));
 }
 
 TEST_CASE("no retry starts after the deadline, however long Retry-After allows", "[resilience]") {

@@ -46,6 +46,9 @@ struct CountingUpstream {
     std::chrono::milliseconds storm{0}; ///< from the first request on, refuse for this long
     Clock::time_point storm_start{};
     int storm_seen = 0; ///< requests that arrived during the storm
+    bool usage = false; ///< answers report 5 tokens of usage
+    /// Answers say no requests are left for this long (x-ratelimit-remaining-requests: 0).
+    std::chrono::milliseconds exhausted_for{0};
     std::unique_ptr<TestServer> server;
 
     explicit CountingUpstream(int service) : service_ms(service) {
@@ -105,14 +108,23 @@ struct CountingUpstream {
         std::this_thread::sleep_for(
             std::chrono::milliseconds(hold.empty() ? service_ms : std::stoi(hold)));
         --now;
+        if (exhausted_for.count() > 0) {
+            res.set_header("x-ratelimit-remaining-requests", "0");
+            res.set_header("x-ratelimit-reset-requests",
+                           std::to_string(exhausted_for.count()) + "ms");
+        }
         if (req.body.find("\"stream\":true") != std::string::npos) {
             res.set_content("data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
                             "\"delta\":{\"content\":\"ok\"}}]}\n\ndata: [DONE]\n\n",
                             "text/event-stream");
             return;
         }
-        res.set_content(R"({"object":"chat.completion","choices":[{"index":0,"message":)"
-                        R"({"role":"assistant","content":"ok"},"finish_reason":"stop"}]})",
+        res.set_content(std::string(R"({"object":"chat.completion","choices":[{"index":0,)") +
+                            R"("message":{"role":"assistant","content":"ok"},)" +
+                            R"("finish_reason":"stop"}])" +
+                            (usage ? R"(,"usage":{"prompt_tokens":3,"completion_tokens":2,)"
+                                     R"("total_tokens":5}})"
+                                   : "}"),
                         "application/json");
     }
 };
@@ -299,8 +311,40 @@ TEST_CASE("rpm holds requests in aimo's queue instead of letting the upstream re
     int ok = burst(15, [&](int i) { return s.ask(proxy.port(), i % 2 ? "a" : "b", "x"); });
     CHECK(ok == 15);
     CHECK(upstream.refused == 0);
+    // The last window's requests are still counted, and /metrics shows them.
+    CHECK_THAT(http_get(proxy.port(), "/metrics").body,
+               Contains("aimo_upstream_window_requests{provider=\"acct\"} ") &&
+                   !Contains("aimo_upstream_window_requests{provider=\"acct\"} 0\n"));
     // Fifteen at five per window: the last five went out in the third window.
     CHECK(Clock::now() - start >= std::chrono::milliseconds(2000));
+}
+
+TEST_CASE("tpm holds requests by their estimate until the answers' usage replaces it", "[sched]") {
+    CountingUpstream upstream(200);
+    upstream.usage = true; // 5 tokens each, against an estimate of about 30
+    Setup s(Setup::plain({"a"}));
+    auto options = s.options(upstream, "tpm = 70\n");
+    options.rate_window = std::chrono::milliseconds(5000);
+    ProxyFixture proxy(s.router.url(), options);
+    int ok = burst(4, [&](int) { return s.ask(proxy.port(), "a", "x"); });
+    CHECK(ok == 4);
+    // Two estimates fill the 70; the others went once the first answers said 5 each.
+    CHECK(upstream.most <= 2);
+    auto states = proxy.scheduler().states();
+    REQUIRE(states.size() == 1);
+    CHECK(states[0].window_tokens == 20);
+}
+
+TEST_CASE("an upstream that says no requests are left holds the next until its reset", "[sched]") {
+    CountingUpstream upstream(1);
+    upstream.exhausted_for = std::chrono::milliseconds(400);
+    Setup s(Setup::plain({"a"}));
+    ProxyFixture proxy(s.router.url(), s.options(upstream, ""));
+    REQUIRE(s.ask(proxy.port(), "a", "1").status == 200);
+    auto start = Clock::now();
+    REQUIRE(s.ask(proxy.port(), "a", "2").status == 200);
+    CHECK(Clock::now() - start >= std::chrono::milliseconds(350));
+    CHECK(upstream.refused == 0);
 }
 
 TEST_CASE("a 429 storm holds every request in the queue: no retries reach the upstream meanwhile",
