@@ -76,8 +76,8 @@ CommandSpec register_stats(CLI::App& root) {
     auto flags = std::make_shared<StatsFlags>();
     auto* app = root.add_subcommand(
         "stats", "Requests, errors, tokens, cost, latency and cache savings from the usage ledger");
-    app->add_option("--by", flags->by, "Group by agent, model, provider, client or day")
-        ->check(CLI::IsMember({"agent", "model", "provider", "client", "day"}));
+    app->add_option("--by", flags->by, "Group by agent, model, provider, client, dialect or day")
+        ->check(CLI::IsMember({"agent", "model", "provider", "client", "dialect", "day"}));
     app->add_option("--since", flags->since,
                     "From a date, a UTC time, or a span back from now (30m, 24h, 7d)");
     app->add_flag("--json", flags->json, "Print JSON");

@@ -68,7 +68,7 @@ complete -c aimo -n "__fish_seen_subcommand_from create update" -l tpm -r -d "To
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l weight -r -d "Share of a busy provider (1-100)"
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l models -r -d "Allowed models"
 complete -c aimo -n "__fish_seen_subcommand_from create update list stats verify tail status" -l json -d "JSON output"
-complete -c aimo -n "__fish_seen_subcommand_from stats" -l by -r -a "agent model provider client day"
+complete -c aimo -n "__fish_seen_subcommand_from stats" -l by -r -a "agent model provider client dialect day"
 complete -c aimo -n "__fish_seen_subcommand_from stats" -l since -r -d "Date, time or span"
 complete -c aimo -n "__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from verify tail" -a "verify tail"
 complete -c aimo -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from stats clear" -a "stats clear"

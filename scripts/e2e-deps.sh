@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs Node 24, OpenClaw 2026.9.6 and the official OpenAI SDK for Node from the npm
-# registry into a cache outside the clone (reused by later runs) for the end-to-end tests, and
-# prints the directories to put on PATH (the SDK's as .../openai-sdk/node_modules/.bin, which
-# the tests turn into NODE_PATH).
+# Installs Node 24, OpenClaw 2026.9.6 and the official OpenAI and Anthropic SDKs for Node from
+# the npm registry into a cache outside the clone (reused by later runs) for the end-to-end
+# tests, and prints the directories to put on PATH (each SDK's as .../<sdk>/node_modules/.bin,
+# which the tests turn into NODE_PATH).
 # Two steps: OpenClaw's install script refuses to run under a Node older than 24.16.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=${AIMO_E2E_CACHE:-$HOME/.cache/aimo-e2e}
 openclaw_version=2026.9.6
 openai_version=7.15.0
+anthropic_version=1.15.0
 if ! command -v npm >/dev/null 2>&1; then
   ./scripts/install-deps.sh npm >&2
 fi
@@ -32,13 +33,17 @@ if [ "$installed" != "$openclaw_version" ]; then
   mkdir -p "$cache/openclaw"
   (cd "$cache/openclaw" && PATH="$node_bin:$PATH" npm_install "openclaw@$openclaw_version")
 fi
-sdk="$cache/openai-sdk/node_modules"
-installed=""
-if [ -f "$sdk/openai/package.json" ]; then
-  installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$sdk/openai/package.json" | head -1)
-fi
-if [ "$installed" != "$openai_version" ]; then
-  mkdir -p "$cache/openai-sdk"
-  (cd "$cache/openai-sdk" && PATH="$node_bin:$PATH" npm_install "openai@$openai_version")
-fi
-echo "$openclaw_bin:$node_bin:$sdk/.bin"
+# An SDK package at its version in a cache directory of its own.
+sdk_install() { # dir package version
+  local modules="$cache/$1/node_modules" installed=""
+  if [ -f "$modules/$2/package.json" ]; then
+    installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$modules/$2/package.json" | head -1)
+  fi
+  if [ "$installed" != "$3" ]; then
+    mkdir -p "$cache/$1"
+    (cd "$cache/$1" && PATH="$node_bin:$PATH" npm_install "$2@$3")
+  fi
+}
+sdk_install openai-sdk openai "$openai_version"
+sdk_install anthropic-sdk @anthropic-ai/sdk "$anthropic_version"
+echo "$openclaw_bin:$node_bin:$cache/openai-sdk/node_modules/.bin:$cache/anthropic-sdk/node_modules/.bin"

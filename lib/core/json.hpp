@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace aimo::core {
 
@@ -11,5 +12,13 @@ namespace aimo::core {
 template <typename Json> std::string json_text(const Json& value, int indent = -1) {
     return value.dump(indent, ' ', false, nlohmann::detail::error_handler_t::replace);
 }
+
+/// The deepest nesting of arrays and objects in `text` (strings skipped), stopping once past
+/// `limit`: documents too deep to walk or dump recursively are refused before they are parsed.
+int nesting_depth(std::string_view text, int limit);
+
+/// `text` parsed when it is valid JSON nested at most `max_depth` deep; otherwise a discarded
+/// value (is_discarded()). Never throws.
+nlohmann::json parse_bounded(std::string_view text, int max_depth = 128);
 
 } // namespace aimo::core

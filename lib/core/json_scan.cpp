@@ -1,5 +1,8 @@
 #include "core/json_scan.hpp"
 
+#include "core/json.hpp"
+
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -156,6 +159,39 @@ bool JsonCursor::number() {
         }
     }
     return true;
+}
+
+int nesting_depth(std::string_view text, int limit) {
+    int depth = 0;
+    int deepest = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (deepest > limit) {
+                return deepest;
+            }
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+nlohmann::json parse_bounded(std::string_view text, int max_depth) {
+    if (nesting_depth(text, max_depth) > max_depth) {
+        return nlohmann::json(nlohmann::json::value_t::discarded);
+    }
+    return nlohmann::json::parse(text, nullptr, false);
 }
 
 } // namespace aimo::core

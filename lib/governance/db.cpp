@@ -92,6 +92,10 @@ constexpr const char* migrations[] = {
     ALTER TABLE agents ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE requests ADD COLUMN queue_us INTEGER NOT NULL DEFAULT 0;
     )",
+    // 6: which API each request was asked in, for `aimo stats --by dialect`.
+    R"(
+    ALTER TABLE requests ADD COLUMN dialect TEXT NOT NULL DEFAULT '';
+    )",
 };
 } // namespace
 

@@ -65,6 +65,7 @@ std::shared_ptr<Meter> Gate::meter(Admission admission, const RequestFacts& fact
     record.model = facts.model;
     record.provider = provider;
     record.client = std::string(facts.client);
+    record.dialect = std::string(facts.dialect);
     return std::make_shared<Meter>(m_governor, m_ledger, m_metrics, std::move(admission),
                                    std::move(record), prices);
 }

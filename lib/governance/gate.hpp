@@ -22,6 +22,7 @@ struct RequestFacts {
     std::optional<int64_t> max_tokens; ///< the request's own completion limit, if any
     bool completes = true;             ///< false for embeddings: no completion tokens
     std::string_view client;           ///< governance::client_of its User-Agent
+    std::string_view dialect;          ///< UsageRecord::dialect
 };
 
 /// The governance stage of the forward pipeline: who may send what, at what cost, and the

@@ -58,6 +58,9 @@ std::string chain_hash(std::string_view prev_hash, int64_t seq, const UsageRecor
     if (r.queue_us != 0) { // schema 5, likewise
         field("queue_us=" + std::to_string(r.queue_us));
     }
+    if (!r.dialect.empty()) { // schema 6, likewise
+        field("dialect=" + r.dialect);
+    }
     text.pop_back(); // no newline after the last field
     return crypto::sha256_hex(text);
 }
@@ -73,10 +76,11 @@ Ledger::Ledger(Database& db, std::function<void(const std::string&)> on_error)
       m_last(std::make_unique<Statement>(
           db.handle(), "SELECT seq, hash FROM requests ORDER BY seq DESC LIMIT 1")),
       m_insert(std::make_unique<Statement>(
-          db.handle(), "INSERT INTO requests (seq, time, request_id, agent, model, provider, "
-                       "status, prompt_tokens, completion_tokens, cost_usd, latency_us, "
-                       "prev_hash, hash, over_reservation, cache, saved_usd, client, queue_us) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+          db.handle(),
+          "INSERT INTO requests (seq, time, request_id, agent, model, provider, "
+          "status, prompt_tokens, completion_tokens, cost_usd, latency_us, "
+          "prev_hash, hash, over_reservation, cache, saved_usd, client, queue_us, "
+          "dialect) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
       m_spend(std::make_unique<Statement>(
           db.handle(), "UPDATE agents SET spent_usd = spent_usd + ? WHERE name = ?")),
       m_deny(std::make_unique<Statement>(
@@ -207,7 +211,8 @@ void Ledger::write(std::vector<Pending>& batch, const std::vector<DenialCount>& 
                 .bind_unowned(15, record.cache)
                 .bind(16, record.saved_usd)
                 .bind_unowned(17, record.client)
-                .bind(18, record.queue_us);
+                .bind(18, record.queue_us)
+                .bind_unowned(19, record.dialect);
             m_insert->run();
             prev_hash = std::move(hash);
         }
@@ -265,7 +270,7 @@ namespace {
 constexpr const char* columns =
     "seq, time, request_id, agent, model, provider, status, "
     "prompt_tokens, completion_tokens, cost_usd, latency_us, "
-    "prev_hash, hash, over_reservation, cache, saved_usd, client, queue_us";
+    "prev_hash, hash, over_reservation, cache, saved_usd, client, queue_us, dialect";
 
 StoredRecord read_row(const Statement& row) {
     StoredRecord stored;
@@ -288,6 +293,7 @@ StoredRecord read_row(const Statement& row) {
     r.saved_usd = row.real(15);
     r.client = row.text(16);
     r.queue_us = row.integer(17);
+    r.dialect = row.text(18);
     return stored;
 }
 } // namespace

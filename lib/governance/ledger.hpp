@@ -41,6 +41,8 @@ struct UsageRecord {
     std::string client;
     /// Microseconds it waited in aimo's queue for its turn at a provider.
     int64_t queue_us = 0;
+    /// The API the client spoke: "" (OpenAI's own), "messages" (Anthropic), "responses".
+    std::string dialect;
 };
 
 /// Refusals of one agent with one status and code in one minute: counted, not recorded one by

@@ -32,11 +32,12 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
                       : by == "model"    ? "model"
                       : by == "provider" ? "provider"
                       : by == "client"   ? "CASE client WHEN '' THEN 'other' ELSE client END"
+                      : by == "dialect"  ? "CASE dialect WHEN '' THEN 'chat' ELSE dialect END"
                       : by == "day"      ? "substr(time, 1, 10)"
                                          : nullptr;
     if (key == nullptr) {
         throw core::Error(core::ErrorKind::usage, fmt::format("cannot group by '{}'", by),
-                          "use --by agent, model, provider, client or day");
+                          "use --by agent, model, provider, client, dialect or day");
     }
     Statement select(
         db.handle(),

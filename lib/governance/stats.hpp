@@ -32,9 +32,10 @@ struct StatsRow {
 };
 
 /// Groups the records from `since` on (a timestamp; empty: all) `by` "agent", "model",
-/// "provider", "client" or "day" (throws core::Error(usage) otherwise), largest cost first (by day:
-/// in date order). The semantic cache's embedding calls count in cost, not as requests. Refusals
-/// are counted by agent and by day; by model, provider or client they are one row keyed
+/// "provider", "client", "dialect" or "day" (throws core::Error(usage) otherwise), largest cost
+/// first (by day: in date order). The semantic cache's embedding calls count in cost, not as
+/// requests. Refusals are counted by agent and by day; by model, provider or client they are one
+/// row keyed
 /// "(refused)". Reads the ledger in one pass keeping only each record's latency and queue wait, so
 /// months of records need megabytes, not gigabytes.
 std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by);

@@ -76,7 +76,8 @@ Response Forwarder::serve_hit(const Request& request, const openai::BodySummary&
                               cache::Lookup hit, std::string_view client) {
     // A hit costs nothing against the budget, and counts as a request (with no tokens) for
     // the rate limits: admitted at price zero.
-    governance::RequestFacts facts{request.id, body.model, 0, std::nullopt, false, client};
+    governance::RequestFacts facts{request.id, body.model,     0, std::nullopt, false,
+                                   client,     request.dialect};
     auto admitted = m_gate.admit(caller, facts, governance::Prices{}, "cache");
     if (auto* denial = std::get_if<governance::Denial>(&admitted)) {
         return refused(denial_response(*denial), body.model);
@@ -158,8 +159,8 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     // Admit: reserve its worst case at the dearest price of the plan, or lower its
     // completion limit to what the budget pays for.
     governance::RequestFacts facts{
-        request.id, body.model, request.body.size(), std::nullopt, endpoint != "/embeddings",
-        client};
+        request.id, body.model,     request.body.size(), std::nullopt, endpoint != "/embeddings",
+        client,     request.dialect};
     if (body.max_tokens >= 0) {
         facts.max_tokens = body.max_tokens;
     }

@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "openai/request.hpp"
+#include "proxy/dialects.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/status.hpp"
 
@@ -12,8 +14,8 @@
 namespace aimo::proxy {
 
 namespace {
-constexpr std::array<std::string_view, 4> forwarded_paths = {
-    "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"};
+constexpr std::array<std::string_view, 3> forwarded_paths = {"/v1/chat/completions",
+                                                             "/v1/completions", "/v1/embeddings"};
 
 Response json_ok(std::string body) {
     Response response;
@@ -51,6 +53,23 @@ Response Handler::handle(const Request& request) {
         return get ? get_model(request, std::string_view(path).substr(11))
                    : wrong_method(request, "GET");
     }
+    if (path == "/v1/messages" || path == "/v1/messages/count_tokens") {
+        if (request.method != "POST") {
+            auto refused = anthropic_error(
+                405, fmt::format("{} {} is not supported; use POST", request.method, path));
+            refused.headers.add("Allow", "POST");
+            return refused;
+        }
+        return path == "/v1/messages" ? forward_messages(m_forwarder, request)
+                                      : count_message_tokens(m_gate, request);
+    }
+    if (path == "/v1/responses") {
+        if (request.method != "POST") {
+            return wrong_method(request, "POST");
+        }
+        return native_responses(request) ? m_forwarder.forward(request, "/responses")
+                                         : forward_responses(m_forwarder, request);
+    }
     if (std::find(forwarded_paths.begin(), forwarded_paths.end(), path) != forwarded_paths.end()) {
         return request.method == "POST"
                    ? m_forwarder.forward(request, std::string_view(path).substr(3))
@@ -58,12 +77,28 @@ Response Handler::handle(const Request& request) {
     }
     return error_response(
         404,
-        fmt::format("no route for {} {}: aimo serves /v1/chat/completions, /v1/completions, "
-                    "/v1/embeddings, /v1/responses, /v1/models, /health, /metrics and "
-                    "/api/aimo/status (is the client's "
-                    "base URL missing /v1?)",
-                    request.method, path),
+        fmt::format(
+            "no route for {} {}: aimo serves /v1/chat/completions, /v1/completions, "
+            "/v1/embeddings, /v1/responses, /v1/messages, /v1/models, /health, /metrics and "
+            "/api/aimo/status (is the client's "
+            "base URL missing /v1?)",
+            request.method, path),
         "invalid_request_error", "not_found");
+}
+
+bool Handler::native_responses(const Request& request) {
+    auto body = openai::scan_body(request.body);
+    if (!body.has_model) {
+        return false; // the translation says what is wrong with it
+    }
+    try {
+        auto table = m_gateway.current();
+        auto plan = table->resolve(body.model);
+        const auto* provider = table->provider(plan.targets.front().provider);
+        return provider != nullptr && provider->config().responses;
+    } catch (const core::Error&) {
+        return false; // the forwarder says why it has no route
+    }
 }
 
 std::optional<Response> Handler::refuse_observer(const Request& request) {

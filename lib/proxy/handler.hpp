@@ -30,6 +30,9 @@ private:
     /// A denial when the observability routes ask for a token and the request has none.
     std::optional<Response> refuse_observer(const Request& request);
     Response list_models(const Request& request);
+    /// Whether /v1/responses goes unchanged to the provider its model resolves to first
+    /// (a provider with `responses = true`) instead of being translated.
+    bool native_responses(const Request& request);
     Response get_model(const Request& request, std::string_view id);
 
     routing::Gateway& m_gateway;

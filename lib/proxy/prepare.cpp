@@ -37,6 +37,7 @@ Prepared prepare_upstream(const Request& request, std::string_view endpoint,
         }
     }
     out.body = request.body;
+    out.owned_body = request.owned_body;
     if (meter != nullptr) {
         if (auto limit = meter->max_tokens()) {
             // The remaining budget pays for fewer completion tokens than the request allows:

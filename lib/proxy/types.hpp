@@ -20,6 +20,11 @@ struct Request {
     std::string query; ///< raw query string without '?'
     Headers headers;   ///< as received
     std::string_view body;
+    /// A body aimo wrote in the client's place (a translated dialect's), kept alive with the
+    /// request's dispatch; `body` points into it. Null for a body as received.
+    std::shared_ptr<const std::string> owned_body;
+    /// The API the client spoke, for the record: "" (OpenAI's own), "messages", "responses".
+    std::string_view dialect;
     std::string id; ///< the x-request-id this request's response carries
     /// True once the client has closed its connection (asked while the answer is awaited);
     /// null when nobody can tell.

@@ -152,7 +152,7 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
     in.only_keys(table, "[[providers]]",
                  {"name", "kind", "base_url", "api_key_env", "headers", "models", "connect_timeout",
                   "first_byte_timeout", "idle_timeout", "total_timeout", "price_in", "price_out",
-                  "max_in_flight", "rpm", "tpm", "model_limits", "queue_timeout"});
+                  "max_in_flight", "rpm", "tpm", "model_limits", "queue_timeout", "responses"});
     ProviderConfig p;
     p.where = in.where(table);
     const auto* name = table.get("name");
@@ -255,6 +255,13 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
             in.only_keys(entry, "model_limits", {"max_in_flight", "rpm", "tpm"});
             p.model_limits[std::string(model.str())] = read_limits(in, entry);
         }
+    }
+    if (const auto* node = table.get("responses")) {
+        if (!node->is_boolean()) {
+            in.fail(*node, fmt::format("provider '{}': responses must be true or false", p.name),
+                    "responses = true when the provider serves /v1/responses itself");
+        }
+        p.responses = node->as_boolean()->get();
     }
     if (const auto* node = table.get("queue_timeout")) {
         p.queue_timeout = in.seconds(*node, "queue_timeout", false);

@@ -50,6 +50,9 @@ struct ProviderConfig {
     std::map<std::string, sched::Limits> model_limits;
     /// How long a request may wait in that queue before it is answered 429.
     std::chrono::milliseconds queue_timeout{120'000};
+    /// The provider serves the Responses API itself: /v1/responses goes to it unchanged
+    /// instead of being translated to chat completions.
+    bool responses = false;
     std::string where; ///< file:line:col of the entry, for messages
 };
 

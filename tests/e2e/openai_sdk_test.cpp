@@ -1,34 +1,14 @@
 // The official OpenAI SDK for Node (installed by scripts/e2e-deps.sh) against aimo's response
 // cache: tool calls replayed stream -> JSON and JSON -> stream, read the way applications do.
-#include "fake_router.hpp"
 #include "fake_upstream.hpp"
-#include "subprocess.hpp"
-#include "temp_dir.hpp"
-#include "vectors.hpp"
+#include "sdk_support.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <regex>
-#include <sstream>
 
 using namespace aimo;
 using nlohmann::json;
 
 namespace {
-// The SDK's node_modules: the AIMO_E2E_PATH entry .../openai-sdk/node_modules/.bin, less .bin.
-std::string sdk_node_path() {
-    std::stringstream entries(AIMO_E2E_PATH);
-    std::string entry;
-    while (std::getline(entries, entry, ':')) {
-        if (entry.find("openai-sdk") != std::string::npos) {
-            return entry.substr(0, entry.rfind("/.bin"));
-        }
-    }
-    return "";
-}
-
 std::string chunk(const json& delta, const json& finish = nullptr) {
     return test::FakeUpstream::chunk_event(delta, finish);
 }
@@ -36,10 +16,8 @@ const auto call = test::FakeUpstream::tool_call_delta;
 } // namespace
 
 TEST_CASE("the OpenAI SDK reads cached tool calls in either shape", "[e2e][cache]") {
-    std::string node_path = sdk_node_path();
+    std::string node_path = test::sdk_node_path("openai-sdk");
     REQUIRE_FALSE(node_path.empty());
-    test::TempDir home;
-    test::FakeRouter router;
     test::FakeUpstream local{"local", {"llama3"}};
     test::Scripted streamed;
     streamed.sse = {chunk({{"role", "assistant"}, {"content", nullptr}}),
@@ -71,30 +49,9 @@ TEST_CASE("the OpenAI SDK reads cached tool calls in either shape", "[e2e][cache
            39}}}}.dump();
     local.script({streamed, whole});
 
-    auto key = home / "keypair.json";
-    test::write_rfc8032_keypair(key);
-    std::filesystem::create_directories(home / ".config/aimo");
-    std::ofstream(home / ".config/aimo/config.toml")
-        << fmt::format("[[providers]]\nname = \"local\"\nbase_url = \"{}\"\n", local.base_url());
-    std::map<std::string, std::string> env = {
-        {"HOME", home.path().string()},
-        {"PATH", std::string(AIMO_E2E_PATH) + ":/usr/local/bin:/usr/bin:/bin"},
-        {"AIMO_KEYPAIR", key.string()},
-        {"AIMO_ROUTER_URL", router.url()}};
-    test::Subprocess serve({AIMO_BINARY, "serve", "--port", "0"}, env);
-    REQUIRE(serve.wait_for_stderr("Ctrl-C stops"));
-    std::smatch match;
-    std::string banner = serve.stderr_text();
-    REQUIRE(std::regex_search(banner, match, std::regex(R"(127\.0\.0\.1:(\d+)/v1)")));
-    env["AIMO_BASE_URL"] = "http://127.0.0.1:" + std::string(match[1]) + "/v1";
-    env["NODE_PATH"] = node_path;
-
-    auto run = test::run_process(
-        {"timeout", "60", "node", std::string(AIMO_SOURCE_DIR) + "/tests/e2e/openai_sdk_cache.cjs"},
-        env);
-    INFO(run.out << run.err << serve.stderr_text());
-    REQUIRE(run.code == 0);
-    auto seen = json::parse(run.out);
+    test::ServedAimo aimo(
+        fmt::format("[[providers]]\nname = \"local\"\nbase_url = \"{}\"\n", local.base_url()));
+    auto seen = aimo.run_script("openai_sdk_cache.cjs", node_path);
 
     CHECK(seen["stream_first"]["cache"] == "miss");
     CHECK(seen["stream_first"]["calls"][0]["arguments"] == "{\"city\":\"Paris\"}");

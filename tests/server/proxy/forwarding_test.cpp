@@ -59,7 +59,7 @@ TEST_CASE("each OpenAI endpoint goes to the same path under /api/v1, query inclu
           "[proxy][forward]") {
     test::FakeRouter router;
     test::ProxyFixture proxy(router.url());
-    for (std::string rest : {"/chat/completions", "/completions", "/embeddings", "/responses"}) {
+    for (std::string rest : {"/chat/completions", "/completions", "/embeddings"}) {
         auto reply = test::http_post(proxy.port(), "/v1" + rest + "?trace=1", R"({"model":"m"})");
         CHECK(reply.status == 200);
         auto seen = router.requests().back();
