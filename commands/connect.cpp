@@ -18,6 +18,7 @@ struct ConnectFlags {
     std::string config_path;
     std::string provider_id = "aimo";
     std::string api_key = "aimo-local";
+    std::string api = "openai-completions";
     bool no_default = false;
     bool dry_run = false;
     bool json = false;
@@ -98,8 +99,9 @@ int run_connect(core::Context& ctx, const ConnectFlags& flags) {
         render(ctx, flags, report, "");
         return 0;
     }
-    options.request.base_url =
-        proxy::local_proxy_url(config.server.host, config::connect_port(config)).join("/v1");
+    auto proxy_url = proxy::local_proxy_url(config.server.host, config::connect_port(config));
+    options.request.base_url = proxy_url.join("/v1");
+    options.request.api = flags.api;
     options.request.set_default = !flags.no_default;
     if (!flags.model.empty()) {
         options.request.primary = flags.model;
@@ -128,6 +130,9 @@ int run_connect(core::Context& ctx, const ConnectFlags& flags) {
                               "see 'aimo list-models' for the ids");
         }
     }
+    if (flags.api == "anthropic-messages") {
+        options.request.base_url = proxy_url.origin(); // Anthropic clients add /v1/messages
+    }
     render(ctx, flags, openclaw::connect(ctx, options), source);
     return 0;
 }
@@ -147,6 +152,12 @@ CommandSpec register_connect(CLI::App& root) {
     openclaw->add_option("--provider-id", flags->provider_id, "Provider id in OpenClaw")
         ->capture_default_str();
     openclaw->add_option("--api-key", flags->api_key, "Key OpenClaw sends (any non-empty value)")
+        ->capture_default_str();
+    openclaw
+        ->add_option("--api", flags->api,
+                     "Which of aimo's dialects OpenClaw speaks: chat completions, the Responses "
+                     "API or Anthropic Messages")
+        ->check(CLI::IsMember({"openai-completions", "openai-responses", "anthropic-messages"}))
         ->capture_default_str();
     openclaw->add_flag("--no-default", flags->no_default,
                        "Add the provider, keep the default model");

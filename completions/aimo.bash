@@ -7,7 +7,7 @@ _aimo() {
     local commands="chat serve list-models router connect doctor config agent stats audit cache status keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
     local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --api --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
 
     case $prev in
         --keypair | --ca-file | --config-path | --database)
@@ -16,8 +16,11 @@ _aimo() {
         --log-format)
             mapfile -t COMPREPLY < <(compgen -W "text json off" -- "$cur")
             return ;;
+        --api)
+            mapfile -t COMPREPLY < <(compgen -W "openai-completions openai-responses anthropic-messages" -- "$cur")
+            return ;;
         --by)
-            mapfile -t COMPREPLY < <(compgen -W "agent model provider day" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "agent model provider client dialect day" -- "$cur")
             return ;;
     esac
     [[ $takes_value == *" $prev "* ]] && return
@@ -48,7 +51,7 @@ _aimo() {
             esac ;;
         connect)
             case $sub in
-                openclaw) flags="--model --port --host $router_flags --config-path --provider-id --api-key --no-default --dry-run --json --disconnect --help" ;;
+                openclaw) flags="--model --port --host $router_flags --config-path --provider-id --api-key --api --no-default --dry-run --json --disconnect --help" ;;
                 *) words="openclaw" ;;
             esac ;;
         doctor) flags="--port --host $router_flags --json --help" ;;

@@ -51,6 +51,7 @@ complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l model -r -d "Defau
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l config-path -r -F -d "OpenClaw config"
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l provider-id -r
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l api-key -r
+complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l api -r -f -a "openai-completions openai-responses anthropic-messages"
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l no-default
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l dry-run
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l json

@@ -306,18 +306,28 @@ void check_openclaw(const core::Context& ctx, const config::Config& settings,
                        : std::string();
         };
         std::string base_url = text_of("baseUrl");
+        std::string api = text_of("api");
+        // Anthropic clients add /v1/messages themselves, so that provider names the root.
+        bool anthropic = api == "anthropic-messages";
+        std::string tail = anthropic ? fmt::format(":{}", expected_port) : "/v1";
         std::string problem;
-        if (base_url.size() < 3 || base_url.substr(base_url.size() - 3) != "/v1") {
-            problem = fmt::format("baseUrl '{}' does not end in /v1", base_url);
-        } else if (base_url.find(":" + expected_port + "/") == std::string::npos) {
+        if (api != "openai-completions" && api != "openai-responses" && !anthropic) {
+            problem = fmt::format("'api' is '{}', not one of openai-completions, openai-responses, "
+                                  "anthropic-messages",
+                                  api);
+        } else if (base_url.size() < tail.size() ||
+                   base_url.compare(base_url.size() - tail.size(), tail.size(), tail) != 0) {
+            problem = anthropic ? fmt::format("baseUrl '{}' is not the proxy's root on port {}",
+                                              base_url, expected_port)
+                                : fmt::format("baseUrl '{}' does not end in /v1", base_url);
+        } else if (!anthropic && base_url.find(":" + expected_port + "/") == std::string::npos) {
             problem = fmt::format("baseUrl '{}' is not on port {}", base_url, expected_port);
-        } else if (!provider->contains("api") || (*provider)["api"] != "openai-completions") {
-            problem = "'api' is not set to openai-completions";
         } else if (text_of("apiKey").empty()) {
             problem = "'apiKey' is empty; OpenClaw will refuse to call it";
         }
         if (problem.empty()) {
-            checks.push_back(pass("openclaw-provider", "'" + provider_id + "' at " + base_url));
+            checks.push_back(pass("openclaw-provider",
+                                  "'" + provider_id + "' at " + base_url + " (" + api + ")"));
         } else {
             checks.push_back(fail("openclaw-provider", problem, "run 'aimo connect openclaw'"));
         }

@@ -80,7 +80,7 @@ Json provider_json(const ConnectRequest& request) {
     }
     return Json{{"baseUrl", request.base_url},
                 {"apiKey", request.api_key},
-                {"api", "openai-completions"},
+                {"api", request.api},
                 {"models", std::move(models)}};
 }
 } // namespace
@@ -130,9 +130,9 @@ EditResult connect_config(Json config, const ConnectRequest& request) {
     Json provider = provider_json(request);
     if (!providers.contains(request.provider_id) || providers[request.provider_id] != provider) {
         result.changes.push_back(
-            fmt::format("{} provider '{}' at {} with {} models",
+            fmt::format("{} provider '{}' at {} ({}) with {} models",
                         providers.contains(request.provider_id) ? "updated" : "added",
-                        request.provider_id, request.base_url, request.models.size()));
+                        request.provider_id, request.base_url, request.api, request.models.size()));
         providers[request.provider_id] = std::move(provider);
     }
 

@@ -21,7 +21,10 @@ struct ProviderModel {
 /// What `aimo connect openclaw` writes.
 struct ConnectRequest {
     std::string provider_id = "aimo";
-    std::string base_url; ///< ends in /v1
+    std::string base_url; ///< ends in /v1, or the proxy's root for anthropic-messages
+    /// OpenClaw's `api` for the provider: openai-completions, openai-responses or
+    /// anthropic-messages.
+    std::string api = "openai-completions";
     std::string api_key = "aimo-local";
     std::vector<ProviderModel> models;
     std::optional<std::string> primary; ///< model id (without provider prefix) to make default

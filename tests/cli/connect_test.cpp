@@ -270,6 +270,29 @@ TEST_CASE("connect reports as JSON and honours provider id, key and no-default",
     CHECK(empty_key.code == 2);
 }
 
+TEST_CASE("connect writes the api OpenClaw should speak, and the base URL that api wants",
+          "[connect]") {
+    Setup s;
+    auto responses = s.connect({"--api", "openai-responses"});
+    REQUIRE(responses.code == 0);
+    CHECK_THAT(responses.err, Contains("(openai-responses)"));
+    auto provider = json::parse(s.read_config())["models"]["providers"]["aimo"];
+    CHECK(provider["api"] == "openai-responses");
+    CHECK(provider["baseUrl"] == "http://127.0.0.1:" + s.port() + "/v1");
+
+    // The Anthropic SDK appends /v1/messages to the base URL itself.
+    REQUIRE(s.connect({"--api", "anthropic-messages"}).code == 0);
+    provider = json::parse(s.read_config())["models"]["providers"]["aimo"];
+    CHECK(provider["api"] == "anthropic-messages");
+    CHECK(provider["baseUrl"] == "http://127.0.0.1:" + s.port());
+    auto doctor = s.cli.run({"doctor", "--port", s.port()});
+    CHECK_THAT(doctor.out, Contains("PASS  openclaw-provider") && Contains("anthropic-messages"));
+
+    auto wrong = s.connect({"--api", "gemini"});
+    CHECK(wrong.code == 2);
+    CHECK_THAT(wrong.err, Contains("--api"));
+}
+
 TEST_CASE("disconnect explains each config it cannot or need not touch", "[connect]") {
     Setup s;
     SECTION("no file") {

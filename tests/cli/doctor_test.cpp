@@ -143,6 +143,7 @@ TEST_CASE("doctor finds OpenClaw config problems", "[doctor]") {
                      c["models"]["providers"]["aimo"]["baseUrl"] = "http://127.0.0.1:1";
                  },
                  [](json& c) { c["models"]["providers"]["aimo"].erase("api"); },
+                 [](json& c) { c["models"]["providers"]["aimo"]["api"] = "anthropic-messages"; },
                  [](json& c) { c["models"]["providers"]["aimo"]["apiKey"] = ""; }}) {
             s.connect();
             s.edit(breakage);

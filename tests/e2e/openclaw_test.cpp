@@ -14,7 +14,10 @@
 using namespace aimo;
 using Catch::Matchers::Contains;
 
-TEST_CASE("OpenClaw answers through aimo after aimo connect openclaw", "[e2e]") {
+namespace {
+// One real OpenClaw turn with the provider written for `api`: the dialect OpenClaw speaks to
+// aimo (`path`), chat completions from aimo to the router, signed either way.
+void openclaw_turn(const std::string& api, const std::string& path) {
     test::TempDir home;
     test::FakeRouter router;
     auto key = home / "keypair.json";
@@ -34,7 +37,7 @@ TEST_CASE("OpenClaw answers through aimo after aimo connect openclaw", "[e2e]") 
     std::string port = match[1];
     env["AIMO_PORT"] = port;
 
-    auto connect = test::run_process({AIMO_BINARY, "connect", "openclaw"}, env);
+    auto connect = test::run_process({AIMO_BINARY, "connect", "openclaw", "--api", api}, env);
     INFO(connect.err);
     REQUIRE(connect.code == 0);
     CHECK_THAT(connect.err, Contains("checked with: openclaw config validate"));
@@ -63,6 +66,8 @@ TEST_CASE("OpenClaw answers through aimo after aimo connect openclaw", "[e2e]") 
         }
     }
     CHECK(signed_completion);
+    // The access log shows the dialect OpenClaw used; the ledger would group it --by dialect.
+    CHECK_THAT(serve.stderr_text(), Contains("POST " + path));
 
     auto doctor = test::run_process({AIMO_BINARY, "doctor"}, env);
     INFO(doctor.out);
@@ -70,4 +75,17 @@ TEST_CASE("OpenClaw answers through aimo after aimo connect openclaw", "[e2e]") 
 
     serve.signal(SIGTERM);
     CHECK(serve.wait() == 0);
+}
+} // namespace
+
+TEST_CASE("OpenClaw answers through aimo after aimo connect openclaw", "[e2e]") {
+    openclaw_turn("openai-completions", "/v1/chat/completions");
+}
+
+TEST_CASE("OpenClaw speaking the Responses API answers through aimo", "[e2e]") {
+    openclaw_turn("openai-responses", "/v1/responses");
+}
+
+TEST_CASE("OpenClaw speaking Anthropic Messages answers through aimo", "[e2e]") {
+    openclaw_turn("anthropic-messages", "/v1/messages");
 }
