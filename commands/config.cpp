@@ -43,7 +43,7 @@ nlohmann::json routing_json(const routing::RoutingConfig& config) {
         }
         providers.push_back(
             {{"name", p.name},
-             {"kind", p.kind == routing::ProviderKind::aimo ? "aimo" : "openai"},
+             {"kind", routing::kind_name(p.kind)},
              {"base_url", p.base_url.origin() + p.base_url.path},
              {"api_key_env", p.api_key_env},
              {"headers", headers},
@@ -80,8 +80,7 @@ void print_routing(std::ostream& out, const routing::RoutingConfig& config) {
     out << (config.implicit ? "\nproviders (none configured: the router alone)\n"
                             : "\nproviders\n");
     for (const auto& p : config.providers) {
-        out << fmt::format("  {:<12} {:<6} {}{}", p.name,
-                           p.kind == routing::ProviderKind::aimo ? "aimo" : "openai",
+        out << fmt::format("  {:<12} {:<8} {}{}", p.name, routing::kind_name(p.kind),
                            p.base_url.origin(), p.base_url.path);
         if (!p.api_key_env.empty()) {
             out << "  key from $" << p.api_key_env;

@@ -171,13 +171,16 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
     std::string kind = "openai";
     if (const auto* node = table.get("kind")) {
         kind = in.string(*node, "kind");
-        if (kind != "aimo" && kind != "openai") {
+        if (kind != "aimo" && kind != "openai" && kind != "openclaw") {
             in.fail(*node, fmt::format("provider '{}': unknown kind '{}'", p.name, kind),
-                    "use kind = \"aimo\" (the SIWx-signed AiMo router) or \"openai\" (any "
-                    "OpenAI-compatible base URL)");
+                    "use kind = \"aimo\" (the SIWx-signed AiMo router), \"openai\" (any "
+                    "OpenAI-compatible base URL) or \"openclaw\" (an OpenClaw gateway)");
         }
     }
-    p.kind = kind == "aimo" ? ProviderKind::aimo : ProviderKind::openai;
+    p.kind = kind == "aimo"       ? ProviderKind::aimo
+             : kind == "openclaw" ? ProviderKind::openclaw
+                                  : ProviderKind::openai;
+    p.responses = p.kind == ProviderKind::openclaw;
     if (const auto* node = table.get("base_url")) {
         try {
             p.base_url = upstream::parse_url(in.string(*node, "base_url"),
@@ -400,6 +403,18 @@ ProviderConfig implicit_provider(const RoutingDefaults& defaults) {
     return p;
 }
 } // namespace
+
+std::string_view kind_name(ProviderKind kind) {
+    switch (kind) {
+    case ProviderKind::aimo:
+        return "aimo";
+    case ProviderKind::openclaw:
+        return "openclaw";
+    case ProviderKind::openai:
+        break;
+    }
+    return "openai";
+}
 
 const std::vector<std::string_view>& routing_tables() {
     static const std::vector<std::string_view> tables = {"providers", "aliases", "routes", "retry",

@@ -18,9 +18,14 @@ using std::chrono::milliseconds;
 
 /// What kind of upstream a provider is.
 enum class ProviderKind {
-    aimo,  ///< the AiMo router: paths under /api/v1, every request SIWx-signed
-    openai ///< any OpenAI-compatible base URL (…/v1), optional bearer key
+    aimo,    ///< the AiMo router: paths under /api/v1, every request SIWx-signed
+    openai,  ///< any OpenAI-compatible base URL (…/v1), optional bearer key
+    openclaw ///< OpenClaw's gateway: the OpenAI surface (…/v1), a bearer token, and
+             ///< /v1/responses of its own
 };
+
+/// The `kind` value a provider of `kind` is written with: "aimo", "openai" or "openclaw".
+std::string_view kind_name(ProviderKind kind);
 
 /// How long to wait for one provider. `total` zero means no limit.
 struct ProviderTimeouts {
@@ -51,7 +56,7 @@ struct ProviderConfig {
     /// How long a request may wait in that queue before it is answered 429.
     std::chrono::milliseconds queue_timeout{120'000};
     /// The provider serves the Responses API itself: /v1/responses goes to it unchanged
-    /// instead of being translated to chat completions.
+    /// instead of being translated to chat completions (the default for kind openclaw).
     bool responses = false;
     std::string where; ///< file:line:col of the entry, for messages
 };

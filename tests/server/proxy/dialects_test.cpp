@@ -23,8 +23,9 @@ struct Setup {
     FakeUpstream local{"local", {"llama3"}};
     TempDir dir;
     std::unique_ptr<ProxyFixture> proxy;
-    explicit Setup(const std::string& extra = "") {
+    explicit Setup(const std::string& extra = "", std::map<std::string, std::string> env = {}) {
         ProxyFixtureOptions o;
+        o.env = std::move(env);
         o.config = fmt::format(R"(
 [[providers]]
 name = "local"
@@ -340,4 +341,38 @@ TEST_CASE("a provider with responses = true gets /v1/responses unchanged", "[dia
     REQUIRE(seen.size() == 1);
     CHECK(seen[0].path == "/v1/responses");
     CHECK(json::parse(seen[0].body)["previous_response_id"] == "resp_9");
+}
+
+TEST_CASE("an OpenClaw gateway provider gets its token, the client's x-openclaw headers and "
+          "/v1/responses as they are",
+          "[dialects]") {
+    Setup s("kind = \"openclaw\"\napi_key_env = \"OPENCLAW_GATEWAY_TOKEN\"",
+            {{"OPENCLAW_GATEWAY_TOKEN", "gw-secret"}});
+    s.local.script(
+        {answer(200, completion({{"role", "assistant"}, {"content", "hi"}}, "stop", 3, 1)),
+         answer(200, R"({"object":"response","id":"resp_1","output":[]})")});
+    httplib::Headers headers = {{"Authorization", "Bearer aimo-local"},
+                                {"x-openclaw-agent-id", "main"},
+                                {"x-openclaw-session-key", "s-42"}};
+    auto chat = http_post(s.port(), "/v1/chat/completions",
+                          R"({"model":"local/llama3","messages":[{"role":"user","content":"hi"}]})",
+                          headers);
+    CHECK(chat.status == 200);
+    auto responses =
+        http_post(s.port(), "/v1/responses", R"({"model":"local/llama3","input":"hi"})", headers);
+    CHECK(responses.status == 200);
+    CHECK(json::parse(responses.body)["id"] == "resp_1");
+
+    auto seen = s.local.requests();
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[1].path == "/v1/responses");
+    for (const auto& request : seen) {
+        auto header = [&](const char* name) {
+            auto found = request.headers.find(name);
+            return found == request.headers.end() ? std::string() : found->second;
+        };
+        CHECK(header("Authorization") == "Bearer gw-secret"); // never the client's key
+        CHECK(header("x-openclaw-agent-id") == "main");
+        CHECK(header("x-openclaw-session-key") == "s-42");
+    }
 }

@@ -172,3 +172,20 @@ TEST_CASE("config errors name the line and column and what to do", "[config]") {
     CHECK_THAT(error_of("providers = 3\n"), Contains("array of tables"));
     CHECK_THAT(error_of("[retry\n"), Contains("config.toml:1") && Contains("invalid TOML"));
 }
+
+TEST_CASE("an OpenClaw gateway is an OpenAI surface with Responses of its own", "[config]") {
+    auto config =
+        parse("[[providers]]\nname = \"claw\"\nkind = \"openclaw\"\n"
+              "base_url = \"http://127.0.0.1:18789/v1\"\napi_key_env = \"OPENAI_API_KEY\"\n"
+              "[[providers]]\nname = \"plain\"\nbase_url = \"http://h/v1\"\n");
+    const auto& claw = config.providers.at(0);
+    CHECK(claw.kind == ProviderKind::openclaw);
+    CHECK(kind_name(claw.kind) == "openclaw");
+    CHECK(claw.responses);
+    CHECK(claw.api_key == "sk-test");
+    CHECK_FALSE(config.providers.at(1).responses);
+    CHECK_FALSE(parse("[[providers]]\nname = \"claw\"\nkind = \"openclaw\"\n"
+                      "base_url = \"http://h/v1\"\nresponses = false\n")
+                    .providers.at(0)
+                    .responses);
+}
