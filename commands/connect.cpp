@@ -1,5 +1,6 @@
 #include "openclaw/connect.hpp"
 
+#include "connect_clients.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "openclaw/models_source.hpp"
@@ -165,7 +166,13 @@ CommandSpec register_connect(CLI::App& root) {
     openclaw->add_flag("--json", flags->json, "Print what was done as JSON");
     openclaw->add_flag("--disconnect", flags->disconnect,
                        "Undo: restore the backup, or remove only what aimo added");
-    return {app, [flags](core::Context& ctx) { return run_connect(ctx, *flags); }};
+    auto run_client = register_connect_clients(*app);
+    return {app, [flags, openclaw, run_client](core::Context& ctx) {
+                if (openclaw->parsed()) {
+                    return run_connect(ctx, *flags);
+                }
+                return run_client(ctx);
+            }};
 }
 
 } // namespace aimo::commands

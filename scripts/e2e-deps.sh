@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Node 24, OpenClaw 2026.9.6 and the official OpenAI and Anthropic SDKs for Node from
+# Installs Node 24, OpenClaw 2026.9.6, Claude Code, Codex and the official OpenAI and Anthropic SDKs
+# for Node from
 # the npm registry into a cache outside the clone (reused by later runs) for the end-to-end
 # tests, and prints the directories to put on PATH (each SDK's as .../<sdk>/node_modules/.bin,
 # which the tests turn into NODE_PATH).
@@ -10,6 +11,8 @@ cache=${AIMO_E2E_CACHE:-$HOME/.cache/aimo-e2e}
 openclaw_version=2026.9.6
 openai_version=7.15.0
 anthropic_version=1.15.0
+claude_code_version=2.1.332
+codex_version=0.171.0
 if ! command -v npm >/dev/null 2>&1; then
   ./scripts/install-deps.sh npm >&2
 fi
@@ -46,4 +49,7 @@ sdk_install() { # dir package version
 }
 sdk_install openai-sdk openai "$openai_version"
 sdk_install anthropic-sdk @anthropic-ai/sdk "$anthropic_version"
-echo "$openclaw_bin:$node_bin:$cache/openai-sdk/node_modules/.bin:$cache/anthropic-sdk/node_modules/.bin"
+# Their launchers are native binaries from an optional dependency: no install script needed.
+sdk_install claude-code @anthropic-ai/claude-code "$claude_code_version"
+sdk_install codex @openai/codex "$codex_version"
+echo "$openclaw_bin:$node_bin:$cache/openai-sdk/node_modules/.bin:$cache/anthropic-sdk/node_modules/.bin:$cache/claude-code/node_modules/.bin:$cache/codex/node_modules/.bin"

@@ -180,8 +180,12 @@ json messages_of(const json& request) {
             add_user(out, *content, at);
         } else if (role == "assistant") {
             add_assistant(out, *content, at);
+        } else if (role == "system") {
+            // Claude Code sends system reminders between turns this way.
+            out.push_back({{"role", "system"}, {"content", text_of(*content, at + ".content")}});
         } else {
-            reader.refuse(fmt::format("{}.role '{}' is not one of user, assistant", at, role));
+            reader.refuse(
+                fmt::format("{}.role '{}' is not one of user, assistant, system", at, role));
         }
     }
     return out;

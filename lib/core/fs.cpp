@@ -33,6 +33,17 @@ std::string read_file(const std::filesystem::path& path) {
     return buffer.str();
 }
 
+std::optional<std::string> read_file_if_exists(const std::filesystem::path& path) {
+    try {
+        return read_file(path);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::not_found) {
+            return std::nullopt;
+        }
+        throw;
+    }
+}
+
 void create_directories(const std::filesystem::path& dir, mode_t mode) {
     if (dir.empty() || std::filesystem::is_directory(dir)) {
         return;

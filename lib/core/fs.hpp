@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -9,6 +10,9 @@ namespace aimo::core {
 
 /// Reads a whole file; throws Error(not_found) when it does not exist, Error(io) otherwise.
 std::string read_file(const std::filesystem::path& path);
+
+/// Reads a whole file, or nullopt when it does not exist; throws Error(io) otherwise.
+std::optional<std::string> read_file_if_exists(const std::filesystem::path& path);
 
 /// Creates `dir` and its missing parents; directories this call creates get `mode`.
 void create_directories(const std::filesystem::path& dir, mode_t mode);

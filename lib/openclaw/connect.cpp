@@ -17,20 +17,9 @@ using core::Error;
 using core::ErrorKind;
 
 namespace {
-std::optional<std::string> read_if_exists(const std::filesystem::path& path) {
-    try {
-        return core::read_file(path);
-    } catch (const Error& e) {
-        if (e.kind() == ErrorKind::not_found) {
-            return std::nullopt;
-        }
-        throw;
-    }
-}
-
 // aimo's memory of the configs it edited, keyed by config path.
 Json load_state(const core::Context& ctx) {
-    auto text = read_if_exists(connect_state_path(ctx));
+    auto text = core::read_file_if_exists(connect_state_path(ctx));
     if (!text) {
         return Json::object();
     }
@@ -170,7 +159,7 @@ std::vector<StaleRegistry> find_stale_registries(const Location& where,
     }
     for (const auto& entry : std::filesystem::directory_iterator(agents, ec)) {
         StaleRegistry registry{entry.path() / "agent" / "models.json", {}, {}};
-        auto text = read_if_exists(registry.path);
+        auto text = core::read_file_if_exists(registry.path);
         if (!text) {
             continue;
         }
@@ -220,7 +209,7 @@ ConnectReport connect(const core::Context& ctx, const ConnectOptions& options) {
     ConnectReport report;
     report.location = checked_location(ctx, options);
     const auto& path = report.location.config;
-    auto original = read_if_exists(path);
+    auto original = core::read_file_if_exists(path);
     report.created = !original;
     Json config = original ? parse_json5_object(*original, path.string()) : Json::object();
     refuse_includes(config, path.string());
@@ -267,7 +256,7 @@ ConnectReport disconnect(const core::Context& ctx, const ConnectOptions& options
     ConnectReport report;
     report.location = checked_location(ctx, options);
     const auto& path = report.location.config;
-    auto original = read_if_exists(path);
+    auto original = core::read_file_if_exists(path);
     if (!original) {
         throw Error(
             ErrorKind::not_found,
@@ -281,7 +270,7 @@ ConnectReport disconnect(const core::Context& ctx, const ConnectOptions& options
     if (entry.is_object() && entry.contains("backup") && entry["backup"].is_string() &&
         entry.contains("written_sha256") &&
         entry["written_sha256"] == crypto::sha256_hex(*original)) {
-        backup_text = read_if_exists(entry["backup"].get<std::string>());
+        backup_text = core::read_file_if_exists(entry["backup"].get<std::string>());
     }
     if (backup_text) {
         text = *backup_text;

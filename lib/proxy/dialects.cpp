@@ -274,9 +274,18 @@ Response forward_responses(Forwarder& forwarder, const Request& request) {
     auto events = std::make_shared<responses::StreamTranslator>(chat.model, chat.echo);
     how.event = [events](std::string_view event) { return events->translate(event); };
     how.end = [events] { return events->end(); };
-    return translated(
+    auto dropped = std::move(chat.dropped_tools);
+    auto response = translated(
         forwarder.forward(as_chat(request, std::move(chat.body), "responses"), "/chat/completions"),
         how);
+    if (!dropped.empty()) { // said, not silent: the model never saw these tools
+        std::string types;
+        for (const auto& type : dropped) {
+            types += (types.empty() ? "" : ",") + type;
+        }
+        response.headers.add("x-aimo-dropped-tools", types);
+    }
+    return response;
 }
 
 } // namespace aimo::proxy

@@ -127,7 +127,20 @@ json messages_of(const json& request) {
     return out;
 }
 
-json tools_of(const json& tools) {
+json function_tool(const json& tool, const std::string& at) {
+    json function = {{"name", reader.string_at(tool, "name", at)}};
+    for (const char* key : {"description", "parameters", "strict"}) {
+        if (const auto* found = openai::field(tool, key); found && !found->is_null()) {
+            function[key] = *found;
+        }
+    }
+    return {{"type", "function"}, {"function", std::move(function)}};
+}
+
+// Function tools as chat tools, those of a namespace among them; every other tool (web_search,
+// file_search, custom grammars, …) runs inside OpenAI's service or needs its items, so a chat
+// upstream cannot offer it: it is left out and its type noted in `dropped`.
+json tools_of(const json& tools, std::vector<std::string>& dropped) {
     if (!tools.is_array()) {
         reader.refuse("tools: an array is required");
     }
@@ -136,20 +149,18 @@ json tools_of(const json& tools) {
         const auto& tool = tools[i];
         std::string at = fmt::format("tools[{}]", i);
         auto type = openai::string_or(tool, "type");
-        if (type != "function") {
-            reader.refuse(
-                fmt::format("{}: '{}' tools run inside OpenAI; aimo translates function tools "
-                            "only",
-                            at, type),
-                "set responses = true on a provider that serves the Responses API itself");
-        }
-        json function = {{"name", reader.string_at(tool, "name", at)}};
-        for (const char* key : {"description", "parameters", "strict"}) {
-            if (const auto* found = openai::field(tool, key); found && !found->is_null()) {
-                function[key] = *found;
+        if (type == "function") {
+            out.push_back(function_tool(tool, at));
+        } else if (const auto* inner = openai::field(tool, "tools");
+                   type == "namespace" && inner && inner->is_array()) {
+            for (size_t j = 0; j < inner->size(); ++j) {
+                if (openai::string_or((*inner)[j], "type") == "function") {
+                    out.push_back(function_tool((*inner)[j], fmt::format("{}.tools[{}]", at, j)));
+                }
             }
+        } else {
+            dropped.push_back(type.empty() ? "untyped" : type);
         }
-        out.push_back({{"type", "function"}, {"function", std::move(function)}});
     }
     return out;
 }
@@ -211,7 +222,9 @@ ChatRequest to_chat(std::string_view body) {
     }
     reader.copy_numbers(request, chat, {"temperature", "top_p"});
     if (const auto* tools = openai::field(request, "tools"); tools && !tools->empty()) {
-        chat["tools"] = tools_of(*tools);
+        if (json translated = tools_of(*tools, out.dropped_tools); !translated.empty()) {
+            chat["tools"] = std::move(translated);
+        }
     }
     if (const auto* choice = openai::field(request, "tool_choice"); choice && !choice->is_null()) {
         chat["tool_choice"] = tool_choice_of(*choice);

@@ -18,6 +18,8 @@ struct ChatRequest {
     /// The request's settings a response object repeats: instructions, tools, tool_choice,
     /// temperature, top_p, max_output_tokens, parallel_tool_calls, text, metadata.
     nlohmann::json echo = nlohmann::json::object();
+    /// Types of the tools left out because a chat upstream cannot run them (web_search, …).
+    std::vector<std::string> dropped_tools;
 };
 
 /// Translates a `POST /v1/responses` body: `input` (a string, or items: messages with

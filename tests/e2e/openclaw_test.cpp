@@ -67,7 +67,7 @@ void openclaw_turn(const std::string& api, const std::string& path) {
     }
     CHECK(signed_completion);
     // The access log shows the dialect OpenClaw used; the ledger would group it --by dialect.
-    CHECK_THAT(serve.stderr_text(), Contains("POST " + path));
+    CHECK(serve.wait_for_stderr("POST " + path));
 
     auto doctor = test::run_process({AIMO_BINARY, "doctor"}, env);
     INFO(doctor.out);

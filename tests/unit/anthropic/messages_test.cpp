@@ -123,6 +123,18 @@ TEST_CASE("a streamed Messages request asks for the stream's usage", "[anthropic
     CHECK(body["stream_options"]["include_usage"] == true);
 }
 
+TEST_CASE("a system message between turns (as Claude Code sends) stays a system message",
+          "[anthropic]") {
+    auto chat = chat_of({{"model", "m"},
+                         {"max_tokens", 5},
+                         {"messages",
+                          {{{"role", "user"}, {"content", "hi"}},
+                           {{"role", "system"},
+                            {"content", {{{"type", "text"}, {"text", "<reminder>"}}}}}}}});
+    REQUIRE(chat["messages"].size() == 2);
+    CHECK(chat["messages"][1] == json{{"role", "system"}, {"content", "<reminder>"}});
+}
+
 TEST_CASE("what has no chat equivalent is refused with what to change", "[anthropic]") {
     json base = {
         {"model", "m"}, {"max_tokens", 5}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
@@ -136,7 +148,7 @@ TEST_CASE("what has no chat equivalent is refused with what to change", "[anthro
     document["messages"][0]["content"] = {{{"type", "document"}, {"source", json::object()}}};
     CHECK_THAT(refusal(document), Contains("'document' block"));
     auto role = base;
-    role["messages"][0]["role"] = "system";
+    role["messages"][0]["role"] = "tool";
     CHECK_THAT(refusal(role), Contains("messages[0].role"));
     auto typed = base;
     typed["messages"][0]["content"] = {{{"type", 7}}};

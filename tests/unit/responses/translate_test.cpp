@@ -112,7 +112,7 @@ TEST_CASE("a Responses request becomes the chat completion that asks the same", 
     CHECK(json::parse(plain.body)["stream_options"]["include_usage"] == true);
 }
 
-TEST_CASE("state aimo does not keep and tools it cannot run are refused", "[responses]") {
+TEST_CASE("state aimo does not keep is refused", "[responses]") {
     json base = {{"model", "m"}, {"input", "hi"}};
     auto previous = base;
     previous["previous_response_id"] = "resp_1";
@@ -120,15 +120,36 @@ TEST_CASE("state aimo does not keep and tools it cannot run are refused", "[resp
     auto reference = base;
     reference["input"] = {{{"type", "item_reference"}, {"id", "msg_1"}}};
     CHECK_THAT(refusal(reference), Contains("item references"));
-    auto web = base;
-    web["tools"] = {{{"type", "web_search"}}};
-    CHECK_THAT(refusal(web), Contains("responses = true"));
     auto missing = base;
     missing.erase("input");
     CHECK_THAT(refusal(missing), Contains("input"));
     auto file = base;
     file["input"] = {{{"role", "user"}, {"content", {{{"type", "input_file"}, {"file_id", "f"}}}}}};
     CHECK_THAT(refusal(file), Contains("'input_file'"));
+}
+
+TEST_CASE("a namespace's functions are offered, tools only OpenAI can run are left out and named",
+          "[responses]") {
+    // What Codex sends: functions, a namespace of functions, and the hosted web_search.
+    json request = {
+        {"model", "m"},
+        {"input", "hi"},
+        {"tools",
+         {{{"type", "function"}, {"name", "exec_command"}, {"parameters", json::object()}},
+          {{"type", "namespace"},
+           {"name", "multi_agent_v1"},
+           {"tools", {{{"type", "function"}, {"name", "spawn_agent"}}}}},
+          {{"type", "web_search"}, {"external_web_access", false}},
+          {{"type", "custom"}, {"name", "apply_patch"}}}}};
+    auto chat = responses::to_chat(request.dump());
+    auto tools = json::parse(chat.body)["tools"];
+    REQUIRE(tools.size() == 2);
+    CHECK(tools[0]["function"]["name"] == "exec_command");
+    CHECK(tools[1]["function"]["name"] == "spawn_agent");
+    CHECK(chat.dropped_tools == std::vector<std::string>{"web_search", "custom"});
+
+    request["tools"] = {{{"type", "web_search"}}};
+    CHECK_FALSE(json::parse(responses::to_chat(request.dump()).body).contains("tools"));
 }
 
 TEST_CASE("a chat completion becomes a response with its items and usage", "[responses]") {
