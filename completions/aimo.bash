@@ -7,7 +7,7 @@ _aimo() {
     local commands="chat serve list-models router connect doctor config agent stats audit cache status keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
     local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --api --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --api --profile --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
 
     case $prev in
         --keypair | --ca-file | --config-path | --database)
@@ -52,7 +52,9 @@ _aimo() {
         connect)
             case $sub in
                 openclaw) flags="--model --port --host $router_flags --config-path --provider-id --api-key --api --no-default --dry-run --json --disconnect --help" ;;
-                *) words="openclaw" ;;
+                claude-code) flags="--model --port --host $router_flags --api-key --write --json --disconnect --help" ;;
+                codex) flags="--model --port --host $router_flags --api-key --profile --write --json --disconnect --help" ;;
+                *) words="openclaw claude-code codex" ;;
             esac ;;
         doctor) flags="--port --host $router_flags --json --help" ;;
         config)

@@ -46,7 +46,15 @@ complete -c aimo -n "__fish_seen_subcommand_from router; and not __fish_seen_sub
 complete -c aimo -n "__fish_seen_subcommand_from list-models get-balance doctor keygen show" -l json -d "JSON output"
 complete -c aimo -n "__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from path show check" -a "path show check"
 
-complete -c aimo -n "__fish_seen_subcommand_from connect; and not __fish_seen_subcommand_from openclaw" -a openclaw
+complete -c aimo -n "__fish_seen_subcommand_from connect; and not __fish_seen_subcommand_from openclaw claude-code codex" -a "openclaw claude-code codex"
+for client in claude-code codex
+    complete -c aimo -n "__fish_seen_subcommand_from $client" -l model -r -d "Model the client asks for"
+    complete -c aimo -n "__fish_seen_subcommand_from $client" -l api-key -r
+    complete -c aimo -n "__fish_seen_subcommand_from $client" -l write -d "Write the client's settings"
+    complete -c aimo -n "__fish_seen_subcommand_from $client" -l json
+    complete -c aimo -n "__fish_seen_subcommand_from $client" -l disconnect
+end
+complete -c aimo -n "__fish_seen_subcommand_from codex" -l profile -r -d "Codex profile name"
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l model -r -d "Default model"
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l config-path -r -F -d "OpenClaw config"
 complete -c aimo -n "__fish_seen_subcommand_from openclaw" -l provider-id -r

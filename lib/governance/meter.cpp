@@ -17,11 +17,18 @@ Meter::~Meter() {
     finish(499); // the client went away before the answer was complete
 }
 
-void Meter::observe(const openai::TokenUsage& usage) {
+openai::TokenUsage Meter::observe(const openai::TokenUsage& usage) {
     std::lock_guard lock(m_mutex);
     if (usage.found) {
+        auto prompt = m_usage.prompt;
+        bool had_prompt = m_usage.has_prompt;
         m_usage = usage;
+        if (!usage.has_prompt && had_prompt) {
+            m_usage.prompt = prompt;
+            m_usage.has_prompt = true;
+        }
     }
+    return m_usage;
 }
 
 void Meter::set_provider(const std::string& provider, std::optional<Prices> prices) {

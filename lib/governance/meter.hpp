@@ -34,8 +34,10 @@ public:
     Meter(const Meter&) = delete;
     Meter& operator=(const Meter&) = delete;
 
-    /// Takes the usage an answer (or one of its events) reported; the last report wins.
-    void observe(const openai::TokenUsage& usage);
+    /// Takes the usage an answer (or one of its events) reported; the last report wins, except
+    /// that a report of the completion alone keeps the prompt reported before. Returns the
+    /// usage as it now stands.
+    openai::TokenUsage observe(const openai::TokenUsage& usage);
     /// Who answered (or was tried last), and that target's prices when known.
     void set_provider(const std::string& provider, std::optional<Prices> prices);
     /// Rate-limit headers for the response (x-ratelimit-*); handed over once.

@@ -15,7 +15,16 @@ namespace {
 class UsageFields {
 public:
     enum Slot { none, root, usage, response, response_usage, choices, fields };
-    enum Field { prompt, input, completion, output, total, field_count };
+    enum Field {
+        prompt,
+        input,
+        completion,
+        output,
+        total,
+        cache_read,
+        cache_creation,
+        field_count
+    };
 
     int key(int slot, int depth, std::string_view key) {
         if (slot == root && depth == 1) {
@@ -23,7 +32,7 @@ public:
                 m_usage[0] = {};
                 return usage;
             }
-            if (key == "response") {
+            if (key == "response" || key == "message") { // Anthropic's message_start
                 return response;
             }
             if (key == "choices") {
@@ -93,16 +102,28 @@ public:
             return out;
         }
         out.prompt = usage.either(prompt, input);
+        if (!usage.integer[prompt]) {
+            // Anthropic counts cached prompt tokens apart from input_tokens.
+            out.prompt +=
+                usage.either(cache_read, cache_read) + usage.either(cache_creation, cache_creation);
+        }
         out.completion = usage.either(completion, output);
-        out.found = usage.present[prompt] || usage.present[input] || usage.present[total];
+        out.has_prompt = usage.present[prompt] || usage.present[input] || usage.present[total];
+        // Anthropic's message_delta reports the output alone; the prompt came before.
+        out.found = out.has_prompt || usage.present[completion] || usage.present[output];
         return out;
     }
 
     bool choices_empty() const { return m_choices_empty; }
 
 private:
-    static constexpr std::string_view names[field_count] = {
-        "prompt_tokens", "input_tokens", "completion_tokens", "output_tokens", "total_tokens"};
+    static constexpr std::string_view names[field_count] = {"prompt_tokens",
+                                                            "input_tokens",
+                                                            "completion_tokens",
+                                                            "output_tokens",
+                                                            "total_tokens",
+                                                            "cache_read_input_tokens",
+                                                            "cache_creation_input_tokens"};
 
     struct Partial {
         bool is_object = false;

@@ -35,7 +35,9 @@ struct Translation {
 };
 
 // The chat request the pipeline sees in place of the client's.
-Request as_chat(const Request& request, std::string body, std::string_view dialect) {
+// `keep_anthropic` keeps anthropic-version and anthropic-beta, for an Anthropic upstream.
+Request as_chat(const Request& request, std::string body, std::string_view dialect,
+                bool keep_anthropic = false) {
     Request chat;
     chat.method = request.method;
     chat.path = "/v1/chat/completions";
@@ -45,8 +47,8 @@ Request as_chat(const Request& request, std::string body, std::string_view diale
     chat.dialect = dialect;
     for (const auto& [name, value] : request.headers) {
         // Anthropic's own headers mean nothing to a chat upstream.
-        if (!core::ascii_iequals(name, "anthropic-version") &&
-            !core::ascii_iequals(name, "anthropic-beta")) {
+        if (keep_anthropic || (!core::ascii_iequals(name, "anthropic-version") &&
+                               !core::ascii_iequals(name, "anthropic-beta"))) {
             chat.headers.add(name, value);
         }
     }
@@ -235,6 +237,30 @@ Response forward_messages(Forwarder& forwarder, const Request& request) {
     return translated(
         forwarder.forward(as_chat(request, std::move(chat.body), "messages"), "/chat/completions"),
         how);
+}
+
+Response forward_native_messages(Forwarder& forwarder, const Request& request) {
+    Request native = as_chat(request, std::string(request.body), "messages", true);
+    native.path = request.path;
+    Response response = forwarder.forward(native, "/messages");
+    if (response.status >= 200 && response.status < 300) {
+        return response;
+    }
+    // The provider's own errors are Anthropic's already; aimo's (a budget, a limit, no
+    // route) are told again in that shape.
+    std::string body;
+    try {
+        body = drain(response);
+    } catch (const core::Error&) {
+    }
+    Response out;
+    if (openai::string_or(core::parse_bounded(body), "type") == "error") {
+        out.status = response.status;
+        out.body = std::move(body);
+    } else {
+        out = anthropic_error(response.status, error_parts(response.status, body).message);
+    }
+    return rebody(std::move(response), std::move(out));
 }
 
 Response count_message_tokens(governance::Gate& gate, const Request& request) {

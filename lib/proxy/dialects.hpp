@@ -16,6 +16,11 @@ namespace aimo::proxy {
 /// `Authorization: Bearer`. Never throws.
 Response forward_messages(Forwarder& forwarder, const Request& request);
 
+/// `POST /v1/messages` to a provider of kind anthropic: the body as it came, the client's
+/// anthropic-* headers kept, through the same pipeline; every error in Anthropic's shape.
+/// Never throws.
+Response forward_native_messages(Forwarder& forwarder, const Request& request);
+
 /// `POST /v1/messages/count_tokens`, answered locally (anthropic::estimate_input_tokens) for a
 /// caller the gate knows. Never throws.
 Response count_message_tokens(governance::Gate& gate, const Request& request);

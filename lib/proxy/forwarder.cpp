@@ -7,6 +7,8 @@
 #include "proxy/prepare.hpp"
 #include "proxy/respond.hpp"
 
+#include <fmt/format.h>
+
 namespace aimo::proxy {
 
 namespace {
@@ -129,6 +131,26 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
         auto [response, code] = unresolved(e);
         m_gate.refuse(caller.agent, response.status, code);
         return refused(std::move(response), body.model);
+    }
+
+    // An Anthropic provider speaks Messages only, and Messages go as they are only to one.
+    for (const auto& target : plan.targets) {
+        const auto* provider = table->provider(target.provider);
+        bool anthropic =
+            provider != nullptr && provider->config().kind == routing::ProviderKind::anthropic;
+        if (anthropic != (endpoint == "/messages")) {
+            auto response = error_response(
+                400,
+                anthropic ? fmt::format("provider '{}' speaks Anthropic Messages only; send this "
+                                        "model's requests to /v1/messages",
+                                        target.provider)
+                          : fmt::format("the route for '{}' mixes an Anthropic provider with '{}', "
+                                        "which does not speak Anthropic Messages",
+                                        body.model, target.provider),
+                "invalid_request_error", "unsupported_dialect");
+            m_gate.refuse(caller.agent, response.status, "unsupported_dialect");
+            return refused(std::move(response), body.model);
+        }
     }
 
     // Cache lookup: an answer stored for the same request (or, semantically, a paraphrase of

@@ -60,8 +60,12 @@ Response Handler::handle(const Request& request) {
             refused.headers.add("Allow", "POST");
             return refused;
         }
-        return path == "/v1/messages" ? forward_messages(m_forwarder, request)
-                                      : count_message_tokens(m_gate, request);
+        if (path != "/v1/messages") {
+            return count_message_tokens(m_gate, request);
+        }
+        return first_provider_kind(request) == routing::ProviderKind::anthropic
+                   ? forward_native_messages(m_forwarder, request)
+                   : forward_messages(m_forwarder, request);
     }
     if (path == "/v1/responses") {
         if (request.method != "POST") {
@@ -86,19 +90,33 @@ Response Handler::handle(const Request& request) {
         "invalid_request_error", "not_found");
 }
 
-bool Handler::native_responses(const Request& request) {
+const routing::ProviderConfig* Handler::first_provider(const Request& request,
+                                                       std::shared_ptr<const void>& keep) {
     auto body = openai::scan_body(request.body);
     if (!body.has_model) {
-        return false; // the translation says what is wrong with it
+        return nullptr; // the translation says what is wrong with it
     }
     try {
         auto table = m_gateway.current();
         auto plan = table->resolve(body.model);
         const auto* provider = table->provider(plan.targets.front().provider);
-        return provider != nullptr && provider->config().responses;
+        keep = table;
+        return provider != nullptr ? &provider->config() : nullptr;
     } catch (const core::Error&) {
-        return false; // the forwarder says why it has no route
+        return nullptr; // the forwarder says why it has no route
     }
+}
+
+bool Handler::native_responses(const Request& request) {
+    std::shared_ptr<const void> keep;
+    const auto* provider = first_provider(request, keep);
+    return provider != nullptr && provider->responses;
+}
+
+std::optional<routing::ProviderKind> Handler::first_provider_kind(const Request& request) {
+    std::shared_ptr<const void> keep;
+    const auto* provider = first_provider(request, keep);
+    return provider ? std::optional(provider->kind) : std::nullopt;
 }
 
 std::optional<Response> Handler::refuse_observer(const Request& request) {

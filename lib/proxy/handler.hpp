@@ -32,7 +32,12 @@ private:
     Response list_models(const Request& request);
     /// Whether /v1/responses goes unchanged to the provider its model resolves to first
     /// (a provider with `responses = true`) instead of being translated.
+    /// The provider of the first target the request's model resolves to, kept alive by
+    /// `keep`; nullptr when the model is missing or has no route.
+    const routing::ProviderConfig* first_provider(const Request& request,
+                                                  std::shared_ptr<const void>& keep);
     bool native_responses(const Request& request);
+    std::optional<routing::ProviderKind> first_provider_kind(const Request& request);
     Response get_model(const Request& request, std::string_view id);
 
     routing::Gateway& m_gateway;

@@ -69,9 +69,9 @@ void account(const RespondOptions& options, const Dispatch& dispatch) {
 
 // An answer's usage, for the record and for its provider's tpm.
 void observe(governance::Meter& meter, Dispatch& dispatch, const openai::TokenUsage& usage) {
-    meter.observe(usage);
+    auto now = meter.observe(usage);
     if (usage.found) {
-        dispatch.used_tokens(usage.prompt + usage.completion);
+        dispatch.used_tokens(now.prompt + now.completion);
     }
 }
 

@@ -152,7 +152,8 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
     in.only_keys(table, "[[providers]]",
                  {"name", "kind", "base_url", "api_key_env", "headers", "models", "connect_timeout",
                   "first_byte_timeout", "idle_timeout", "total_timeout", "price_in", "price_out",
-                  "max_in_flight", "rpm", "tpm", "model_limits", "queue_timeout", "responses"});
+                  "max_in_flight", "rpm", "tpm", "model_limits", "queue_timeout", "responses",
+                  "anthropic_version"});
     ProviderConfig p;
     p.where = in.where(table);
     const auto* name = table.get("name");
@@ -171,15 +172,17 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
     std::string kind = "openai";
     if (const auto* node = table.get("kind")) {
         kind = in.string(*node, "kind");
-        if (kind != "aimo" && kind != "openai" && kind != "openclaw") {
+        if (kind != "aimo" && kind != "openai" && kind != "openclaw" && kind != "anthropic") {
             in.fail(*node, fmt::format("provider '{}': unknown kind '{}'", p.name, kind),
                     "use kind = \"aimo\" (the SIWx-signed AiMo router), \"openai\" (any "
-                    "OpenAI-compatible base URL) or \"openclaw\" (an OpenClaw gateway)");
+                    "OpenAI-compatible base URL), \"openclaw\" (an OpenClaw gateway) or "
+                    "\"anthropic\" (the Anthropic Messages API)");
         }
     }
-    p.kind = kind == "aimo"       ? ProviderKind::aimo
-             : kind == "openclaw" ? ProviderKind::openclaw
-                                  : ProviderKind::openai;
+    p.kind = kind == "aimo"        ? ProviderKind::aimo
+             : kind == "openclaw"  ? ProviderKind::openclaw
+             : kind == "anthropic" ? ProviderKind::anthropic
+                                   : ProviderKind::openai;
     p.responses = p.kind == ProviderKind::openclaw;
     if (const auto* node = table.get("base_url")) {
         try {
@@ -190,6 +193,8 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
         }
     } else if (p.kind == ProviderKind::aimo) {
         p.base_url = defaults.router_url;
+    } else if (p.kind == ProviderKind::anthropic) {
+        p.base_url = upstream::parse_url("https://api.anthropic.com/v1", "Anthropic's API");
     } else {
         throw Error(ErrorKind::invalid_input,
                     fmt::format("{}: provider '{}' has no base_url", p.where, p.name),
@@ -265,6 +270,15 @@ ProviderConfig read_provider(const Reader& in, const toml::table& table,
                     "responses = true when the provider serves /v1/responses itself");
         }
         p.responses = node->as_boolean()->get();
+    }
+    if (const auto* node = table.get("anthropic_version")) {
+        p.anthropic_version = in.string(*node, "anthropic_version");
+        if (p.kind != ProviderKind::anthropic) {
+            in.fail(
+                *node,
+                fmt::format("provider '{}': anthropic_version is for kind \"anthropic\"", p.name),
+                "remove it, or set kind = \"anthropic\"");
+        }
     }
     if (const auto* node = table.get("queue_timeout")) {
         p.queue_timeout = in.seconds(*node, "queue_timeout", false);
@@ -410,6 +424,8 @@ std::string_view kind_name(ProviderKind kind) {
         return "aimo";
     case ProviderKind::openclaw:
         return "openclaw";
+    case ProviderKind::anthropic:
+        return "anthropic";
     case ProviderKind::openai:
         break;
     }

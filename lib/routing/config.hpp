@@ -18,13 +18,15 @@ using std::chrono::milliseconds;
 
 /// What kind of upstream a provider is.
 enum class ProviderKind {
-    aimo,    ///< the AiMo router: paths under /api/v1, every request SIWx-signed
-    openai,  ///< any OpenAI-compatible base URL (…/v1), optional bearer key
-    openclaw ///< OpenClaw's gateway: the OpenAI surface (…/v1), a bearer token, and
-             ///< /v1/responses of its own
+    aimo,     ///< the AiMo router: paths under /api/v1, every request SIWx-signed
+    openai,   ///< any OpenAI-compatible base URL (…/v1), optional bearer key
+    openclaw, ///< OpenClaw's gateway: the OpenAI surface (…/v1), a bearer token, and
+              ///< /v1/responses of its own
+    anthropic ///< the Anthropic Messages API (…/v1/messages): x-api-key and anthropic-version
 };
 
-/// The `kind` value a provider of `kind` is written with: "aimo", "openai" or "openclaw".
+/// The `kind` value a provider of `kind` is written with: "aimo", "openai", "openclaw" or
+/// "anthropic".
 std::string_view kind_name(ProviderKind kind);
 
 /// How long to wait for one provider. `total` zero means no limit.
@@ -58,6 +60,8 @@ struct ProviderConfig {
     /// The provider serves the Responses API itself: /v1/responses goes to it unchanged
     /// instead of being translated to chat completions (the default for kind openclaw).
     bool responses = false;
+    /// kind anthropic: the anthropic-version sent when the client sends none.
+    std::string anthropic_version = "2023-06-01";
     std::string where; ///< file:line:col of the entry, for messages
 };
 

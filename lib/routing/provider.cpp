@@ -44,7 +44,14 @@ upstream::HttpRequest Provider::request(std::string_view method, std::string_vie
     if (m_router) {
         return m_router->request(method, rest, query, std::move(headers), body);
     }
-    if (!m_config.api_key.empty()) {
+    if (m_config.kind == ProviderKind::anthropic) {
+        if (!m_config.api_key.empty()) {
+            headers.set("x-api-key", m_config.api_key);
+        }
+        if (!headers.has("anthropic-version")) { // the client's, when it said which
+            headers.add("anthropic-version", m_config.anthropic_version);
+        }
+    } else if (!m_config.api_key.empty()) {
         headers.add("Authorization", "Bearer " + m_config.api_key);
     }
     upstream::HttpRequest request;

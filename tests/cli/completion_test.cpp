@@ -51,7 +51,8 @@ TEST_CASE("bash completes commands and subcommands", "[completion]") {
     // `config` (issue 6) shares the prefix, so `con` offers both and `conn` only connect.
     CHECK(complete_bash("aimo con", 1) == "connect config\n");
     CHECK(complete_bash("aimo conn", 1) == "connect\n");
-    CHECK(complete_bash("aimo connect ''", 2) == "openclaw\n");
+    CHECK(complete_bash("aimo connect ''", 2) == "openclaw claude-code codex\n");
+    CHECK(complete_bash("aimo connect codex --pro", 3) == "--profile\n");
     CHECK(complete_bash("aimo router g", 2) == "get-balance\n");
     CHECK(complete_bash("aimo connect openclaw --dis", 3) == "--disconnect\n");
     CHECK(complete_bash("aimo serve --port 80 --log-format j", 5) == "json\n");

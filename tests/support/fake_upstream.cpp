@@ -65,7 +65,7 @@ FakeUpstream::FakeUpstream(std::string name, std::vector<std::string> models)
         }
         res.set_content(list.dump(), "application/json");
     });
-    server->Post("/v1/(chat/completions|completions|embeddings|responses)",
+    server->Post("/v1/(chat/completions|completions|embeddings|responses|messages)",
                  [this](const httplib::Request& req, httplib::Response& res) {
                      Scripted answer;
                      {

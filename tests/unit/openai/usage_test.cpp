@@ -22,9 +22,13 @@ openai::TokenUsage reference_usage(std::string_view text, bool* choices_empty = 
     const nlohmann::json* usage = nullptr;
     if (auto it = json.find("usage"); it != json.end() && it->is_object()) {
         usage = &*it;
-    } else if (auto r = json.find("response"); r != json.end() && r->is_object()) {
-        if (auto u = r->find("usage"); u != r->end() && u->is_object()) {
-            usage = &*u;
+    } else {
+        for (const char* holder : {"response", "message"}) { // message: Anthropic's
+            if (auto r = json.find(holder); !usage && r != json.end() && r->is_object()) {
+                if (auto u = r->find("usage"); u != r->end() && u->is_object()) {
+                    usage = &*u;
+                }
+            }
         }
     }
     if (usage == nullptr) {
@@ -39,14 +43,21 @@ openai::TokenUsage reference_usage(std::string_view text, bool* choices_empty = 
         return 0;
     };
     out.prompt = number("prompt_tokens", "input_tokens");
+    if (!usage->contains("prompt_tokens") || !(*usage)["prompt_tokens"].is_number_integer()) {
+        out.prompt += number("cache_read_input_tokens", "cache_read_input_tokens") +
+                      number("cache_creation_input_tokens", "cache_creation_input_tokens");
+    }
     out.completion = number("completion_tokens", "output_tokens");
-    out.found = usage->contains("prompt_tokens") || usage->contains("input_tokens") ||
-                usage->contains("total_tokens");
+    out.has_prompt = usage->contains("prompt_tokens") || usage->contains("input_tokens") ||
+                     usage->contains("total_tokens");
+    out.found =
+        out.has_prompt || usage->contains("completion_tokens") || usage->contains("output_tokens");
     return out;
 }
 
 void check_same(const openai::TokenUsage& got, const openai::TokenUsage& want) {
     CHECK(got.found == want.found);
+    CHECK(got.has_prompt == want.has_prompt);
     CHECK(got.prompt == want.prompt);
     CHECK(got.completion == want.completion);
 }
@@ -108,11 +119,32 @@ TEST_CASE("a usage-only stream event is told apart from one that also carries ch
     CHECK_FALSE(null_usage.usage.found);
 }
 
+TEST_CASE("Anthropic's usage is read from its answer and from its stream's events", "[usage]") {
+    auto whole = openai::usage_from_json(
+        R"({"type":"message","usage":{"input_tokens":10,"cache_read_input_tokens":90,)"
+        R"("cache_creation_input_tokens":5,"output_tokens":7}})");
+    CHECK(whole.found);
+    CHECK(whole.prompt == 105);
+    CHECK(whole.completion == 7);
+    auto start = openai::usage_from_event(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\","
+        "\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n");
+    CHECK(start.usage.has_prompt);
+    CHECK(start.usage.prompt == 25);
+    auto delta = openai::usage_from_event("event: message_delta\ndata: {\"type\":\"message_delta\","
+                                          "\"usage\":{\"output_tokens\":15}}\n");
+    CHECK(delta.usage.found);
+    CHECK_FALSE(delta.usage.has_prompt);
+    CHECK(delta.usage.completion == 15);
+    CHECK_FALSE(delta.usage_only); // only chat's usage-only chunk is aimo's to drop
+}
+
 TEST_CASE("the usage scan agrees with a reference parser on mutated answers", "[usage]") {
     const std::string seed =
         R"({"id":"c","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":-5,)"
         R"("total_tokens":7.0,"input_tokens":3,"output_tokens":1e2,"d":{"prompt_tokens":1}},)"
-        R"("response":{"usage":{"input_tokens":8,"output_tokens":9}},"s":"\u00e9 \"usage\""})";
+        R"("response":{"usage":{"input_tokens":8,"output_tokens":9,"cache_read_input_tokens":4}},)"
+        R"("s":"\u00e9 \"usage\""})";
     std::mt19937 random(4242);
     const std::string alphabet = "{}[]\",:.-+eE0123456789tfnrul\\ \x01\xc3\xa9";
     for (int i = 0; i < 20000; ++i) {

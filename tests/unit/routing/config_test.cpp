@@ -189,3 +189,16 @@ TEST_CASE("an OpenClaw gateway is an OpenAI surface with Responses of its own", 
                     .providers.at(0)
                     .responses);
 }
+
+TEST_CASE("an Anthropic provider defaults to Anthropic's API and its version", "[config]") {
+    auto config = parse("[[providers]]\nname = \"claude\"\nkind = \"anthropic\"\n"
+                        "api_key_env = \"OPENAI_API_KEY\"\nanthropic_version = \"2024-01-01\"\n");
+    const auto& claude = config.providers.at(0);
+    CHECK(claude.kind == ProviderKind::anthropic);
+    CHECK(kind_name(claude.kind) == "anthropic");
+    CHECK(claude.base_url.origin() + claude.base_url.path == "https://api.anthropic.com/v1");
+    CHECK(claude.anthropic_version == "2024-01-01");
+    CHECK_THAT(error_of("[[providers]]\nname = \"x\"\nbase_url = \"http://h/v1\"\n"
+                        "anthropic_version = \"2023-06-01\"\n"),
+               Contains("config.toml:4:21") && Contains("is for kind \"anthropic\""));
+}
