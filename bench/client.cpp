@@ -8,7 +8,8 @@
 //       B-A so both see the same moment of a noisy machine; prints the p50 of A, the p50 of B
 //       and the median over rounds of the difference of the blocks' medians, B - A (µs).
 //       Back-to-back blocks also count the work a server does after answering, which delays
-//       the next request on the same connection.
+//       the next request on the same connection. A path ending in /messages or /responses
+//       sends the same question as Anthropic Messages or a Responses request.
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
@@ -68,8 +69,18 @@ struct Peer {
     std::string buffer;
 
     Peer(int port, const std::string& path, const std::string& token) : fd(connect_to(port)) {
+        // The same small question in the dialect the path speaks.
+        auto ends_with = [&](const std::string& tail) {
+            return path.size() >= tail.size() &&
+                   path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+        };
         const std::string small =
-            R"({"model":"bench/model","messages":[{"role":"user","content":"Say hello."}]})";
+            ends_with("/messages")
+                ? R"({"model":"bench/model","max_tokens":64,"messages":[{"role":"user",)"
+                  R"("content":"Say hello."}]})"
+            : ends_with("/responses")
+                ? R"({"model":"bench/model","input":"Say hello."})"
+                : R"({"model":"bench/model","messages":[{"role":"user","content":"Say hello."}]})";
         request = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                   "Content-Type: application/json\r\nAuthorization: Bearer " + token +
                   "\r\nContent-Length: " + std::to_string(small.size()) + "\r\n\r\n" + small;

@@ -154,6 +154,10 @@ read -r pp_p50 pg_p50 pg_add pg_lo pg_hi <<<"$(paired "$aimo_port" /v1/chat/comp
 # The control: the plain aimo against itself over two connections. It should add nothing.
 read -r _ _ pc_add pc_lo pc_hi <<<"$(paired "$aimo_port" /v1/chat/completions - "$aimo_port" /v1/chat/completions -)"
 read -r su_p50 sl_p50 sl_add sl_lo sl_hi <<<"$(paired "$unlimited_port" /v1/chat/completions - "$limited_port" /v1/chat/completions -)"
+# Dialects: the same question as chat, as Anthropic Messages and as a Responses request, to the
+# same plain aimo (the one upstream answer is translated back for the latter two).
+read -r dc_p50 dm_p50 dm_add dm_lo dm_hi <<<"$(paired "$aimo_port" /v1/chat/completions - "$aimo_port" /v1/messages -)"
+read -r dc2_p50 dr_p50 dr_add dr_lo dr_hi <<<"$(paired "$aimo_port" /v1/chat/completions - "$aimo_port" /v1/responses -)"
 read -r sched_free sched_limited <<<"$("$build/bench/aimo_bench_scheduler" 500000)"
 read -r _ _ su_rps <<<"$(run_wrk "http://127.0.0.1:$unlimited_port/v1/chat/completions" 2 64)"
 read -r _ _ sl_rps <<<"$(run_wrk "http://127.0.0.1:$limited_port/v1/chat/completions" 2 64)"
@@ -175,6 +179,8 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
     -v pcadd="$pc_add" -v pclo="$pc_lo" -v pchi="$pc_hi" \
     -v sup50="$su_p50" -v slp50="$sl_p50" -v sladd="$sl_add" -v sllo="$sl_lo" -v slhi="$sl_hi" \
     -v surps="$su_rps" -v slrps="$sl_rps" -v schf="$sched_free" -v schl="$sched_limited" \
+    -v dcp50="$dc_p50" -v dmp50="$dm_p50" -v dmadd="$dm_add" -v dmlo="$dm_lo" -v dmhi="$dm_hi" \
+    -v dc2p50="$dc2_p50" -v drp50="$dr_p50" -v dradd="$dr_add" -v drlo="$dr_lo" -v drhi="$dr_hi" \
     -v held="$held" -v rss="$rss" -v idle="$idle_rss" -v dur="$duration" -v cores="$(nproc)" 'BEGIN {
   printf "aimo benchmark: direct to a local fake router vs through aimo, same run (%ss wrk runs, %s cores)\n", dur, cores
   printf "%-34s %12s %12s %12s %10s\n", "figure", "direct", "via aimo", "added/ratio", "target"
@@ -200,6 +206,12 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
   printf "%-34s %12s %12s %10.1fus %10s\n", "  rounds ranged", "", "", sllo, "to " slhi "us"
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", surps, slrps, slrps / surps, "-"
   printf "%-34s %10.3fus %10.3fus %10.3fus %10s\n", "  the scheduler alone, per request", schf, schl, schl - schf, "-"
+  printf "\ndialects: the same question as chat vs as Anthropic Messages / Responses, same plain aimo\n"
+  printf "%-34s %12s %12s %12s %10s\n", "figure", "chat", "translated", "added", "target"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "Messages p50, c=1, paired", dcp50, dmp50, dmadd, "<= 30us"
+  printf "%-34s %12s %12s %10.1fus %10s\n", "  rounds ranged", "", "", dmlo, "to " dmhi "us"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "Responses p50, c=1, paired", dc2p50, drp50, dradd, "<= 30us"
+  printf "%-34s %12s %12s %10.1fus %10s\n", "  rounds ranged", "", "", drlo, "to " drhi "us"
 }'
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 if [ -n "$baseline" ]; then

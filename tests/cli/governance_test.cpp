@@ -220,6 +220,41 @@ TEST_CASE("database off keeps no records and allows no agents", "[audit]") {
     CHECK_FALSE(std::filesystem::exists(s.db));
 }
 
+TEST_CASE("stats --by dialect tells chat, Messages and Responses requests apart", "[stats]") {
+    Setup s;
+    test::FakeRouter router;
+    test::write_rfc8032_keypair(s.home / "key.json");
+    {
+        test::Subprocess server({AIMO_BINARY, "serve", "--port", "0", "--router-url", router.url(),
+                                 "--keypair", (s.home / "key.json").string()},
+                                {{"HOME", s.home.path().string()}, {"PATH", "/usr/bin:/bin"}});
+        REQUIRE(server.wait_for_stderr("Ctrl-C stops"));
+        int port = test::banner_port(server.stderr_text());
+        const std::string model = R"("model":"deepseek/deepseek-v3.2")";
+        CHECK(test::http_post(port, "/v1/chat/completions",
+                              "{" + model + R"(,"messages":[{"role":"user","content":"hi"}]})")
+                  .status == 200);
+        CHECK(test::http_post(port, "/v1/messages",
+                              "{" + model +
+                                  R"(,"max_tokens":9,"messages":[{"role":"user","content":"hi"}]})")
+                  .status == 200);
+        for (int i = 0; i < 2; ++i) {
+            CHECK(test::http_post(port, "/v1/responses", "{" + model + R"(,"input":"hi"})")
+                      .status == 200);
+        }
+        server.signal(SIGTERM);
+        CHECK(server.wait() == 0);
+    }
+    auto rows = json::parse(s.cli.run({"stats", "--by", "dialect", "--json"}).out);
+    std::map<std::string, int> requests;
+    for (const auto& row : rows) {
+        requests[row["dialect"].get<std::string>()] = row["requests"].get<int>();
+    }
+    CHECK(requests == std::map<std::string, int>{{"chat", 1}, {"messages", 1}, {"responses", 2}});
+    auto table = s.cli.run({"stats", "--by", "dialect"});
+    CHECK_THAT(table.out, Contains("DIALECT") && Contains("responses"));
+}
+
 TEST_CASE("audit tail -f prints records as they are committed until Ctrl-C", "[audit]") {
     Setup s;
     governance::Database db(s.db);
