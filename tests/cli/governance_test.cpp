@@ -239,8 +239,9 @@ TEST_CASE("stats --by dialect tells chat, Messages and Responses requests apart"
                                   R"(,"max_tokens":9,"messages":[{"role":"user","content":"hi"}]})")
                   .status == 200);
         for (int i = 0; i < 2; ++i) {
-            CHECK(test::http_post(port, "/v1/responses", "{" + model + R"(,"input":"hi"})")
-                      .status == 200);
+            CHECK(
+                test::http_post(port, "/v1/responses", "{" + model + R"(,"input":"hi"})").status ==
+                200);
         }
         server.signal(SIGTERM);
         CHECK(server.wait() == 0);
