@@ -1,6 +1,7 @@
 #include "proxy/dialects.hpp"
 
 #include "anthropic/messages.hpp"
+#include "anthropic/reverse.hpp"
 #include "anthropic/stream.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
@@ -11,6 +12,7 @@
 #include "responses/stream.hpp"
 #include "responses/translate.hpp"
 
+#include <ctime>
 #include <fmt/format.h>
 #include <utility>
 
@@ -261,6 +263,29 @@ Response forward_native_messages(Forwarder& forwarder, const Request& request) {
         out = anthropic_error(response.status, error_parts(response.status, body).message);
     }
     return rebody(std::move(response), std::move(out));
+}
+
+Response forward_chat_to_messages(Forwarder& forwarder, const Request& request) {
+    Translation how;
+    how.error = openai_error_of;
+    anthropic::MessagesRequest messages;
+    try {
+        messages = anthropic::to_messages(request.body);
+    } catch (const core::Error& e) {
+        return untranslatable(e, how);
+    }
+    auto created = static_cast<int64_t>(std::time(nullptr));
+    how.stream = messages.stream;
+    how.whole = [model = messages.model, created](const json& message) {
+        return core::json_text(anthropic::completion_of(message, model, created));
+    };
+    auto events = std::make_shared<anthropic::ChatStreamTranslator>(
+        messages.model, messages.include_usage, created);
+    how.event = [events](std::string_view event) { return events->translate(event); };
+    how.end = [events] { return events->end(); };
+    Request native = as_chat(request, std::move(messages.body), "", false);
+    native.path = request.path;
+    return translated(forwarder.forward(native, "/messages"), how);
 }
 
 Response count_message_tokens(governance::Gate& gate, const Request& request) {

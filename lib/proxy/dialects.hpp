@@ -21,6 +21,10 @@ Response forward_messages(Forwarder& forwarder, const Request& request);
 /// Never throws.
 Response forward_native_messages(Forwarder& forwarder, const Request& request);
 
+/// `POST /v1/chat/completions` to a provider of kind anthropic: translated to Messages and
+/// its answer (whole or streamed) back to chat, errors OpenAI-shaped. Never throws.
+Response forward_chat_to_messages(Forwarder& forwarder, const Request& request);
+
 /// `POST /v1/messages/count_tokens`, answered locally (anthropic::estimate_input_tokens) for a
 /// caller the gate knows. Never throws.
 Response count_message_tokens(governance::Gate& gate, const Request& request);

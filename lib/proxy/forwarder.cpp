@@ -141,9 +141,9 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
         if (anthropic != (endpoint == "/messages")) {
             auto response = error_response(
                 400,
-                anthropic ? fmt::format("provider '{}' speaks Anthropic Messages only; send this "
-                                        "model's requests to /v1/messages",
-                                        target.provider)
+                anthropic ? fmt::format("the route for '{}' mixes a chat provider with '{}', "
+                                        "which speaks Anthropic Messages only",
+                                        body.model, target.provider)
                           : fmt::format("the route for '{}' mixes an Anthropic provider with '{}', "
                                         "which does not speak Anthropic Messages",
                                         body.model, target.provider),

@@ -75,9 +75,14 @@ Response Handler::handle(const Request& request) {
                                          : forward_responses(m_forwarder, request);
     }
     if (std::find(forwarded_paths.begin(), forwarded_paths.end(), path) != forwarded_paths.end()) {
-        return request.method == "POST"
-                   ? m_forwarder.forward(request, std::string_view(path).substr(3))
-                   : wrong_method(request, "POST");
+        if (request.method != "POST") {
+            return wrong_method(request, "POST");
+        }
+        if (path == "/v1/chat/completions" && has_anthropic_provider() &&
+            first_provider_kind(request) == routing::ProviderKind::anthropic) {
+            return forward_chat_to_messages(m_forwarder, request);
+        }
+        return m_forwarder.forward(request, std::string_view(path).substr(3));
     }
     return error_response(
         404,
@@ -111,6 +116,16 @@ bool Handler::native_responses(const Request& request) {
     std::shared_ptr<const void> keep;
     const auto* provider = first_provider(request, keep);
     return provider != nullptr && provider->responses;
+}
+
+bool Handler::has_anthropic_provider() const {
+    auto table = m_gateway.current();
+    for (const auto& provider : table->providers()) {
+        if (provider.config().kind == routing::ProviderKind::anthropic) {
+            return true;
+        }
+    }
+    return false;
 }
 
 std::optional<routing::ProviderKind> Handler::first_provider_kind(const Request& request) {

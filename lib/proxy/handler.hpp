@@ -38,6 +38,8 @@ private:
                                                   std::shared_ptr<const void>& keep);
     bool native_responses(const Request& request);
     std::optional<routing::ProviderKind> first_provider_kind(const Request& request);
+    /// Whether any provider is of kind anthropic (chat requests then need a look at theirs).
+    bool has_anthropic_provider() const;
     Response get_model(const Request& request, std::string_view id);
 
     routing::Gateway& m_gateway;

@@ -157,13 +157,16 @@ TEST_CASE("errors from and about an Anthropic provider are in Anthropic's shape"
     CHECK(reply.status == 529);
     CHECK(json::parse(reply.body) == json::parse(overloaded));
 
-    // Chat completions cannot be sent to it, and a route may not mix it with a chat provider.
+    // A chat client is told the same error in OpenAI's shape.
+    s.claude.script({busy, busy, busy});
     auto chat =
         http_post(s.port(), "/v1/chat/completions",
                   R"({"model":"claude/claude-x","messages":[{"role":"user","content":"hi"}]})");
-    CHECK(chat.status == 400);
-    CHECK(json::parse(chat.body)["error"]["code"] == "unsupported_dialect");
-    CHECK_THAT(chat.body, Contains("/v1/messages"));
+    CHECK(chat.status == 529);
+    CHECK(json::parse(chat.body)["error"]["message"] == "Overloaded");
+    CHECK(json::parse(chat.body)["error"]["type"] == "overloaded_error");
+
+    // A route may not mix it with a chat provider.
     auto body = json::parse(request_body);
     body["model"] = "mixed";
     auto mixed = http_post(s.port(), "/v1/messages", body.dump(), client_headers);
@@ -171,4 +174,63 @@ TEST_CASE("errors from and about an Anthropic provider are in Anthropic's shape"
     CHECK(json::parse(mixed.body)["type"] == "error");
     CHECK_THAT(mixed.body, Contains("mixes an Anthropic provider with 'local'"));
     CHECK(s.local.count() == 0);
+}
+
+TEST_CASE("a chat client reaches an Anthropic provider, whole and streamed", "[anthropic]") {
+    Setup s;
+    std::string message =
+        R"({"id":"msg_3","type":"message","role":"assistant","model":"claude-x",)"
+        R"("content":[{"type":"text","text":"Hi there"}],"stop_reason":"end_turn",)"
+        R"("usage":{"input_tokens":7,"output_tokens":3}})";
+    Scripted streamed;
+    streamed.sse = {
+        event("message_start",
+              {{"type", "message_start"},
+               {"message",
+                {{"id", "msg_4"}, {"usage", {{"input_tokens", 8}, {"output_tokens", 1}}}}}}),
+        event("content_block_delta", {{"type", "content_block_delta"},
+                                      {"index", 0},
+                                      {"delta", {{"type", "text_delta"}, {"text", "Hello"}}}}),
+        event("message_delta", {{"type", "message_delta"},
+                                {"delta", {{"stop_reason", "end_turn"}}},
+                                {"usage", {{"output_tokens", 2}}}}),
+        event("message_stop", {{"type", "message_stop"}})};
+    s.claude.script({answer(200, message), streamed});
+    std::string chat =
+        R"({"model":"claude/claude-x","messages":[{"role":"system","content":"Be brief."},)"
+        R"({"role":"user","content":"hi"}]})";
+    auto whole = http_post(s.port(), "/v1/chat/completions", chat);
+    REQUIRE(whole.status == 200);
+    auto completion = json::parse(whole.body);
+    CHECK(completion["object"] == "chat.completion");
+    CHECK(completion["choices"][0]["message"]["content"] == "Hi there");
+    CHECK(completion["choices"][0]["finish_reason"] == "stop");
+    CHECK(completion["usage"]["prompt_tokens"] == 7);
+
+    auto stream_body = json::parse(chat);
+    stream_body["stream"] = true;
+    auto streamed_reply = http_post(s.port(), "/v1/chat/completions", stream_body.dump());
+    REQUIRE(streamed_reply.status == 200);
+    CHECK_THAT(streamed_reply.body, Contains(R"("content":"Hello")") &&
+                                        Contains(R"("finish_reason":"stop")") &&
+                                        Contains("data: [DONE]"));
+
+    auto seen = s.claude.requests();
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].path == "/v1/messages");
+    CHECK(seen[0].header("x-api-key") == "sk-ant-real");
+    CHECK(seen[0].header("anthropic-version") == "2023-06-01");
+    auto sent = json::parse(seen[0].body);
+    CHECK(sent["model"] == "claude-x");
+    CHECK(sent["system"] == "Be brief.");
+    CHECK(sent["max_tokens"] == 4096);
+    CHECK(sent["messages"] ==
+          json{{{"role", "user"}, {"content", {{{"type", "text"}, {"text", "hi"}}}}}});
+
+    auto records = s.records();
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].record.dialect.empty()); // the client spoke chat
+    CHECK(records[0].record.prompt_tokens == 7);
+    CHECK(records[1].record.prompt_tokens == 8);
+    CHECK(records[1].record.completion_tokens == 2);
 }
