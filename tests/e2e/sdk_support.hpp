@@ -39,7 +39,9 @@ struct ServedAimo {
     std::unique_ptr<Subprocess> serve;
     std::string origin; ///< http://127.0.0.1:PORT
 
-    explicit ServedAimo(const std::string& config) {
+    /// `extra` joins the environment aimo runs in (a provider's key variable, say).
+    explicit ServedAimo(const std::string& config,
+                        const std::map<std::string, std::string>& extra = {}) {
         auto key = home / "keypair.json";
         write_rfc8032_keypair(key);
         std::filesystem::create_directories(home / ".config/aimo");
@@ -48,6 +50,7 @@ struct ServedAimo {
                {"PATH", std::string(AIMO_E2E_PATH) + ":/usr/local/bin:/usr/bin:/bin"},
                {"AIMO_KEYPAIR", key.string()},
                {"AIMO_ROUTER_URL", router.url()}};
+        env.insert(extra.begin(), extra.end());
         serve = std::make_unique<Subprocess>(
             std::vector<std::string>{AIMO_BINARY, "serve", "--port", "0"}, env);
         REQUIRE(serve->wait_for_stderr("Ctrl-C stops"));
