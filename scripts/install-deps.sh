@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libcli11-dev libcpp-httplib-dev nlohmann-json3-dev libsodium-dev libfmt-dev libssl-dev
-  libtomlplusplus-dev libsqlite3-dev catch2 curl dash shellcheck bsdutils
+  libtomlplusplus-dev libsqlite3-dev libhiredis-dev catch2 curl dash shellcheck bsdutils
 )
 if [ "${1:-}" = "--test" ]; then
   shift

@@ -4,7 +4,7 @@
 # offline; CI never does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh redis-server # the tests of the shared state start real ones
 build_dir=${AIMO_BUILD_DIR:-build}
 e2e_path=""
 if [ "${AIMO_SKIP_E2E:-0}" != "1" ]; then

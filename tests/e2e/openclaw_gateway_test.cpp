@@ -2,35 +2,18 @@
 // claw/openclaw/main; aimo forwards to the gateway with its token and the client's x-openclaw
 // headers; the gateway runs its main agent, whose model is aimo again, in front of the router.
 #include "core/fs.hpp"
+#include "fake_upstream.hpp"
 #include "http_helpers.hpp"
 #include "sdk_support.hpp"
 
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace aimo;
 using Catch::Matchers::Contains;
 using nlohmann::json;
 
-namespace {
-// A loopback port nothing listens on now, for a server that must be told its port up front.
-int unused_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t size = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-} // namespace
-
 TEST_CASE("an OpenClaw gateway answers through aimo as a provider of kind openclaw", "[e2e]") {
-    int gateway_port = unused_port();
+    int gateway_port = test::refused_port(); // a free port: the gateway must be told its own
     test::ServedAimo aimo(fmt::format(R"(
 [[providers]]
 name = "aimo"

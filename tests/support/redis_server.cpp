@@ -1,0 +1,28 @@
+#include "redis_server.hpp"
+
+#include "fake_upstream.hpp"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+
+namespace aimo::test {
+
+// redis-server cannot listen on port 0 and say which it got: a free port is chosen first.
+RedisServer::RedisServer() : m_port(refused_port()) {
+    // It logs to stdout; "exec … 1>&2" lets Subprocess see its readiness line.
+    std::string command = "exec redis-server --port " + std::to_string(m_port) +
+                          " --bind 127.0.0.1 --dir " + m_dir.path().string() +
+                          " --save '' --appendonly no --logfile '' 1>&2";
+    m_process = std::make_unique<Subprocess>(
+        std::vector<std::string>{"/bin/sh", "-c", command},
+        std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin:/usr/sbin:/sbin"}});
+    INFO(m_process->stderr_text());
+    REQUIRE(m_process->wait_for_stderr("Ready to accept connections"));
+}
+
+void RedisServer::kill() {
+    m_process->signal(SIGKILL);
+    m_process->wait();
+}
+
+} // namespace aimo::test
