@@ -125,12 +125,12 @@ TEST_CASE("a streamed Messages request asks for the stream's usage", "[anthropic
 
 TEST_CASE("a system message between turns (as Claude Code sends) stays a system message",
           "[anthropic]") {
-    auto chat = chat_of({{"model", "m"},
-                         {"max_tokens", 5},
-                         {"messages",
-                          {{{"role", "user"}, {"content", "hi"}},
-                           {{"role", "system"},
-                            {"content", {{{"type", "text"}, {"text", "<reminder>"}}}}}}}});
+    auto chat = chat_of(
+        {{"model", "m"},
+         {"max_tokens", 5},
+         {"messages",
+          {{{"role", "user"}, {"content", "hi"}},
+           {{"role", "system"}, {"content", {{{"type", "text"}, {"text", "<reminder>"}}}}}}}});
     REQUIRE(chat["messages"].size() == 2);
     CHECK(chat["messages"][1] == json{{"role", "system"}, {"content", "<reminder>"}});
 }
