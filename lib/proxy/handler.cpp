@@ -63,7 +63,8 @@ Response Handler::handle(const Request& request) {
         if (path != "/v1/messages") {
             return count_message_tokens(m_gate, request);
         }
-        return first_provider_kind(request) == routing::ProviderKind::anthropic
+        auto first = first_provider(request);
+        return first && first->kind == routing::ProviderKind::anthropic
                    ? forward_native_messages(m_forwarder, request)
                    : forward_messages(m_forwarder, request);
     }
@@ -71,16 +72,19 @@ Response Handler::handle(const Request& request) {
         if (request.method != "POST") {
             return wrong_method(request, "POST");
         }
-        return native_responses(request) ? m_forwarder.forward(request, "/responses")
+        auto first = first_provider(request);
+        return first && first->responses ? m_forwarder.forward(request, "/responses")
                                          : forward_responses(m_forwarder, request);
     }
     if (std::find(forwarded_paths.begin(), forwarded_paths.end(), path) != forwarded_paths.end()) {
         if (request.method != "POST") {
             return wrong_method(request, "POST");
         }
-        if (path == "/v1/chat/completions" && has_anthropic_provider() &&
-            first_provider_kind(request) == routing::ProviderKind::anthropic) {
-            return forward_chat_to_messages(m_forwarder, request);
+        if (path == "/v1/chat/completions" && has_anthropic_provider()) {
+            if (auto first = first_provider(request);
+                first && first->kind == routing::ProviderKind::anthropic) {
+                return forward_chat_to_messages(m_forwarder, request);
+            }
         }
         return m_forwarder.forward(request, std::string_view(path).substr(3));
     }
@@ -95,27 +99,21 @@ Response Handler::handle(const Request& request) {
         "invalid_request_error", "not_found");
 }
 
-const routing::ProviderConfig* Handler::first_provider(const Request& request,
-                                                       std::shared_ptr<const void>& keep) {
+std::optional<Handler::FirstProvider> Handler::first_provider(const Request& request) const {
     auto body = openai::scan_body(request.body);
     if (!body.has_model) {
-        return nullptr; // the translation says what is wrong with it
+        return std::nullopt; // the translation says what is wrong with it
     }
     try {
         auto table = m_gateway.current();
-        auto plan = table->resolve(body.model);
-        const auto* provider = table->provider(plan.targets.front().provider);
-        keep = table;
-        return provider != nullptr ? &provider->config() : nullptr;
+        const auto* provider = table->provider(table->resolve(body.model).targets.front().provider);
+        if (provider == nullptr) {
+            return std::nullopt;
+        }
+        return FirstProvider{provider->config().kind, provider->config().responses};
     } catch (const core::Error&) {
-        return nullptr; // the forwarder says why it has no route
+        return std::nullopt; // the forwarder says why it has no route
     }
-}
-
-bool Handler::native_responses(const Request& request) {
-    std::shared_ptr<const void> keep;
-    const auto* provider = first_provider(request, keep);
-    return provider != nullptr && provider->responses;
 }
 
 bool Handler::has_anthropic_provider() const {
@@ -126,12 +124,6 @@ bool Handler::has_anthropic_provider() const {
         }
     }
     return false;
-}
-
-std::optional<routing::ProviderKind> Handler::first_provider_kind(const Request& request) {
-    std::shared_ptr<const void> keep;
-    const auto* provider = first_provider(request, keep);
-    return provider ? std::optional(provider->kind) : std::nullopt;
 }
 
 std::optional<Response> Handler::refuse_observer(const Request& request) {

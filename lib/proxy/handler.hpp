@@ -30,14 +30,14 @@ private:
     /// A denial when the observability routes ask for a token and the request has none.
     std::optional<Response> refuse_observer(const Request& request);
     Response list_models(const Request& request);
-    /// Whether /v1/responses goes unchanged to the provider its model resolves to first
-    /// (a provider with `responses = true`) instead of being translated.
-    /// The provider of the first target the request's model resolves to, kept alive by
-    /// `keep`; nullptr when the model is missing or has no route.
-    const routing::ProviderConfig* first_provider(const Request& request,
-                                                  std::shared_ptr<const void>& keep);
-    bool native_responses(const Request& request);
-    std::optional<routing::ProviderKind> first_provider_kind(const Request& request);
+    /// What the provider of the first target a request's model resolves to speaks: whether
+    /// /v1/responses and /v1/messages go to it unchanged instead of being translated.
+    struct FirstProvider {
+        routing::ProviderKind kind;
+        bool responses;
+    };
+    /// nullopt when the model is missing or has no route (the forwarder then says why).
+    std::optional<FirstProvider> first_provider(const Request& request) const;
     /// Whether any provider is of kind anthropic (chat requests then need a look at theirs).
     bool has_anthropic_provider() const;
     Response get_model(const Request& request, std::string_view id);
