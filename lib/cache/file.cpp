@@ -75,15 +75,26 @@ void prepare(sqlite3* db) {
     }
     int64_t id = pragma(db, "application_id");
     int64_t version = pragma(db, "user_version");
-    if (id == 0 && version == 0 && pragma(db, "page_count") <= 1) {
-        exec(db, "PRAGMA journal_mode = WAL");
+    if (id == 0 && version == 0) {
+        // Several instances may open a new file at once: look again under the write lock, so
+        // exactly one creates the schema and the others find it made.
         exec(db, "BEGIN IMMEDIATE");
-        exec(db, schema);
-        exec(db, fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", application_id,
-                             schema_version)
-                     .c_str());
-        exec(db, "COMMIT");
-        return;
+        try {
+            id = pragma(db, "application_id");
+            version = pragma(db, "user_version");
+            if (id == 0 && version == 0 && pragma(db, "page_count") <= 1) {
+                exec(db, schema);
+                exec(db, fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}",
+                                     application_id, schema_version)
+                             .c_str());
+                id = application_id;
+                version = schema_version;
+            }
+            exec(db, "COMMIT");
+        } catch (...) {
+            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
     }
     if (id != application_id) {
         throw core::Error(core::ErrorKind::invalid_input, "it is not an aimo cache file");

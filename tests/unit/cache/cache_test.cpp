@@ -1,13 +1,18 @@
 // The cache's pure parts: keys, the byte budget, the stream assembler and its replay, and the
-// [cache] section of config.toml.
+// [cache] section of config.toml, and a new cache file opened by several instances at once.
+#include "cache/file.hpp"
 #include "cache/key.hpp"
 #include "cache/store.hpp"
 #include "config/file.hpp"
 #include "core/error.hpp"
 #include "openai/completion.hpp"
+#include "temp_dir.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 using namespace aimo;
 using Catch::Matchers::Contains;
@@ -163,4 +168,29 @@ TEST_CASE("[cache] in config.toml is read and checked", "[cache][config]") {
     fails("[cache]\nthreshold = 1.5\n", "'threshold'");
     fails("[cache]\nnamespace = \"team\"\n", "unknown namespace");
     fails("[cache]\ncolour = 1\n", "unknown key 'colour'");
+}
+
+TEST_CASE("instances that open a new cache file at once share it; none discards it", "[cache]") {
+    test::TempDir dir;
+    auto path = dir / "cache.db";
+    std::atomic<int> warnings{0};
+    std::vector<std::unique_ptr<cache::CacheFile>> files(6);
+    std::vector<std::thread> threads;
+    for (auto& file : files) {
+        threads.emplace_back([&] {
+            file =
+                std::make_unique<cache::CacheFile>(path, [&](const std::string&) { ++warnings; });
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    CHECK(warnings == 0);
+    cache::Entry entry;
+    entry.key = "k";
+    entry.space = "s";
+    entry.completion = "{}";
+    files[0]->put(std::make_shared<const cache::Entry>(entry));
+    files[0]->flush();
+    CHECK(files[5]->load(0, 0, 1 << 20).size() == 1);
 }
