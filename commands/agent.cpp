@@ -127,8 +127,8 @@ void print_agent(std::ostream& out, const governance::Agent& agent) {
 }
 
 int run_agent(core::Context& ctx, const AgentFlags& flags) {
-    auto db = open_database(ctx, flags.settings);
-    governance::AgentStore store(db);
+    auto agents = open_agents(ctx, flags.settings);
+    auto& store = *agents.registry;
     auto now = crypto::format_timestamp(ctx.now());
     if (flags.create->parsed()) {
         auto token = store.create(flags.name, apply({}, flags), now);
@@ -213,6 +213,7 @@ CommandSpec register_agent(CLI::App& root) {
     }
     for (auto* sub : {flags->create, flags->list, flags->show, flags->update, flags->revoke}) {
         add_setting_flag(*sub, flags->settings, "database");
+        add_setting_flag(*sub, flags->settings, "state");
     }
     return {app, [flags](core::Context& ctx) { return run_agent(ctx, *flags); }};
 }

@@ -18,6 +18,7 @@ struct AuditFlags {
     bool follow = false;
     bool json = false;
     int poll_ms = 500;
+    std::vector<std::string> databases; ///< verify: several ledgers, each checked
     CLI::App* verify = nullptr;
     CLI::App* tail = nullptr;
 };
@@ -50,24 +51,40 @@ std::string line_of(const governance::StoredRecord& stored, bool json) {
 }
 
 int run_verify(core::Context& ctx, const AuditFlags& flags) {
-    auto db = open_database(ctx, flags.settings);
-    auto result = governance::verify_chain(db);
+    auto ledgers = open_ledgers(ctx, flags.settings, flags.databases);
+    nlohmann::json out = nlohmann::json::array();
+    const governance::Database* broken = nullptr;
+    std::string problem;
+    for (auto& db : ledgers) {
+        auto result = governance::verify_chain(*db);
+        out.push_back({{"database", db->path().string()},
+                       {"ok", result.ok},
+                       {"records", result.records},
+                       {"first_bad", result.ok ? nlohmann::json() : nlohmann::json(result.first_bad)},
+                       {"problem", result.problem}});
+        if (!result.ok && broken == nullptr) {
+            broken = db.get();
+            problem = result.problem;
+        }
+        if (!flags.json && result.ok) {
+            *ctx.out << fmt::format("ok: {} records, every hash and link intact{}\n",
+                                    result.records,
+                                    ledgers.size() > 1 ? " in " + db->path().string() : "");
+        }
+    }
     if (flags.json) {
-        *ctx.out << core::json_text(
-                        nlohmann::json{{"ok", result.ok},
-                                       {"records", result.records},
-                                       {"first_bad", result.ok ? nlohmann::json()
-                                                               : nlohmann::json(result.first_bad)},
-                                       {"problem", result.problem}})
-                 << "\n";
-        return result.ok ? 0 : 1;
+        // One ledger: its object, as before; several: one object per ledger.
+        *ctx.out << core::json_text(ledgers.size() == 1 ? out[0] : out) << "\n";
+        return broken == nullptr ? 0 : 1;
     }
-    if (!result.ok) {
-        throw core::Error(core::ErrorKind::invalid_input, "audit trail broken at " + result.problem,
+    if (broken != nullptr) {
+        throw core::Error(core::ErrorKind::invalid_input,
+                          fmt::format("audit trail{} broken at {}",
+                                      ledgers.size() > 1 ? " of " + broken->path().string() : "",
+                                      problem),
                           "records from this one on cannot be trusted; keep a copy of " +
-                              db.path().string() + " for investigation");
+                              broken->path().string() + " for investigation");
     }
-    *ctx.out << fmt::format("ok: {} records, every hash and link intact\n", result.records);
     return 0;
 }
 
@@ -115,8 +132,13 @@ CommandSpec register_audit(CLI::App& root) {
     flags->tail->add_flag("-f,--follow", flags->follow, "Keep printing new records until Ctrl-C");
     for (auto* sub : {flags->verify, flags->tail}) {
         sub->add_flag("--json", flags->json, "Print JSON");
-        add_setting_flag(*sub, flags->settings, "database");
     }
+    add_setting_flag(*flags->tail, flags->settings, "database");
+    flags->verify
+        ->add_option("--database", flags->databases,
+                     "Ledger file to check; repeat for several instances' (default: the "
+                     "database setting) [env AIMO_DATABASE]")
+        ->type_name("PATH");
     return {app, [flags](core::Context& ctx) {
                 return flags->verify->parsed() ? run_verify(ctx, *flags) : run_tail(ctx, *flags);
             }};

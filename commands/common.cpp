@@ -1,5 +1,9 @@
 #include "common.hpp"
 
+#include "state/shared_agents.hpp"
+
+#include <filesystem>
+#include <fmt/format.h>
 #include <ostream>
 
 namespace aimo::commands {
@@ -37,6 +41,42 @@ routing::RoutingConfig load_routing(const core::Context& ctx, const config::Conf
 
 governance::Database open_database(core::Context& ctx, const SettingFlags& flags) {
     return governance::Database(governance::database_path(load_config(ctx, flags).database));
+}
+
+std::vector<std::unique_ptr<governance::Database>>
+open_ledgers(core::Context& ctx, const SettingFlags& flags, const std::vector<std::string>& files) {
+    std::vector<std::unique_ptr<governance::Database>> out;
+    if (files.empty()) {
+        out.push_back(std::make_unique<governance::Database>(
+            governance::database_path(load_config(ctx, flags).database)));
+        return out;
+    }
+    for (const auto& file : files) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file, ec)) {
+            throw core::Error(core::ErrorKind::usage,
+                              fmt::format("ledger '{}' does not exist", file),
+                              "name each instance's database file (its --database), e.g. "
+                              "--database a.db --database b.db");
+        }
+        out.push_back(std::make_unique<governance::Database>(file));
+    }
+    return out;
+}
+
+OpenAgents open_agents(core::Context& ctx, const SettingFlags& flags) {
+    auto config = load_config(ctx, flags);
+    OpenAgents out;
+    if (config.state) {
+        out.state = std::make_unique<state::StateClient>(*config.state, nullptr);
+        out.state->check();
+        out.registry = std::make_unique<state::SharedAgents>(*out.state);
+    } else {
+        out.database = std::make_unique<governance::Database>(
+            governance::database_path(config.database));
+        out.registry = std::make_unique<governance::AgentStore>(*out.database);
+    }
+    return out;
 }
 
 std::unique_ptr<upstream::RouterClient> connect_router(core::Context& ctx,

@@ -4,7 +4,9 @@
 #include "core/context.hpp"
 #include "core/error.hpp"
 #include "core/settings.hpp"
+#include "governance/agents.hpp"
 #include "governance/db.hpp"
+#include "state/client.hpp"
 #include "upstream/router_client.hpp"
 
 #include <CLI/CLI.hpp>
@@ -44,6 +46,21 @@ routing::RoutingConfig load_routing(const core::Context& ctx, const config::Conf
 /// The agents and ledger database the `database` setting (flag, AIMO_DATABASE, config) names.
 /// Throws core::Error(usage) when it is switched off.
 governance::Database open_database(core::Context& ctx, const SettingFlags& flags);
+
+/// The ledgers `files` names (each must exist), or the one the `database` setting names when
+/// `files` is empty: what `stats` and `audit verify` read.
+std::vector<std::unique_ptr<governance::Database>>
+open_ledgers(core::Context& ctx, const SettingFlags& flags, const std::vector<std::string>& files);
+
+/// Where `aimo agent` finds the agents: the state server when `state` is set, else the
+/// database; each held open as long as this lives.
+struct OpenAgents {
+    std::unique_ptr<governance::Database> database;
+    std::unique_ptr<state::StateClient> state;
+    std::unique_ptr<governance::AgentRegistry> registry;
+};
+/// Opens them. Throws core::Error: the database switched off, the state server unreachable.
+OpenAgents open_agents(core::Context& ctx, const SettingFlags& flags);
 
 /// Loads the keypair (printing its warnings) and returns a signing router client.
 std::unique_ptr<upstream::RouterClient> connect_router(core::Context& ctx,

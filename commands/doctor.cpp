@@ -54,6 +54,7 @@ CommandSpec register_doctor(CLI::App& root) {
     add_setting_flag(*app, flags->settings, "port");
     add_setting_flag(*app, flags->settings, "host");
     add_router_flags(*app, flags->settings);
+    add_setting_flag(*app, flags->settings, "state");
     app->add_flag("--json", flags->json, "Print the checks as JSON");
     return {app, [flags](core::Context& ctx) { return run_doctor(ctx, *flags); }};
 }

@@ -15,6 +15,7 @@ const std::vector<CommandEntry>& command_registry() {
         {"stats", register_stats},
         {"audit", register_audit},
         {"cache", register_cache},
+        {"state", register_state},
         {"status", register_status},
         {"keygen", register_keygen},
         {"address", register_address},

@@ -30,6 +30,7 @@ CommandSpec register_agent(CLI::App& root);
 CommandSpec register_stats(CLI::App& root);
 CommandSpec register_audit(CLI::App& root);
 CommandSpec register_cache(CLI::App& root);
+CommandSpec register_state(CLI::App& root);
 CommandSpec register_status(CLI::App& root);
 
 } // namespace aimo::commands

@@ -44,6 +44,9 @@ int run_serve(core::Context& ctx, const ServeFlags& flags) {
         for (const auto& provider : ready.providers) {
             *ctx.err << "  provider: " << provider << "\n";
         }
+        if (!ready.state.empty()) {
+            *ctx.err << "  state:    " << ready.state << " (agents, budgets and limits shared)\n";
+        }
         *ctx.err << "Point OpenAI clients at the base URL with any API key. Ctrl-C stops; "
                     "SIGHUP or saving "
                  << ready.config_file << " reloads providers and routes.\n";

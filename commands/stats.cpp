@@ -14,14 +14,19 @@ struct StatsFlags {
     SettingFlags settings;
     std::string by = "agent";
     std::string since;
+    std::vector<std::string> databases;
     bool json = false;
 };
 
 int run_stats(core::Context& ctx, const StatsFlags& flags) {
     std::string since =
         flags.since.empty() ? std::string() : governance::since_timestamp(flags.since, ctx.now());
-    auto db = open_database(ctx, flags.settings);
-    auto rows = governance::stats_since(db, since, flags.by);
+    auto ledgers = open_ledgers(ctx, flags.settings, flags.databases);
+    std::vector<governance::Database*> each;
+    for (auto& ledger : ledgers) {
+        each.push_back(ledger.get());
+    }
+    auto rows = governance::stats_since(each, since, flags.by);
     if (flags.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& row : rows) {
@@ -81,7 +86,11 @@ CommandSpec register_stats(CLI::App& root) {
     app->add_option("--since", flags->since,
                     "From a date, a UTC time, or a span back from now (30m, 24h, 7d)");
     app->add_flag("--json", flags->json, "Print JSON");
-    add_setting_flag(*app, flags->settings, "database");
+    // Several ledgers (one per instance sharing a state server) are read as one.
+    app->add_option("--database", flags->databases,
+                    "Ledger file to read; repeat to merge several instances' (default: the "
+                    "database setting) [env AIMO_DATABASE]")
+        ->type_name("PATH");
     return {app, [flags](core::Context& ctx) { return run_stats(ctx, *flags); }};
 }
 

@@ -4,10 +4,10 @@
 
 _aimo() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="chat serve list-models router connect doctor config agent stats audit cache status keygen address completion help"
+    local commands="chat serve list-models router connect doctor config agent state stats audit cache status keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
-    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --model -m --message --system --config-path --provider-id --api-key --api --profile --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
+    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --state --state-lease-ms"
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --state --state-lease-ms --model -m --message --system --config-path --provider-id --api-key --api --profile --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
 
     case $prev in
         --keypair | --ca-file | --config-path | --database)
@@ -56,7 +56,7 @@ _aimo() {
                 codex) flags="--model --port --host $router_flags --api-key --profile --write --json --disconnect --help" ;;
                 *) words="openclaw claude-code codex" ;;
             esac ;;
-        doctor) flags="--port --host $router_flags --json --help" ;;
+        doctor) flags="--port --host $router_flags --state --json --help" ;;
         config)
             case $sub in
                 show) flags="$settings --json --help" ;;
@@ -66,10 +66,16 @@ _aimo() {
             esac ;;
         agent)
             case $sub in
-                create | update) flags="--budget --rpm --tpm --models --weight --json --database --help" ;;
-                list | show) flags="--json --database --help" ;;
-                revoke) flags="--database --help" ;;
+                create | update) flags="--budget --rpm --tpm --models --weight --json --database --state --help" ;;
+                list | show) flags="--json --database --state --help" ;;
+                revoke) flags="--database --state --help" ;;
                 *) words="create list show update revoke" ;;
+            esac ;;
+        state)
+            case $sub in
+                show) flags="--json --state --help" ;;
+                import) flags="--json --database --state --help" ;;
+                *) words="show import" ;;
             esac ;;
         stats) flags="--by --since --json --database --help" ;;
         audit)

@@ -1,7 +1,7 @@
 # fish completion for aimo. Install: copy to ~/.config/fish/completions/aimo.fish, or run
 #   aimo completion fish | source
 
-set -l commands chat serve list-models router connect doctor config agent stats audit cache status keygen address completion help
+set -l commands chat serve list-models router connect doctor config agent state stats audit cache status keygen address completion help
 complete -c aimo -f
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -a "$commands"
 complete -c aimo -n "not __fish_seen_subcommand_from $commands" -l version -d "Print the version"
@@ -32,9 +32,13 @@ for cmd in chat serve show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l signature-reuse-ms -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l stream-keepalive-ms -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l config-poll-ms -r
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l state-lease-ms -r -d "Hold expiry in ms"
 end
 for cmd in chat serve show check agent stats audit cache
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l database -r -F -d "Usage database or off"
+end
+for cmd in chat serve show check agent doctor state
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l state -r -d "Shared state server (redis://…)"
 end
 
 complete -c aimo -n "__fish_seen_subcommand_from chat" -l serve -d "Run the proxy"
@@ -81,6 +85,9 @@ complete -c aimo -n "__fish_seen_subcommand_from stats" -l by -r -a "agent model
 complete -c aimo -n "__fish_seen_subcommand_from stats" -l since -r -d "Date, time or span"
 complete -c aimo -n "__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from verify tail" -a "verify tail"
 complete -c aimo -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from stats clear" -a "stats clear"
+complete -c aimo -n "__fish_seen_subcommand_from state; and not __fish_seen_subcommand_from show import" -a "show import"
+complete -c aimo -n "__fish_seen_subcommand_from import" -l database -r -F -d "Local database to copy"
+complete -c aimo -n "__fish_seen_subcommand_from import" -l json -d "JSON output"
 complete -c aimo -n "__fish_seen_subcommand_from clear" -l agent -r -d "Only this agent's answers"
 complete -c aimo -n "__fish_seen_subcommand_from tail" -s n -l lines -r -d "How many"
 complete -c aimo -n "__fish_seen_subcommand_from tail" -s f -l follow -d "Keep printing"

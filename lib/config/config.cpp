@@ -106,6 +106,8 @@ std::map<std::string, std::string> defaults(const core::Context& ctx) {
         {"stream_keepalive_ms", "10000"},
         {"config_poll_ms", "1000"},
         {"database", (core::data_dir(ctx) / "aimo.db").string()},
+        {"state", ""},
+        {"state_lease_ms", "30000"},
     };
 }
 } // namespace
@@ -137,6 +139,16 @@ Config load(const core::Context& ctx, const std::map<std::string, std::string>& 
     config.stream_keepalive = millis(s, "stream_keepalive_ms", 3'600'000);
     config.config_poll = millis(s, "config_poll_ms", 3'600'000);
     config.database = s.value("database");
+    if (const auto& state = s.get("state"); !state.value.empty()) {
+        try {
+            config.state = state::parse_redis_url(state.value);
+        } catch (const core::Error& e) {
+            core::Error located(core::ErrorKind::usage,
+                                fmt::format("{} (from {})", e.what(), state.origin), e.hint());
+            throw bad(state, located);
+        }
+    }
+    config.state_lease = std::chrono::milliseconds(whole(s, "state_lease_ms", 100, 3'600'000));
     config.cache = config.file.cache();
     return config;
 }

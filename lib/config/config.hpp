@@ -5,11 +5,13 @@
 #include "core/settings.hpp"
 #include "proxy/server.hpp"
 #include "routing/config.hpp"
+#include "state/redis_url.hpp"
 #include "upstream/router_client.hpp"
 
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace aimo::config {
@@ -28,6 +30,9 @@ struct Config {
     std::chrono::milliseconds config_poll{1'000};
     std::string database;  ///< the agents and ledger file, or "off"
     cache::Settings cache; ///< `[cache]`, checked
+    /// The shared state server; unset: agents in the database, limits in each process.
+    std::optional<state::RedisAddress> state;
+    std::chrono::milliseconds state_lease{30'000};
 
     /// The response cache's file: `[cache] file`, else cache.db beside the database; empty
     /// when the cache keeps none (file "off", or the database off).

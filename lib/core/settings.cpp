@@ -58,6 +58,11 @@ const std::vector<SettingSpec>& setting_specs() {
          "comments start, and between them (0: never)"},
         {"database", "AIMO_DATABASE", "--database",
          "SQLite file of agents and the usage ledger ('off': no records, no agents)"},
+        {"state", "AIMO_STATE", "--state",
+         "Redis server shared by several aimo instances for agents, budgets and rate limits: "
+         "redis://[user:password@]host:port/db or unix:///path (empty: this machine alone)"},
+        {"state_lease_ms", "AIMO_STATE_LEASE_MS", "--state-lease-ms",
+         "milliseconds a request's budget reservation outlives its instance when that dies"},
         {"config_poll_ms", "AIMO_CONFIG_POLL_MS", "--config-poll-ms",
          "milliseconds between checks of the config file for changes to reload (0: only on "
          "SIGHUP)"},

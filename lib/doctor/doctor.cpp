@@ -402,6 +402,9 @@ std::vector<Check> run_checks(const core::Context& ctx, const config::Config& co
     checks.push_back(check_signature(router));
     check_providers(ctx, config, checks);
     checks.push_back(check_cache(ctx, config));
+    for (auto& check : check_state(config)) {
+        checks.push_back(std::move(check));
+    }
     checks.push_back(check_proxy(config));
     check_openclaw(ctx, config, provider_id, checks);
     return checks;

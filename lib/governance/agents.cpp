@@ -48,6 +48,18 @@ void validate_limits(const AgentLimits& limits) {
     }
 }
 
+void validate_name(const std::string& name) {
+    if (name.size() > 64 || !core::is_simple_name(name)) {
+        throw Error(ErrorKind::usage, fmt::format("agent name '{}' is not valid", name),
+                    "use up to 64 letters, digits, '-', '_' or '.'");
+    }
+}
+
+Error no_such_agent(const std::string& name) {
+    return Error(ErrorKind::not_found, fmt::format("there is no agent '{}'", name),
+                 "'aimo agent list' shows the agents");
+}
+
 namespace {
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -62,10 +74,7 @@ std::string join(const std::vector<std::string>& items) {
 
 std::string AgentStore::create(const std::string& name, const AgentLimits& limits,
                                const std::string& now) {
-    if (name.size() > 64 || !core::is_simple_name(name)) {
-        throw Error(ErrorKind::usage, fmt::format("agent name '{}' is not valid", name),
-                    "use up to 64 letters, digits, '-', '_' or '.'");
-    }
+    validate_name(name);
     validate_limits(limits);
     Transaction transaction(m_db);
     if (find(name)) {
@@ -136,17 +145,10 @@ std::optional<Agent> AgentStore::find(std::string_view name) {
     return found.empty() ? std::nullopt : std::optional(std::move(found.front()));
 }
 
-namespace {
-Error no_agent(const std::string& name) {
-    return Error(ErrorKind::not_found, fmt::format("there is no agent '{}'", name),
-                 "'aimo agent list' shows the agents");
-}
-} // namespace
-
-Agent AgentStore::get(const std::string& name) {
+Agent AgentRegistry::get(const std::string& name) {
     auto agent = find(name);
     if (!agent) {
-        throw no_agent(name);
+        throw no_such_agent(name);
     }
     return std::move(*agent);
 }
@@ -164,14 +166,14 @@ void AgentStore::update(const std::string& name, const AgentLimits& limits) {
         .bind(6, name);
     update.run();
     if (m_db.changes() == 0) {
-        throw no_agent(name);
+        throw no_such_agent(name);
     }
 }
 
 void AgentStore::revoke(const std::string& name, const std::string& now) {
     auto agent = find(name);
     if (!agent) {
-        throw no_agent(name);
+        throw no_such_agent(name);
     }
     if (agent->revoked()) {
         return;

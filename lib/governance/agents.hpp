@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/error.hpp"
 #include "governance/db.hpp"
 
 #include <optional>
@@ -40,32 +41,51 @@ std::string new_token();
 /// The stored form of a token: its SHA-256, hex.
 std::string hash_token(std::string_view token);
 
-/// Agents in the database. Thread-compatible (one per thread, or externally locked).
-class AgentStore {
+/// Where agents are kept: the SQLite database (AgentStore) or the shared state server
+/// (state::SharedAgents). What `aimo agent` works on.
+class AgentRegistry {
 public:
-    explicit AgentStore(Database& db) : m_db(db) {}
-
+    virtual ~AgentRegistry() = default;
     /// Creates an agent and returns its token, which is never stored and cannot be shown again.
     /// Throws core::Error: already_exists for a taken name, usage for a bad name or limit.
-    std::string create(const std::string& name, const AgentLimits& limits, const std::string& now);
+    virtual std::string create(const std::string& name, const AgentLimits& limits,
+                               const std::string& now) = 0;
     /// Every agent, oldest first, with what each has spent.
-    std::vector<Agent> list();
+    virtual std::vector<Agent> list() = 0;
     /// The agent called `name`, or nullopt.
-    std::optional<Agent> find(std::string_view name);
+    virtual std::optional<Agent> find(std::string_view name) = 0;
     /// The agent called `name`; throws core::Error(not_found) naming it.
     Agent get(const std::string& name);
     /// Replaces the limits of `name`. Throws core::Error(not_found).
-    void update(const std::string& name, const AgentLimits& limits);
+    virtual void update(const std::string& name, const AgentLimits& limits) = 0;
     /// Marks `name` revoked from `now` on (its records stay). Throws core::Error(not_found).
-    void revoke(const std::string& name, const std::string& now);
+    virtual void revoke(const std::string& name, const std::string& now) = 0;
     /// True when any agent, revoked or not, exists: then the proxy requires tokens.
-    bool any();
+    virtual bool any() = 0;
+};
+
+/// Agents in the database. Thread-compatible (one per thread, or externally locked).
+class AgentStore : public AgentRegistry {
+public:
+    explicit AgentStore(Database& db) : m_db(db) {}
+
+    std::string create(const std::string& name, const AgentLimits& limits,
+                       const std::string& now) override;
+    std::vector<Agent> list() override;
+    std::optional<Agent> find(std::string_view name) override;
+    void update(const std::string& name, const AgentLimits& limits) override;
+    void revoke(const std::string& name, const std::string& now) override;
+    bool any() override;
 
 private:
     std::vector<Agent> query(std::string_view where, std::string_view value);
     Database& m_db;
 };
 
+/// Checks a name before it is stored: throws core::Error(usage) saying what a name may hold.
+void validate_name(const std::string& name);
+/// core::Error(not_found) for the agent `name`, with the hint to list them.
+core::Error no_such_agent(const std::string& name);
 /// Checks a limit before it is stored: throws core::Error(usage) naming the bad value.
 void validate_limits(const AgentLimits& limits);
 

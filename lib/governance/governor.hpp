@@ -55,44 +55,109 @@ struct Admission {
     /// set none): the request must be sent with it.
     std::optional<int64_t> max_tokens;
     Headers headers; ///< x-ratelimit-* to add to the response
+    /// The shared state's name for the hold and the request (empty for a local governor): a
+    /// settlement sent twice counts once.
+    std::string reservation;
 };
 
 /// Checks every forwarded request against its agent's token, model list, rate limits and
 /// budget, and settles it afterwards. Budgets hold across concurrency: the worst case is
 /// reserved before forwarding and replaced by the real cost once known. Agents created, changed
-/// or revoked by another process (`aimo agent …`) apply to the next request. Thread-safe.
+/// or revoked elsewhere (`aimo agent …`) apply to the next request. Two kinds: LocalGovernor
+/// (this process, agents in SQLite) and state::SharedGovernor (every instance sharing one
+/// Redis). Thread-safe.
 class Governor {
 public:
     using Clock = std::chrono::steady_clock;
+    virtual ~Governor() = default;
+
+    /// True when requests must carry an agent's token.
+    virtual bool auth_required() = 0;
+    /// Checks `authorization` (the header's value): who is asking, or a denial (401) when
+    /// authentication is in force and it does not name a live agent. Never any upstream work.
+    virtual std::variant<Caller, Denial> authenticate(std::string_view authorization) = 0;
+    /// True when `caller` may use `model` (the agent's allow-list, if any).
+    virtual bool allows(const Caller& caller, std::string_view model) = 0;
+    /// Refusals that need no price, as far as this governor can tell without a round trip:
+    /// a model not allowed (403), and for the local one a rate limit reached (429) or a budget
+    /// already spent (402). Reserves nothing; admit() checks everything again.
+    virtual std::optional<Denial> precheck(const Caller& caller, std::string_view model,
+                                           Clock::time_point now) = 0;
+    /// Every check, then the budget: reserves the request's worst case, or caps its
+    /// completion tokens to what the remaining budget covers (Admission::max_tokens), or
+    /// refuses (402) when that is not even one token. Counts the request for RPM.
+    virtual std::variant<Admission, Denial> admit(const Caller& caller, std::string_view model,
+                                                  const Estimate& estimate,
+                                                  Clock::time_point now) = 0;
+    /// Replaces the reservation with the real usage and cost as soon as the answer is done
+    /// (the agent's next request sees it at once); counts tokens for TPM. `agent`,
+    /// `reservation` and `reserved_usd` are the admission's.
+    virtual void settle(const Admission& admission, int64_t tokens, double cost_usd,
+                        Clock::time_point now) = 0;
+    /// A settled cost is in the ledger now (or could not be stored: it was spent anyway).
+    virtual void committed(const std::optional<std::string>& agent, double cost_usd) = 0;
+};
+
+/// The token in an Authorization header's value ("Bearer <token>"); empty when there is none.
+std::string_view bearer_token(std::string_view header);
+/// Adds x-ratelimit-{limit,remaining,reset}-`kind`, as OpenAI sends them.
+void add_rate_headers(Headers& headers, std::string_view kind, int64_t limit, int64_t remaining,
+                      long long reset_s);
+
+/// The refusals both governors give, worded once.
+namespace denials {
+Denial missing_token();
+Denial unknown_token();
+Denial no_longer_exists(const std::string& agent);
+Denial revoked(const std::string& agent, const std::string& revoked_at);
+Denial model_not_allowed(const Agent& agent, std::string_view model);
+Denial rpm_reached(const std::string& agent, int64_t rpm, long long reset_s);
+Denial tpm_reached(const std::string& agent, int64_t tpm, int64_t used, long long reset_s);
+Denial budget_spent(const std::string& agent, double spent, double budget);
+/// Not enough left for this request: `completes` says whether an answer was to be paid for.
+Denial budget_short(const std::string& agent, double left, double budget, double held,
+                    double prompt_usd, bool completes);
+} // namespace denials
+
+/// The part of an admission the budget decides: what to hold and any completion cap.
+struct BudgetHold {
+    double reserved_usd = 0;
+    std::optional<int64_t> max_tokens;
+};
+/// Fits `estimate` into `left` USD: the hold, or nullopt when not even one completion token
+/// (or, for embeddings, the prompt) fits.
+std::optional<BudgetHold> fit_budget(double left, const Estimate& estimate);
+
+/// hash_token(token), remembered for a bounded number of tokens: SHA-256 is the dearest step
+/// of a governed request. Not thread-safe.
+class TokenHashes {
+public:
+    const std::string& of(std::string_view token);
+
+private:
+    std::map<std::string, std::string, std::less<>> m_known;
+};
+
+/// The Governor of one process: agents in the SQLite database, spending from the ledger, rate
+/// windows in memory.
+class LocalGovernor : public Governor {
+public:
     /// `require_auth`: demand tokens even while no agent exists. Changes made by other
     /// processes are looked for at most every `recheck` (and at once for an unknown token), so
     /// a revocation or a new limit applies within that time.
-    Governor(Database& db, bool require_auth,
-             std::chrono::milliseconds recheck = std::chrono::milliseconds(100));
+    LocalGovernor(Database& db, bool require_auth,
+                  std::chrono::milliseconds recheck = std::chrono::milliseconds(100));
 
-    /// True when requests must carry an agent's token.
-    bool auth_required();
-    /// Checks `authorization` (the header's value): who is asking, or a denial (401) when
-    /// authentication is in force and it does not name a live agent. Never any upstream work.
-    std::variant<Caller, Denial> authenticate(std::string_view authorization);
-    /// True when `caller` may use `model` (the agent's allow-list, if any).
-    bool allows(const Caller& caller, std::string_view model);
-    /// The refusals that need no price: a model not allowed (403), a rate limit reached (429),
-    /// a budget already spent (402). Reserves nothing.
+    bool auth_required() override;
+    std::variant<Caller, Denial> authenticate(std::string_view authorization) override;
+    bool allows(const Caller& caller, std::string_view model) override;
     std::optional<Denial> precheck(const Caller& caller, std::string_view model,
-                                   Clock::time_point now);
-    /// Every check again, then the budget: reserves the request's worst case, or caps its
-    /// completion tokens to what the remaining budget covers (Admission::max_tokens), or
-    /// refuses (402) when that is not even one token. Counts the request for RPM.
+                                   Clock::time_point now) override;
     std::variant<Admission, Denial> admit(const Caller& caller, std::string_view model,
-                                          const Estimate& estimate, Clock::time_point now);
-    /// Replaces the reservation with the real usage and cost as soon as the answer is done
-    /// (the agent's next request sees it at once); counts tokens for TPM. The cost stays
-    /// pending until committed(). `agent` and `reserved_usd` are the admission's.
-    void settle(const std::optional<std::string>& agent, double reserved_usd, int64_t tokens,
-                double cost_usd, Clock::time_point now);
-    /// A settled cost is in the database now (or could not be stored: it was spent anyway).
-    void committed(const std::optional<std::string>& agent, double cost_usd);
+                                          const Estimate& estimate, Clock::time_point now) override;
+    void settle(const Admission& admission, int64_t tokens, double cost_usd,
+                Clock::time_point now) override;
+    void committed(const std::optional<std::string>& agent, double cost_usd) override;
 
 private:
     struct Usage {
@@ -115,8 +180,6 @@ private:
     /// Reloads agents when another connection committed; `force` skips the recheck interval.
     void refresh(bool force);
     static void expire(Usage& usage, Clock::time_point now);
-    /// hash_token(token), remembered: SHA-256 is the dearest step of a governed request.
-    const std::string& token_hash(std::string_view token);
 
     Database& m_db;
     bool m_require_auth;
@@ -128,7 +191,7 @@ private:
     std::map<std::string, Agent, std::less<>> m_by_name;
     std::map<std::string, const Agent*, std::less<>> m_by_hash;
     std::map<std::string, Usage, std::less<>> m_usage;              ///< by agent name
-    std::map<std::string, std::string, std::less<>> m_known_tokens; ///< token → its hash
+    TokenHashes m_token_hashes;
 };
 
 } // namespace aimo::governance

@@ -78,9 +78,8 @@ void Meter::finish(int status) {
     // is left; the cost counts as pending until the record is committed, when it joins what
     // the database says was spent (a reload of agents meanwhile cannot drop it).
     if (m_governor != nullptr) {
-        m_governor->settle(m_admission.agent, m_admission.reserved_usd,
-                           m_record.prompt_tokens + m_record.completion_tokens, m_record.cost_usd,
-                           std::chrono::steady_clock::now());
+        m_governor->settle(m_admission, m_record.prompt_tokens + m_record.completion_tokens,
+                           m_record.cost_usd, std::chrono::steady_clock::now());
     }
     // Only a pointer captured: the callback needs no allocation on the request's thread.
     auto committed = [governor = m_governor](const UsageRecord& record, bool) {

@@ -27,6 +27,11 @@ std::pair<int64_t, int64_t> percentiles(std::vector<int64_t>& values) {
 } // namespace
 
 std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by) {
+    return stats_since(std::vector<Database*>{&db}, since, by);
+}
+
+std::vector<StatsRow> stats_since(const std::vector<Database*>& ledgers, const std::string& since,
+                                  std::string_view by) {
     // The grouping expression comes from this fixed list, never from the caller's text.
     const char* key = by == "agent"      ? "agent"
                       : by == "model"    ? "model"
@@ -39,18 +44,19 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
         throw core::Error(core::ErrorKind::usage, fmt::format("cannot group by '{}'", by),
                           "use --by agent, model, provider, client, dialect or day");
     }
-    Statement select(
-        db.handle(),
-        fmt::format("SELECT {}, status, prompt_tokens, completion_tokens, cost_usd, "
-                    "latency_us, cache, saved_usd, queue_us FROM requests WHERE time >= ?",
-                    key));
-    select.bind(1, std::string_view(since));
     struct Group {
         StatsRow row;
         std::vector<int64_t> latencies;
         std::vector<int64_t> waits;
     };
     std::map<std::string, Group, std::less<>> groups;
+    for (Database* db : ledgers) {
+    Statement select(
+        db->handle(),
+        fmt::format("SELECT {}, status, prompt_tokens, completion_tokens, cost_usd, "
+                    "latency_us, cache, saved_usd, queue_us FROM requests WHERE time >= ?",
+                    key));
+    select.bind(1, std::string_view(since));
     while (select.step()) {
         std::string name = select.text(0);
         auto found = groups.find(name);
@@ -77,7 +83,7 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
         latencies.push_back(select.integer(5));
         waits.push_back(select.integer(8));
     }
-    for (const auto& denial : denials_since(db, since)) {
+    for (const auto& denial : denials_since(*db, since)) {
         std::string name = by == "agent" ? denial.agent
                            : by == "day" ? denial.minute.substr(0, 10)
                                          : std::string("(refused)");
@@ -87,6 +93,7 @@ std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::s
             found->second.row.key = name;
         }
         found->second.row.denied += denial.count;
+    }
     }
     std::vector<StatsRow> rows;
     for (auto& [name, group] : groups) {

@@ -39,6 +39,9 @@ struct StatsRow {
 /// "(refused)". Reads the ledger in one pass keeping only each record's latency and queue wait, so
 /// months of records need megabytes, not gigabytes.
 std::vector<StatsRow> stats_since(Database& db, const std::string& since, std::string_view by);
+/// The same over several ledgers (one per aimo instance), merged as if they were one.
+std::vector<StatsRow> stats_since(const std::vector<Database*>& ledgers, const std::string& since,
+                                  std::string_view by);
 
 /// The timestamp `text` means: a date or RFC 3339 time as written, or a span back from `now`
 /// such as "30m", "24h", "7d". Throws core::Error(usage).

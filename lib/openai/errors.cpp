@@ -24,7 +24,7 @@ std::string_view refusal_type(int status) {
     case 429:
         return "rate_limit_error";
     default:
-        return "invalid_request_error";
+        return status >= 500 ? "server_error" : "invalid_request_error";
     }
 }
 

@@ -1,5 +1,7 @@
 #include "proxy/proxy.hpp"
 
+#include "state/shared_governor.hpp"
+
 namespace aimo::proxy {
 
 namespace {
@@ -19,9 +21,9 @@ ServerOptions with_observers(ServerOptions options, metrics::Metrics* metrics,
 
 Proxy::Proxy(ProxyParts parts)
     : m_database(open(parts.database)),
-      m_governor(m_database ? std::make_unique<governance::Governor>(
-                                  *m_database, parts.require_auth, parts.agents_recheck)
-                            : nullptr),
+      m_state(parts.state ? std::make_unique<state::StateClient>(*parts.state, parts.on_warning)
+                          : nullptr),
+      m_governor(make_governor(parts)),
       m_ledger(m_database ? std::make_unique<governance::Ledger>(*m_database,
                                                                  std::move(parts.on_ledger_error))
                           : nullptr),
@@ -35,6 +37,18 @@ Proxy::Proxy(ProxyParts parts)
                   parts.rate_window),
       m_handler(m_gateway, m_gate, m_forwarder, &m_metrics, parts.metrics_need_token),
       m_server(m_handler, with_observers(std::move(parts.server), &m_metrics, parts.clock)) {}
+
+std::unique_ptr<governance::Governor> Proxy::make_governor(const ProxyParts& parts) {
+    if (m_state) {
+        return std::make_unique<state::SharedGovernor>(*m_state, parts.require_auth,
+                                                       parts.agents_recheck, parts.state_lease);
+    }
+    if (m_database) {
+        return std::make_unique<governance::LocalGovernor>(*m_database, parts.require_auth,
+                                                           parts.agents_recheck);
+    }
+    return nullptr;
+}
 
 std::unique_ptr<cache::Cache> Proxy::make_cache(const ProxyParts& parts, Embedder* embedder) {
     if (parts.cache.mode == cache::Mode::off) {

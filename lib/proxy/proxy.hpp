@@ -10,10 +10,12 @@
 #include "proxy/handler.hpp"
 #include "proxy/server.hpp"
 #include "routing/gateway.hpp"
+#include "state/client.hpp"
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace aimo::proxy {
@@ -34,10 +36,14 @@ struct ProxyParts {
     std::function<void(const std::string&)> on_warning; ///< a cache file discarded, say
     /// The "minute" of the providers' rpm and tpm (shorter only in tests).
     std::chrono::milliseconds rate_window{60'000};
+    /// The state server the agents, budgets and rate windows live in, shared with other
+    /// instances; unset: the database holds the agents and this process the rest.
+    std::optional<state::RedisAddress> state;
+    std::chrono::milliseconds state_lease{30'000}; ///< see state::SharedGovernor
 };
 
 /// A proxy wired in one place, for `aimo serve` and the tests alike: metrics, the database with
-/// governor and ledger, the routing gateway, the gate, the forwarder, the routes and the
+/// ledger, the governor (local, or over the state server), the routing gateway, the gate, the forwarder, the routes and the
 /// server. Construction builds the first routing table and opens the database (their errors
 /// are start-up errors); nothing listens until bind().
 class Proxy {
@@ -71,9 +77,11 @@ public:
 
 private:
     static std::unique_ptr<cache::Cache> make_cache(const ProxyParts& parts, Embedder* embedder);
+    std::unique_ptr<governance::Governor> make_governor(const ProxyParts& parts);
 
     metrics::Metrics m_metrics;
     std::unique_ptr<governance::Database> m_database;
+    std::unique_ptr<state::StateClient> m_state;
     std::unique_ptr<governance::Governor> m_governor;
     std::unique_ptr<governance::Ledger> m_ledger;
     routing::Gateway m_gateway;

@@ -94,7 +94,7 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
         }
     });
 
-    if (config.database == "off" && choices.require_auth) {
+    if (config.database == "off" && choices.require_auth && !config.state) {
         throw core::Error(core::ErrorKind::usage,
                           "--require-auth needs the database, which holds the agents",
                           "unset database = off");
@@ -119,6 +119,8 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
         parts.database = governance::database_path(config.database);
     }
     parts.require_auth = choices.require_auth;
+    parts.state = config.state;
+    parts.state_lease = config.state_lease;
     parts.metrics_need_token = !ready.loopback;
     parts.stream_keepalive = config.stream_keepalive;
     parts.clock = ctx.now;
@@ -139,6 +141,7 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
     ready.warnings.insert(ready.warnings.begin(), loader.warnings().begin(),
                           loader.warnings().end());
     ready.auth_required = proxy.auth_required();
+    ready.state = config.state ? config.state->display() : "";
     if (!ready.loopback && !ready.auth_required && !choices.insecure_no_auth) {
         throw core::Error(core::ErrorKind::usage,
                           fmt::format("refusing to listen on {} without authentication: anyone "

@@ -8,20 +8,23 @@
 
 namespace aimo::test {
 
-/// A real redis-server (Debian's) on a free loopback port with its own temp directory and no
-/// persistence, ready once constructed (it has said it accepts connections); stopped on
-/// destruction.
+/// A real redis-server (Debian's) on a free loopback port with its own temp directory, ready
+/// once constructed (it has said it accepts connections); stopped on destruction. Without
+/// `appendonly` it persists nothing.
 class RedisServer {
 public:
-    RedisServer();
+    explicit RedisServer(bool appendonly = false);
     int port() const { return m_port; }
     std::string url() const { return "redis://127.0.0.1:" + std::to_string(m_port); }
     /// Kills it with SIGKILL, as a crash would.
     void kill();
+    /// Starts it again on the same port and directory (what it had persisted comes back).
+    void start();
 
 private:
     TempDir m_dir;
     int m_port = 0;
+    bool m_appendonly;
     std::unique_ptr<Subprocess> m_process;
 };
 

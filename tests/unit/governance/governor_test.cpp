@@ -2,6 +2,7 @@
 // reservations, the completion cap, settling and what a reload of agents keeps.
 #include "governance/agents.hpp"
 #include "governance/governor.hpp"
+#include "governance_helpers.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,8 @@
 using namespace aimo;
 using governance::Admission;
 using governance::Denial;
+using test::status_of;
+using test::tokens;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -21,29 +24,24 @@ struct Setup {
     }
 };
 
+// An admission of `caller` that reserved nothing (for settling tokens alone).
+Admission admitted(const governance::Caller& caller) {
+    Admission admission;
+    admission.agent = caller.agent;
+    return admission;
+}
+
 governance::Caller caller_of(governance::Governor& governor, const std::string& token) {
     auto who = governor.authenticate("Bearer " + token);
     REQUIRE(std::holds_alternative<governance::Caller>(who));
     return std::get<governance::Caller>(who);
 }
 
-// $1 per completion token, prompts free: budgets in whole tokens.
-governance::Estimate tokens(std::optional<int64_t> completion) {
-    governance::Estimate estimate;
-    estimate.completion_tokens = completion;
-    estimate.price_out = 1e6;
-    return estimate;
-}
-
-int status_of(const std::variant<Admission, Denial>& decision) {
-    auto* denial = std::get_if<Denial>(&decision);
-    return denial ? denial->status : 200;
-}
 } // namespace
 
 TEST_CASE("tokens are checked only once an agent exists, then always", "[governor]") {
     Setup s;
-    governance::Governor governor(s.db, false, std::chrono::milliseconds(0));
+    governance::LocalGovernor governor(s.db, false, std::chrono::milliseconds(0));
     auto nobody = governor.authenticate("");
     REQUIRE(std::holds_alternative<governance::Caller>(nobody));
     CHECK_FALSE(std::get<governance::Caller>(nobody).agent);
@@ -66,7 +64,7 @@ TEST_CASE("tokens are checked only once an agent exists, then always", "[governo
 
 TEST_CASE("requests and tokens per minute are rolling windows", "[governor]") {
     Setup s;
-    governance::Governor governor(s.db, false, std::chrono::milliseconds(0));
+    governance::LocalGovernor governor(s.db, false, std::chrono::milliseconds(0));
     auto caller = caller_of(governor, s.create("bot", {{}, 2, 100, {}}));
     auto start = Clock::now();
     CHECK(status_of(governor.admit(caller, "m", {}, start)) == 200);
@@ -78,7 +76,7 @@ TEST_CASE("requests and tokens per minute are rolling windows", "[governor]") {
     CHECK(status_of(governor.admit(caller, "m", {}, start + std::chrono::seconds(61))) == 200);
 
     auto heavy = caller_of(governor, s.create("heavy", {{}, {}, 100, {}}));
-    governor.settle(heavy.agent, 0, 150, 0, start);
+    governor.settle(admitted(heavy), 150, 0, start);
     CHECK(std::get<Denial>(governor.admit(heavy, "m", {}, start)).message.find("150 used") !=
           std::string::npos);
     CHECK(status_of(governor.admit(heavy, "m", {}, start + std::chrono::seconds(60))) == 200);
@@ -87,7 +85,7 @@ TEST_CASE("requests and tokens per minute are rolling windows", "[governor]") {
 TEST_CASE("a budget reserves worst cases, caps what it cannot cover, and refuses when spent",
           "[governor]") {
     Setup s;
-    governance::Governor governor(s.db, false, std::chrono::milliseconds(0));
+    governance::LocalGovernor governor(s.db, false, std::chrono::milliseconds(0));
     auto caller = caller_of(governor, s.create("bot", {10.0, {}, {}, {}})); // ten tokens' worth
     auto now = Clock::now();
     auto first = std::get<Admission>(governor.admit(caller, "m", tokens(4), now));
@@ -100,13 +98,13 @@ TEST_CASE("a budget reserves worst cases, caps what it cannot cover, and refuses
     CHECK(third.reserved_usd == Approx(2));
     CHECK(std::get<Denial>(governor.admit(caller, "m", tokens(1), now)).code == "budget_exceeded");
     // No limit of its own: the default reserve is capped the same way.
-    governor.settle(caller.agent, first.reserved_usd, 1, 1.0, now); // it cost one token
+    governor.settle(first, 1, 1.0, now); // it cost one token
     auto unlimited = std::get<Admission>(governor.admit(caller, "m", tokens(std::nullopt), now));
     CHECK(unlimited.max_tokens == 3);
     // Settled costs count at once, before the ledger commits them.
-    governor.settle(caller.agent, second.reserved_usd, 0, 0, now);
-    governor.settle(caller.agent, third.reserved_usd, 0, 0, now);
-    governor.settle(caller.agent, unlimited.reserved_usd, 0, 9.0, now); // an upstream overshot
+    governor.settle(second, 0, 0, now);
+    governor.settle(third, 0, 0, now);
+    governor.settle(unlimited, 0, 9.0, now); // an upstream overshot
     auto spent = governor.precheck(caller, "m", now);
     REQUIRE(spent);
     CHECK(spent->code == "budget_exceeded");
@@ -119,7 +117,7 @@ TEST_CASE("a budget reserves worst cases, caps what it cannot cover, and refuses
 
 TEST_CASE("embeddings reserve their prompt only", "[governor]") {
     Setup s;
-    governance::Governor governor(s.db, false, std::chrono::milliseconds(0));
+    governance::LocalGovernor governor(s.db, false, std::chrono::milliseconds(0));
     auto caller = caller_of(governor, s.create("bot", {0.001, {}, {}, {}}));
     governance::Estimate estimate;
     estimate.prompt_tokens = 500;

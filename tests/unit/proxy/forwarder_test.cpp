@@ -19,7 +19,7 @@ struct Pipeline {
     upstream::ClientPool pool{{}, {}, upstreams.connector()};
     metrics::Metrics metrics;
     governance::Database db{dir / "aimo.db"};
-    governance::Governor governor{db, false, std::chrono::milliseconds(0)};
+    governance::LocalGovernor governor{db, false, std::chrono::milliseconds(0)};
     governance::Ledger ledger{db};
     routing::Gateway gateway{[this] {
         routing::RoutingDefaults defaults{upstream::parse_url("http://router.test", "router"), {}};

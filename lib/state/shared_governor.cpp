@@ -1,0 +1,360 @@
+#include "state/shared_governor.hpp"
+
+#include "core/error.hpp"
+#include "core/headers.hpp"
+#include "state/scripts.hpp"
+#include "state/shared_agents.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <sodium.h>
+
+namespace aimo::state {
+
+using governance::Admission;
+using governance::Agent;
+using governance::Caller;
+using governance::Denial;
+
+namespace {
+constexpr std::chrono::milliseconds window{60'000};
+
+std::string random_id() {
+    unsigned char bytes[6];
+    randombytes_buf(bytes, sizeof bytes);
+    std::string out;
+    for (auto byte : bytes) {
+        out += fmt::format("{:02x}", byte);
+    }
+    return out;
+}
+
+long long reset_seconds(long long ms) {
+    return core::whole_seconds(std::chrono::milliseconds(ms));
+}
+
+// Element `index` of an array reply (empty or 0 when there is none).
+const std::string& text(const RedisReply& reply, size_t index) {
+    static const std::string none;
+    return index < reply.elements.size() ? reply.elements[index].text : none;
+}
+
+long long integer(const RedisReply& reply, size_t index) {
+    return index < reply.elements.size() ? reply.elements[index].integer : 0;
+}
+
+// A USD amount the scripts send as text.
+double usd(const RedisReply& reply, size_t index) {
+    try {
+        return std::stod(text(reply, index));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+} // namespace
+
+SharedGovernor::SharedGovernor(StateClient& client, bool require_auth,
+                               std::chrono::milliseconds recheck, std::chrono::milliseconds lease)
+    : m_client(client), m_require_auth(require_auth), m_recheck(recheck), m_lease(lease),
+      m_instance(random_id()) {
+    m_client.check();
+    {
+        std::lock_guard lock(m_mutex);
+        m_version = "?"; // differs from anything the server holds: the first refresh loads
+        refresh(true);
+    }
+    m_keeper = std::thread([this] { keep_alive(); });
+}
+
+SharedGovernor::~SharedGovernor() {
+    {
+        std::lock_guard lock(m_wake_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    m_keeper.join();
+}
+
+void SharedGovernor::refresh(bool force) {
+    auto now = Clock::now();
+    if (!force && now - m_checked_at < m_recheck) {
+        return;
+    }
+    m_checked_at = now;
+    SharedAgents agents(m_client);
+    std::vector<Agent> list;
+    try {
+        auto version = agents.version();
+        if (version == m_version) {
+            return;
+        }
+        list = agents.list();
+        m_version = version;
+    } catch (const core::Error&) {
+        if (m_version == "?") {
+            throw; // at start: no agents known yet, so nothing to go on
+        }
+        return; // the cache stands; admissions will say the server is gone
+    }
+    m_by_hash.clear();
+    m_by_name.clear();
+    for (auto& agent : list) {
+        std::string name = agent.name;
+        auto& stored = m_by_name.emplace(std::move(name), std::move(agent)).first->second;
+        m_by_hash.emplace(stored.token_hash, &stored);
+    }
+}
+
+bool SharedGovernor::auth_required() {
+    std::lock_guard lock(m_mutex);
+    refresh(false);
+    return m_require_auth || !m_by_name.empty();
+}
+
+std::variant<Caller, Denial> SharedGovernor::authenticate(std::string_view authorization) {
+    std::lock_guard lock(m_mutex);
+    refresh(false);
+    auto token = governance::bearer_token(authorization);
+    if (!m_require_auth && m_by_name.empty() && !token.empty()) {
+        refresh(true); // a token while no agent is known: perhaps the first was just created
+    }
+    if (!m_require_auth && m_by_name.empty()) {
+        return Caller{};
+    }
+    if (token.empty()) {
+        return governance::denials::missing_token();
+    }
+    auto found = m_by_hash.find(m_token_hashes.of(token));
+    if (found == m_by_hash.end()) {
+        refresh(true); // perhaps an agent created a moment ago, on any machine
+        found = m_by_hash.find(m_token_hashes.of(token));
+    }
+    if (found == m_by_hash.end()) {
+        return governance::denials::unknown_token();
+    }
+    const Agent& agent = *found->second;
+    if (agent.revoked()) {
+        return governance::denials::revoked(agent.name, *agent.revoked_at);
+    }
+    return Caller{agent.name, agent.limits.weight};
+}
+
+std::variant<const Agent*, Denial> SharedGovernor::find_caller(const Caller& caller) {
+    if (!caller.agent) {
+        return static_cast<const Agent*>(nullptr);
+    }
+    refresh(false);
+    auto found = m_by_name.find(*caller.agent);
+    if (found == m_by_name.end()) {
+        return governance::denials::no_longer_exists(*caller.agent);
+    }
+    if (found->second.revoked()) {
+        return governance::denials::revoked(found->second.name, *found->second.revoked_at);
+    }
+    return &found->second;
+}
+
+bool SharedGovernor::allows(const Caller& caller, std::string_view model) {
+    std::lock_guard lock(m_mutex);
+    auto who = find_caller(caller);
+    auto* agent = std::get_if<const Agent*>(&who);
+    return agent != nullptr && (*agent == nullptr || (*agent)->allows(model));
+}
+
+std::optional<Denial> SharedGovernor::precheck(const Caller& caller, std::string_view model,
+                                               Clock::time_point) {
+    std::lock_guard lock(m_mutex);
+    auto who = find_caller(caller);
+    if (auto* denial = std::get_if<Denial>(&who)) {
+        return std::move(*denial);
+    }
+    const Agent* agent = std::get<const Agent*>(who);
+    if (agent != nullptr && !agent->allows(model)) {
+        return governance::denials::model_not_allowed(*agent, model);
+    }
+    return std::nullopt;
+}
+
+Denial SharedGovernor::unavailable(const core::Error& error) const {
+    return Denial{503,
+                  "state_unavailable",
+                  fmt::format("{}: aimo cannot check budgets and rate limits without it, so the "
+                              "request was not sent; retry when it is back",
+                              error.what()),
+                  {{"Retry-After", "1"}},
+                  std::nullopt};
+}
+
+std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller,
+                                                      std::string_view model,
+                                                      const governance::Estimate& estimate,
+                                                      Clock::time_point) {
+    std::optional<Agent> agent;
+    {
+        std::lock_guard lock(m_mutex);
+        auto who = find_caller(caller);
+        if (auto* denial = std::get_if<Denial>(&who)) {
+            return std::move(*denial);
+        }
+        if (std::get<const Agent*>(who) == nullptr) {
+            return Admission{};
+        }
+        agent = *std::get<const Agent*>(who);
+    }
+    if (!agent->allows(model)) {
+        return governance::denials::model_not_allowed(*agent, model);
+    }
+    Admission admission;
+    admission.agent = agent->name;
+    admission.reservation = fmt::format("{}:{}", m_instance, ++m_sequence);
+    double prompt_usd = static_cast<double>(estimate.prompt_tokens) * estimate.price_in / 1e6;
+    int64_t completion =
+        estimate.completes ? estimate.completion_tokens.value_or(governance::default_completion_reserve)
+                           : 0;
+    bool pays_completion = estimate.completes && estimate.price_out > 0;
+    AgentKeys keys(agent->name);
+    RedisReply reply;
+    try {
+        reply = m_client.run(scripts::admit,
+                             {key("agents"), keys.holds, keys.requests, keys.tokens,
+                              keys.tokens_total, keys.spent},
+                             {agent->name, admission.reservation,
+                              fmt::format("{:.17g}", prompt_usd), std::to_string(completion),
+                              fmt::format("{:.17g}", estimate.price_out),
+                              pays_completion ? "1" : "0", std::to_string(m_lease.count()),
+                              std::to_string(window.count())});
+    } catch (const core::Error& e) {
+        auto denial = unavailable(e);
+        denial.agent = agent->name;
+        return denial;
+    }
+    const auto& verdict = text(reply, 0);
+    const auto& name = agent->name;
+    if (verdict == "gone") {
+        return governance::denials::no_longer_exists(name);
+    }
+    if (verdict == "revoked") {
+        return governance::denials::revoked(name, text(reply, 1));
+    }
+    if (verdict == "rpm") {
+        return governance::denials::rpm_reached(name, integer(reply, 2),
+                                                reset_seconds(integer(reply, 1)));
+    }
+    if (verdict == "tpm") {
+        return governance::denials::tpm_reached(name, integer(reply, 3), integer(reply, 1),
+                                                reset_seconds(integer(reply, 2)));
+    }
+    if (verdict == "spent") {
+        return governance::denials::budget_spent(name, usd(reply, 1),
+                                                 usd(reply, 2));
+    }
+    if (verdict == "short") {
+        return governance::denials::budget_short(
+            name, usd(reply, 1), usd(reply, 3),
+            usd(reply, 2), prompt_usd, pays_completion);
+    }
+    if (verdict != "ok" || reply.elements.size() < 9) {
+        return unavailable(core::Error(core::ErrorKind::upstream_protocol,
+                                       "the state server answered an admission aimo cannot read"));
+    }
+    if (!text(reply, 1).empty()) {
+        admission.budgeted = true;
+        admission.reserved_usd = usd(reply, 1);
+        std::lock_guard lock(m_mutex);
+        m_open.emplace(admission.reservation, name);
+    }
+    if (integer(reply, 2) >= 0) {
+        admission.max_tokens = integer(reply, 2);
+    }
+    if (auto rpm = integer(reply, 7); rpm >= 0) {
+        governance::add_rate_headers(admission.headers, "requests", rpm,
+                                     rpm - integer(reply, 3) - 1,
+                                     reset_seconds(integer(reply, 4)));
+    }
+    if (auto tpm = integer(reply, 8); tpm >= 0) {
+        governance::add_rate_headers(admission.headers, "tokens", tpm, tpm - integer(reply, 5),
+                                     reset_seconds(integer(reply, 6)));
+    }
+    return admission;
+}
+
+bool SharedGovernor::send(const Settlement& settlement) {
+    AgentKeys keys(settlement.agent);
+    try {
+        m_client.run(scripts::settle,
+                     {keys.holds, keys.spent, keys.tokens, keys.tokens_total,
+                      key("done:" + settlement.reservation)},
+                     {settlement.reservation, fmt::format("{:.17g}", settlement.cost_usd),
+                      std::to_string(settlement.tokens), std::to_string(window.count())});
+        return true;
+    } catch (const core::Error&) {
+        return false;
+    }
+}
+
+void SharedGovernor::settle(const Admission& admission, int64_t tokens, double cost_usd,
+                            Clock::time_point) {
+    if (!admission.agent) {
+        return;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_open.erase(admission.reservation);
+    }
+    // Work recorded without an admission (the cache's embedding call) has no name yet.
+    Settlement settlement{*admission.agent,
+                          admission.reservation.empty()
+                              ? fmt::format("{}:{}", m_instance, ++m_sequence)
+                              : admission.reservation,
+                          cost_usd, tokens};
+    if (!send(settlement)) {
+        // Kept until the server is back: spent is spent. Its hold expires meanwhile, and the
+        // server refuses nothing twice: the settlement counts once when it arrives.
+        std::lock_guard lock(m_mutex);
+        m_unsettled.push_back(std::move(settlement));
+    }
+}
+
+size_t SharedGovernor::unsettled() {
+    std::lock_guard lock(m_mutex);
+    return m_unsettled.size();
+}
+
+void SharedGovernor::keep_alive() {
+    // A third of the lease renews holds in time; settlements waiting for a server that came
+    // back should not wait long either.
+    auto period = std::clamp(m_lease / 3, std::chrono::milliseconds(50),
+                             std::chrono::milliseconds(500));
+    std::unique_lock wake_lock(m_wake_mutex);
+    while (!m_wake.wait_for(wake_lock, period, [this] { return m_stopping; })) {
+        wake_lock.unlock();
+        std::map<std::string, std::vector<std::string>> open; // agent → reservations
+        std::deque<Settlement> waiting;
+        {
+            std::lock_guard lock(m_mutex);
+            for (const auto& [reservation, agent] : m_open) {
+                open[agent].push_back(reservation);
+            }
+            waiting.swap(m_unsettled);
+        }
+        for (auto& [agent, reservations] : open) {
+            std::vector<std::string> args = {std::to_string(m_lease.count())};
+            args.insert(args.end(), reservations.begin(), reservations.end());
+            try {
+                m_client.run(scripts::renew, {AgentKeys(agent).holds}, args);
+            } catch (const core::Error&) {
+                break; // the server is gone: the client has said so
+            }
+        }
+        while (!waiting.empty() && send(waiting.front())) {
+            waiting.pop_front();
+        }
+        if (!waiting.empty()) {
+            std::lock_guard lock(m_mutex);
+            m_unsettled.insert(m_unsettled.begin(), waiting.begin(), waiting.end());
+        }
+        wake_lock.lock();
+    }
+}
+
+} // namespace aimo::state

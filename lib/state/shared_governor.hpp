@@ -1,0 +1,90 @@
+#pragma once
+
+#include "governance/governor.hpp"
+#include "state/client.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace aimo::state {
+
+/// The Governor of instances that share one state server: agents, spending, reservations and
+/// rate windows live there, and every check-and-reserve is one Lua script, so no interleaving
+/// of instances passes a budget or a limit. A reservation is held for `lease` and renewed
+/// while its request runs: an instance that dies stops renewing, and what it held is free
+/// again a lease later. Without the server, admissions are refused (503, naming it) and
+/// settlements wait in memory until it is back; a settlement counts once however often it is
+/// sent. Agents are cached and looked for again at most every `recheck` (at once for an
+/// unknown token); a revocation is also checked atomically on every admission. Thread-safe.
+class SharedGovernor : public governance::Governor {
+public:
+    /// Reads the agents; throws what StateClient::check() throws when the server cannot be
+    /// used.
+    SharedGovernor(StateClient& client, bool require_auth, std::chrono::milliseconds recheck,
+                   std::chrono::milliseconds lease);
+    ~SharedGovernor() override;
+
+    bool auth_required() override;
+    std::variant<governance::Caller, governance::Denial>
+    authenticate(std::string_view authorization) override;
+    bool allows(const governance::Caller& caller, std::string_view model) override;
+    std::optional<governance::Denial> precheck(const governance::Caller& caller,
+                                               std::string_view model,
+                                               Clock::time_point now) override;
+    std::variant<governance::Admission, governance::Denial>
+    admit(const governance::Caller& caller, std::string_view model,
+          const governance::Estimate& estimate, Clock::time_point now) override;
+    void settle(const governance::Admission& admission, int64_t tokens, double cost_usd,
+                Clock::time_point now) override;
+    /// Nothing to do: the settlement already charged the shared spending.
+    void committed(const std::optional<std::string>&, double) override {}
+
+    /// Settlements waiting for the server (for tests and `aimo status`).
+    size_t unsettled();
+
+private:
+    struct Settlement {
+        std::string agent;
+        std::string reservation;
+        double cost_usd = 0;
+        int64_t tokens = 0;
+    };
+    /// Reloads the agents when their version moved; `force` skips the recheck interval. Keeps
+    /// what it had when the server cannot be reached. Lock held.
+    void refresh(bool force);
+    /// The cached agent `caller` names, or why it may not go on. Lock held.
+    std::variant<const governance::Agent*, governance::Denial>
+    find_caller(const governance::Caller& caller);
+    governance::Denial unavailable(const core::Error& error) const;
+    bool send(const Settlement& settlement);
+    /// Renews the leases of this instance's reservations and retries waiting settlements.
+    void keep_alive();
+
+    StateClient& m_client;
+    bool m_require_auth;
+    std::chrono::milliseconds m_recheck;
+    std::chrono::milliseconds m_lease;
+    std::string m_instance; ///< random: names this process's reservations
+    std::atomic<uint64_t> m_sequence{0};
+
+    std::mutex m_mutex;
+    std::string m_version;
+    Clock::time_point m_checked_at{};
+    std::map<std::string, governance::Agent, std::less<>> m_by_name;
+    std::map<std::string, const governance::Agent*, std::less<>> m_by_hash;
+    governance::TokenHashes m_token_hashes;
+    std::map<std::string, std::string> m_open; ///< reservation → agent, while in flight
+    std::deque<Settlement> m_unsettled;
+
+    std::mutex m_wake_mutex;
+    std::condition_variable m_wake;
+    bool m_stopping = false;
+    std::thread m_keeper;
+};
+
+} // namespace aimo::state
