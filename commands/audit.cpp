@@ -57,11 +57,12 @@ int run_verify(core::Context& ctx, const AuditFlags& flags) {
     std::string problem;
     for (auto& db : ledgers) {
         auto result = governance::verify_chain(*db);
-        out.push_back({{"database", db->path().string()},
-                       {"ok", result.ok},
-                       {"records", result.records},
-                       {"first_bad", result.ok ? nlohmann::json() : nlohmann::json(result.first_bad)},
-                       {"problem", result.problem}});
+        out.push_back(
+            {{"database", db->path().string()},
+             {"ok", result.ok},
+             {"records", result.records},
+             {"first_bad", result.ok ? nlohmann::json() : nlohmann::json(result.first_bad)},
+             {"problem", result.problem}});
         if (!result.ok && broken == nullptr) {
             broken = db.get();
             problem = result.problem;

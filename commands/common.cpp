@@ -72,8 +72,8 @@ OpenAgents open_agents(core::Context& ctx, const SettingFlags& flags) {
         out.state->check();
         out.registry = std::make_unique<state::SharedAgents>(*out.state);
     } else {
-        out.database = std::make_unique<governance::Database>(
-            governance::database_path(config.database));
+        out.database =
+            std::make_unique<governance::Database>(governance::database_path(config.database));
         out.registry = std::make_unique<governance::AgentStore>(*out.database);
     }
     return out;

@@ -32,7 +32,7 @@ int run_show(core::Context& ctx, const StateFlags& flags) {
     auto config = load_config(ctx, flags.settings);
     auto client = connect_state(config);
     auto status = state::inspect(*client);
-    std::string persistence = !status.appendonly ? "unknown (the server refuses CONFIG)"
+    std::string persistence = !status.appendonly   ? "unknown (the server refuses CONFIG)"
                               : *status.appendonly ? "appendonly yes"
                                                    : "appendonly no";
     if (flags.json) {
@@ -45,8 +45,7 @@ int run_show(core::Context& ctx, const StateFlags& flags) {
         *ctx.out << core::json_text(out, 2) << "\n";
         return 0;
     }
-    *ctx.out << fmt::format("server:       {} (redis {})\n", status.address,
-                            status.server_version);
+    *ctx.out << fmt::format("server:       {} (redis {})\n", status.address, status.server_version);
     *ctx.out << fmt::format("schema:       {}\n",
                             status.schema.empty() ? "none yet (nothing stored)" : status.schema);
     *ctx.out << fmt::format("agents:       {}\n", status.agents);
@@ -63,7 +62,8 @@ int run_import(core::Context& ctx, const StateFlags& flags) {
     state::SharedAgents shared(*client);
     auto result = state::import_agents(local, shared);
     if (flags.json) {
-        *ctx.out << core::json_text(nlohmann::json{{"added", result.added}, {"skipped", result.skipped}}, 2)
+        *ctx.out << core::json_text(
+                        nlohmann::json{{"added", result.added}, {"skipped", result.skipped}}, 2)
                  << "\n";
         return 0;
     }

@@ -24,11 +24,11 @@ struct Check {
 
 /// Runs every check in order: keypair, router (reachable, clock), signature (signed balance),
 /// the configured [[providers]] (key variable set, model list reachable), the response cache
-/// (its settings and file; the semantic mode's embeddings provider), the state server, proxy (answering and
-/// being aimo), then OpenClaw's config (found and valid, provider, default model, allowlists,
-/// stale registries, read-only flag). Never throws for what it diagnoses.
-/// The shared state server, when `state` is set (nothing otherwise): reachable with aimo's
-/// schema, and persisting what it holds (appendonly).
+/// (its settings and file; the semantic mode's embeddings provider), the state server, proxy
+/// (answering and being aimo), then OpenClaw's config (found and valid, provider, default model,
+/// allowlists, stale registries, read-only flag). Never throws for what it diagnoses. The shared
+/// state server, when `state` is set (nothing otherwise): reachable with aimo's schema, and
+/// persisting what it holds (appendonly).
 std::vector<Check> check_state(const config::Config& config);
 
 std::vector<Check> run_checks(const core::Context& ctx, const config::Config& config,

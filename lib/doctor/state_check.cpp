@@ -1,6 +1,5 @@
-#include "doctor/doctor.hpp"
-
 #include "core/error.hpp"
+#include "doctor/doctor.hpp"
 #include "state/inspect.hpp"
 
 #include <fmt/format.h>
@@ -21,12 +20,13 @@ std::vector<Check> check_state(const config::Config& config) {
         checks.push_back({"state", Status::fail, e.what(), e.hint()});
         return checks;
     }
-    checks.push_back({"state", Status::pass,
-                      fmt::format("{} answers (redis {}); schema {}, {} agent{}", status.address,
-                                  status.server_version,
-                                  status.schema.empty() ? "none yet" : status.schema,
-                                  status.agents, status.agents == 1 ? "" : "s"),
-                      {}});
+    checks.push_back(
+        {"state",
+         Status::pass,
+         fmt::format("{} answers (redis {}); schema {}, {} agent{}", status.address,
+                     status.server_version, status.schema.empty() ? "none yet" : status.schema,
+                     status.agents, status.agents == 1 ? "" : "s"),
+         {}});
     if (!status.appendonly) {
         checks.push_back({"state-persistence", Status::warn,
                           "the state server does not say whether it persists (CONFIG refused)",

@@ -85,8 +85,7 @@ Denial no_longer_exists(const std::string& agent) {
 
 Denial revoked(const std::string& agent, const std::string& revoked_at) {
     return deny(401, "revoked_api_key",
-                fmt::format("the token of agent '{}' was revoked at {}", agent, revoked_at),
-                agent);
+                fmt::format("the token of agent '{}' was revoked at {}", agent, revoked_at), agent);
 }
 
 Denial model_not_allowed(const Agent& agent, std::string_view model) {
@@ -113,10 +112,10 @@ Denial tpm_reached(const std::string& agent, int64_t tpm, int64_t used, long lon
 }
 
 Denial budget_spent(const std::string& agent, double spent, double budget) {
-    return deny(402, "budget_exceeded",
-                fmt::format("agent '{}' has spent {} of its {} budget", agent, usd(spent),
-                            usd(budget)),
-                agent);
+    return deny(
+        402, "budget_exceeded",
+        fmt::format("agent '{}' has spent {} of its {} budget", agent, usd(spent), usd(budget)),
+        agent);
 }
 
 Denial budget_short(const std::string& agent, double left, double budget, double held,

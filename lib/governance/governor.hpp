@@ -190,7 +190,7 @@ private:
     bool m_any_agent = false;
     std::map<std::string, Agent, std::less<>> m_by_name;
     std::map<std::string, const Agent*, std::less<>> m_by_hash;
-    std::map<std::string, Usage, std::less<>> m_usage;              ///< by agent name
+    std::map<std::string, Usage, std::less<>> m_usage; ///< by agent name
     TokenHashes m_token_hashes;
 };
 

@@ -1,7 +1,6 @@
-#include "governance/governor.hpp"
-
 #include "core/headers.hpp"
 #include "core/text.hpp"
+#include "governance/governor.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -12,14 +11,14 @@ namespace aimo::governance {
 namespace {
 constexpr auto window = std::chrono::seconds(60);
 
-long long seconds_until(LocalGovernor::Clock::time_point when, LocalGovernor::Clock::time_point now) {
+long long seconds_until(LocalGovernor::Clock::time_point when,
+                        LocalGovernor::Clock::time_point now) {
     return core::whole_seconds(std::chrono::duration_cast<std::chrono::milliseconds>(when - now));
 }
 
 } // namespace
 
-LocalGovernor::LocalGovernor(Database& db, bool require_auth,
-                             std::chrono::milliseconds recheck)
+LocalGovernor::LocalGovernor(Database& db, bool require_auth, std::chrono::milliseconds recheck)
     : m_db(db), m_require_auth(require_auth), m_recheck(recheck) {
     std::lock_guard lock(m_mutex);
     refresh(true);
@@ -166,7 +165,7 @@ std::optional<Denial> LocalGovernor::limits(const Agent& agent, std::string_view
 }
 
 std::optional<Denial> LocalGovernor::precheck(const Caller& caller, std::string_view model,
-                                         Clock::time_point now) {
+                                              Clock::time_point now) {
     std::lock_guard lock(m_mutex);
     auto who = find_caller(caller);
     if (auto* denial = std::get_if<Denial>(&who)) {
@@ -178,7 +177,8 @@ std::optional<Denial> LocalGovernor::precheck(const Caller& caller, std::string_
 }
 
 std::variant<Admission, Denial> LocalGovernor::admit(const Caller& caller, std::string_view model,
-                                                const Estimate& estimate, Clock::time_point now) {
+                                                     const Estimate& estimate,
+                                                     Clock::time_point now) {
     std::lock_guard lock(m_mutex);
     auto who = find_caller(caller);
     if (auto* denial = std::get_if<Denial>(&who)) {
@@ -199,10 +199,10 @@ std::variant<Admission, Denial> LocalGovernor::admit(const Caller& caller, std::
         double left = *budget - usage.spent() - usage.reserved_usd;
         auto hold = fit_budget(left, estimate);
         if (!hold) {
-            return denials::budget_short(
-                agent.name, left, *budget, usage.reserved_usd,
-                static_cast<double>(estimate.prompt_tokens) * estimate.price_in / 1e6,
-                estimate.completes && estimate.price_out > 0);
+            return denials::budget_short(agent.name, left, *budget, usage.reserved_usd,
+                                         static_cast<double>(estimate.prompt_tokens) *
+                                             estimate.price_in / 1e6,
+                                         estimate.completes && estimate.price_out > 0);
         }
         admission.budgeted = true;
         admission.reserved_usd = hold->reserved_usd;

@@ -51,49 +51,49 @@ std::vector<StatsRow> stats_since(const std::vector<Database*>& ledgers, const s
     };
     std::map<std::string, Group, std::less<>> groups;
     for (Database* db : ledgers) {
-    Statement select(
-        db->handle(),
-        fmt::format("SELECT {}, status, prompt_tokens, completion_tokens, cost_usd, "
-                    "latency_us, cache, saved_usd, queue_us FROM requests WHERE time >= ?",
-                    key));
-    select.bind(1, std::string_view(since));
-    while (select.step()) {
-        std::string name = select.text(0);
-        auto found = groups.find(name);
-        if (found == groups.end()) {
-            found = groups.emplace(name, Group{}).first;
-            found->second.row.key = name;
-        }
-        auto& [row, latencies, waits] = found->second;
-        std::string cache = select.text(6);
-        if (cache == "embedding") { // a call the cache made, not a request: its cost counts
+        Statement select(
+            db->handle(),
+            fmt::format("SELECT {}, status, prompt_tokens, completion_tokens, cost_usd, "
+                        "latency_us, cache, saved_usd, queue_us FROM requests WHERE time >= ?",
+                        key));
+        select.bind(1, std::string_view(since));
+        while (select.step()) {
+            std::string name = select.text(0);
+            auto found = groups.find(name);
+            if (found == groups.end()) {
+                found = groups.emplace(name, Group{}).first;
+                found->second.row.key = name;
+            }
+            auto& [row, latencies, waits] = found->second;
+            std::string cache = select.text(6);
+            if (cache == "embedding") { // a call the cache made, not a request: its cost counts
+                row.tokens_in += select.integer(2);
+                row.cost_usd += select.real(4);
+                continue;
+            }
+            bool hit = cache == "hit" || cache == "hit-semantic";
+            row.cache_hits += hit ? 1 : 0;
+            row.cache_lookups += hit || cache == "miss" ? 1 : 0;
+            row.saved_usd += select.real(7);
+            ++row.requests;
+            row.errors += select.integer(1) >= 400 ? 1 : 0;
             row.tokens_in += select.integer(2);
+            row.tokens_out += select.integer(3);
             row.cost_usd += select.real(4);
-            continue;
+            latencies.push_back(select.integer(5));
+            waits.push_back(select.integer(8));
         }
-        bool hit = cache == "hit" || cache == "hit-semantic";
-        row.cache_hits += hit ? 1 : 0;
-        row.cache_lookups += hit || cache == "miss" ? 1 : 0;
-        row.saved_usd += select.real(7);
-        ++row.requests;
-        row.errors += select.integer(1) >= 400 ? 1 : 0;
-        row.tokens_in += select.integer(2);
-        row.tokens_out += select.integer(3);
-        row.cost_usd += select.real(4);
-        latencies.push_back(select.integer(5));
-        waits.push_back(select.integer(8));
-    }
-    for (const auto& denial : denials_since(*db, since)) {
-        std::string name = by == "agent" ? denial.agent
-                           : by == "day" ? denial.minute.substr(0, 10)
-                                         : std::string("(refused)");
-        auto found = groups.find(name);
-        if (found == groups.end()) {
-            found = groups.emplace(name, Group{}).first;
-            found->second.row.key = name;
+        for (const auto& denial : denials_since(*db, since)) {
+            std::string name = by == "agent" ? denial.agent
+                               : by == "day" ? denial.minute.substr(0, 10)
+                                             : std::string("(refused)");
+            auto found = groups.find(name);
+            if (found == groups.end()) {
+                found = groups.emplace(name, Group{}).first;
+                found->second.row.key = name;
+            }
+            found->second.row.denied += denial.count;
         }
-        found->second.row.denied += denial.count;
-    }
     }
     std::vector<StatsRow> rows;
     for (auto& [name, group] : groups) {

@@ -43,9 +43,9 @@ struct ProxyParts {
 };
 
 /// A proxy wired in one place, for `aimo serve` and the tests alike: metrics, the database with
-/// ledger, the governor (local, or over the state server), the routing gateway, the gate, the forwarder, the routes and the
-/// server. Construction builds the first routing table and opens the database (their errors
-/// are start-up errors); nothing listens until bind().
+/// ledger, the governor (local, or over the state server), the routing gateway, the gate, the
+/// forwarder, the routes and the server. Construction builds the first routing table and opens the
+/// database (their errors are start-up errors); nothing listens until bind().
 class Proxy {
 public:
     explicit Proxy(ProxyParts parts);

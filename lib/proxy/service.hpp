@@ -29,7 +29,7 @@ struct ProxyReady {
     std::string config_file;            ///< watched for changes
     bool loopback = true;               ///< only this machine can connect
     bool auth_required = false;         ///< requests need an agent token
-    std::string state; ///< the shared state server (no password), or empty
+    std::string state;                  ///< the shared state server (no password), or empty
     std::vector<std::string> warnings;
 };
 

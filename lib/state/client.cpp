@@ -29,10 +29,10 @@ std::unique_ptr<RedisConnection> StateClient::take_idle() {
     // While the server is down, a new connection is tried at most every m_retry; meanwhile a
     // call fails at once, and leaves the time of the last real attempt as it was.
     if (m_down && std::chrono::steady_clock::now() - m_failed_at < m_retry) {
-        throw Error(ErrorKind::upstream_unreachable,
-                    fmt::format("the state server {} is unreachable ({})", m_address.display(),
-                                m_why),
-                    "check that redis-server is running; aimo reconnects when it is back");
+        throw Error(
+            ErrorKind::upstream_unreachable,
+            fmt::format("the state server {} is unreachable ({})", m_address.display(), m_why),
+            "check that redis-server is running; aimo reconnects when it is back");
     }
     return nullptr;
 }
@@ -84,11 +84,11 @@ template <typename Call> RedisReply StateClient::with_connection(Call call) {
 namespace {
 RedisReply checked(RedisReply reply, const RedisAddress& address) {
     if (reply.type == RedisReply::Type::error) {
-        throw Error(ErrorKind::upstream_status,
-                    fmt::format("the state server {} answered an error: {}", address.display(),
-                                reply.text),
-                    "check the user, password and database in --state; a LOADING answer passes "
-                    "by itself");
+        throw Error(
+            ErrorKind::upstream_status,
+            fmt::format("the state server {} answered an error: {}", address.display(), reply.text),
+            "check the user, password and database in --state; a LOADING answer passes "
+            "by itself");
     }
     return reply;
 }

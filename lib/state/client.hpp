@@ -58,7 +58,7 @@ private:
     std::vector<std::unique_ptr<RedisConnection>> m_idle;
     bool m_down = false; ///< the last attempt failed; reported once
     std::chrono::steady_clock::time_point m_failed_at{};
-    std::string m_why; ///< why it is down
+    std::string m_why;                             ///< why it is down
     std::map<const Script*, std::string> m_loaded; ///< SHA of each script loaded
 };
 

@@ -49,9 +49,8 @@ double number_of(const RedisReply& reply) {
 } // namespace
 
 AgentKeys::AgentKeys(const std::string& name)
-    : spent(key("spent:" + name)), holds(key("holds:" + name)),
-      requests(key("requests:" + name)), tokens(key("tokens:" + name)),
-      tokens_total(key("tokens_total:" + name)) {}
+    : spent(key("spent:" + name)), holds(key("holds:" + name)), requests(key("requests:" + name)),
+      tokens(key("tokens:" + name)), tokens_total(key("tokens_total:" + name)) {}
 
 std::string agent_json(const Agent& agent) {
     json out = {{"id", agent.id},
@@ -111,12 +110,12 @@ Agent agent_from_json(const std::string& text) {
 bool SharedAgents::import(const Agent& agent) {
     Agent stored = agent;
     stored.id = m_client.command({"INCR", key("agent_seq")}).integer;
-    auto added = m_client.run(add_script,
-                              {key("agents"), key("tokens"), key("version"), key("schema"),
-                               AgentKeys(agent.name).spent},
-                              {agent.name, agent_json(stored), agent.token_hash,
-                               agent.spent_usd > 0 ? fmt::format("{:.17g}", agent.spent_usd) : "",
-                               std::to_string(schema_version)});
+    auto added = m_client.run(
+        add_script,
+        {key("agents"), key("tokens"), key("version"), key("schema"), AgentKeys(agent.name).spent},
+        {agent.name, agent_json(stored), agent.token_hash,
+         agent.spent_usd > 0 ? fmt::format("{:.17g}", agent.spent_usd) : "",
+         std::to_string(schema_version)});
     return added.integer == 1;
 }
 

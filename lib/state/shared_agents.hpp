@@ -17,10 +17,10 @@ governance::Agent agent_from_json(const std::string& text);
 /// Keys of one agent's counters.
 struct AgentKeys {
     explicit AgentKeys(const std::string& name);
-    std::string spent; ///< USD spent, settled
-    std::string holds; ///< reservation → "USD expiry-ms"
-    std::string requests; ///< sorted set of requests started, scored by time
-    std::string tokens;   ///< sorted set of "request:tokens" settled, scored by time
+    std::string spent;        ///< USD spent, settled
+    std::string holds;        ///< reservation → "USD expiry-ms"
+    std::string requests;     ///< sorted set of requests started, scored by time
+    std::string tokens;       ///< sorted set of "request:tokens" settled, scored by time
     std::string tokens_total; ///< the sum of `tokens`
 };
 

@@ -185,8 +185,7 @@ Denial SharedGovernor::unavailable(const core::Error& error) const {
                   std::nullopt};
 }
 
-std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller,
-                                                      std::string_view model,
+std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller, std::string_view model,
                                                       const governance::Estimate& estimate,
                                                       Clock::time_point) {
     std::optional<Agent> agent;
@@ -209,20 +208,20 @@ std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller,
     admission.reservation = fmt::format("{}:{}", m_instance, ++m_sequence);
     double prompt_usd = static_cast<double>(estimate.prompt_tokens) * estimate.price_in / 1e6;
     int64_t completion =
-        estimate.completes ? estimate.completion_tokens.value_or(governance::default_completion_reserve)
-                           : 0;
+        estimate.completes
+            ? estimate.completion_tokens.value_or(governance::default_completion_reserve)
+            : 0;
     bool pays_completion = estimate.completes && estimate.price_out > 0;
     AgentKeys keys(agent->name);
     RedisReply reply;
     try {
-        reply = m_client.run(scripts::admit,
-                             {key("agents"), keys.holds, keys.requests, keys.tokens,
-                              keys.tokens_total, keys.spent},
-                             {agent->name, admission.reservation,
-                              fmt::format("{:.17g}", prompt_usd), std::to_string(completion),
-                              fmt::format("{:.17g}", estimate.price_out),
-                              pays_completion ? "1" : "0", std::to_string(m_lease.count()),
-                              std::to_string(window.count())});
+        reply = m_client.run(
+            scripts::admit,
+            {key("agents"), keys.holds, keys.requests, keys.tokens, keys.tokens_total, keys.spent},
+            {agent->name, admission.reservation, fmt::format("{:.17g}", prompt_usd),
+             std::to_string(completion), fmt::format("{:.17g}", estimate.price_out),
+             pays_completion ? "1" : "0", std::to_string(m_lease.count()),
+             std::to_string(window.count())});
     } catch (const core::Error& e) {
         auto denial = unavailable(e);
         denial.agent = agent->name;
@@ -245,13 +244,11 @@ std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller,
                                                 reset_seconds(integer(reply, 2)));
     }
     if (verdict == "spent") {
-        return governance::denials::budget_spent(name, usd(reply, 1),
-                                                 usd(reply, 2));
+        return governance::denials::budget_spent(name, usd(reply, 1), usd(reply, 2));
     }
     if (verdict == "short") {
-        return governance::denials::budget_short(
-            name, usd(reply, 1), usd(reply, 3),
-            usd(reply, 2), prompt_usd, pays_completion);
+        return governance::denials::budget_short(name, usd(reply, 1), usd(reply, 3), usd(reply, 2),
+                                                 prompt_usd, pays_completion);
     }
     if (verdict != "ok" || reply.elements.size() < 9) {
         return unavailable(core::Error(core::ErrorKind::upstream_protocol,
@@ -268,8 +265,7 @@ std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller,
     }
     if (auto rpm = integer(reply, 7); rpm >= 0) {
         governance::add_rate_headers(admission.headers, "requests", rpm,
-                                     rpm - integer(reply, 3) - 1,
-                                     reset_seconds(integer(reply, 4)));
+                                     rpm - integer(reply, 3) - 1, reset_seconds(integer(reply, 4)));
     }
     if (auto tpm = integer(reply, 8); tpm >= 0) {
         governance::add_rate_headers(admission.headers, "tokens", tpm, tpm - integer(reply, 5),
@@ -323,8 +319,8 @@ size_t SharedGovernor::unsettled() {
 void SharedGovernor::keep_alive() {
     // A third of the lease renews holds in time; settlements waiting for a server that came
     // back should not wait long either.
-    auto period = std::clamp(m_lease / 3, std::chrono::milliseconds(50),
-                             std::chrono::milliseconds(500));
+    auto period =
+        std::clamp(m_lease / 3, std::chrono::milliseconds(50), std::chrono::milliseconds(500));
     std::unique_lock wake_lock(m_wake_mutex);
     while (!m_wake.wait_for(wake_lock, period, [this] { return m_stopping; })) {
         wake_lock.unlock();

@@ -14,11 +14,11 @@ RedisServer::RedisServer(bool appendonly) : m_port(refused_port()), m_appendonly
 
 void RedisServer::start() {
     // It logs to stdout; "exec … 1>&2" lets Subprocess see its readiness line.
-    std::string command = "exec redis-server --port " + std::to_string(m_port) +
-                          " --bind 127.0.0.1 --dir " + m_dir.path().string() + " --save '' " +
-                          (m_appendonly ? "--appendonly yes --appendfsync always"
-                                        : "--appendonly no") +
-                          " --logfile '' 1>&2";
+    std::string command =
+        "exec redis-server --port " + std::to_string(m_port) + " --bind 127.0.0.1 --dir " +
+        m_dir.path().string() + " --save '' " +
+        (m_appendonly ? "--appendonly yes --appendfsync always" : "--appendonly no") +
+        " --logfile '' 1>&2";
     m_process = std::make_unique<Subprocess>(
         std::vector<std::string>{"/bin/sh", "-c", command},
         std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin:/usr/sbin:/sbin"}});
