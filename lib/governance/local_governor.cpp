@@ -189,7 +189,8 @@ std::variant<Admission, Denial> LocalGovernor::admit(const Caller& caller, std::
         return Admission{};
     }
     const Agent& agent = *found;
-    Admission admission{agent.name, false, 0, std::nullopt, {}};
+    Admission admission;
+    admission.agent = agent.name;
     if (auto denial = limits(agent, model, now, admission.headers)) {
         return std::move(*denial);
     }
