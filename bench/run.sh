@@ -9,7 +9,7 @@
 # binary (an older build, say), both plain, in front of the same router.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh wrk socat curl
+./scripts/install-deps.sh wrk socat curl redis-server
 duration=${1:-5}
 build=${AIMO_BENCH_BUILD_DIR:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
@@ -56,6 +56,16 @@ serve aimo "$build/aimo" --database off
 # request.
 token=$("$build/aimo" agent create bench --budget 1000000 --rpm 100000000 --tpm 100000000000 2>/dev/null)
 serve governed "$build/aimo"
+# … and governing the same kind of agent with its state on a local redis-server, as instances
+# sharing one do (its own ledger file, like the governed one's).
+redis_port=$((20000 + RANDOM % 20000))
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no \
+  --logfile "$work/redis.log" &
+pids+=($!)
+wait_for "$work/redis.log" 'Ready to accept connections'
+state="redis://127.0.0.1:$redis_port"
+shared_token=$("$build/aimo" agent create bench --budget 1000000 --rpm 100000000 --tpm 100000000000 --state "$state" 2>/dev/null)
+serve shared "$build/aimo" --state "$state" --database "$work/shared.db"
 # The scheduler's cost on a request that never waits: the same build and the same provider, once
 # with account limits no request reaches and once without any.
 for side in unlimited limited; do
@@ -151,6 +161,7 @@ paired() { # port_a path_a token_a port_b path_b token_b -> "p50_a p50_b median_
 }
 pairs=$((duration * 640))
 read -r pp_p50 pg_p50 pg_add pg_lo pg_hi <<<"$(paired "$aimo_port" /v1/chat/completions - "$governed_port" /v1/chat/completions "$token")"
+read -r rg_p50 rs_p50 rs_add rs_lo rs_hi <<<"$(paired "$governed_port" /v1/chat/completions "$token" "$shared_port" /v1/chat/completions "$shared_token")"
 # The control: the plain aimo against itself over two connections. It should add nothing.
 read -r _ _ pc_add pc_lo pc_hi <<<"$(paired "$aimo_port" /v1/chat/completions - "$aimo_port" /v1/chat/completions -)"
 read -r su_p50 sl_p50 sl_add sl_lo sl_hi <<<"$(paired "$unlimited_port" /v1/chat/completions - "$limited_port" /v1/chat/completions -)"
@@ -181,6 +192,7 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
     -v surps="$su_rps" -v slrps="$sl_rps" -v schf="$sched_free" -v schl="$sched_limited" \
     -v dcp50="$dc_p50" -v dmp50="$dm_p50" -v dmadd="$dm_add" -v dmlo="$dm_lo" -v dmhi="$dm_hi" \
     -v dc2p50="$dc2_p50" -v drp50="$dr_p50" -v dradd="$dr_add" -v drlo="$dr_lo" -v drhi="$dr_hi" \
+    -v rgp50="$rg_p50" -v rsp50="$rs_p50" -v rsadd="$rs_add" -v rslo="$rs_lo" -v rshi="$rs_hi" \
     -v held="$held" -v rss="$rss" -v idle="$idle_rss" -v dur="$duration" -v cores="$(nproc)" 'BEGIN {
   printf "aimo benchmark: direct to a local fake router vs through aimo, same run (%ss wrk runs, %s cores)\n", dur, cores
   printf "%-34s %12s %12s %12s %10s\n", "figure", "direct", "via aimo", "added/ratio", "target"
@@ -200,6 +212,10 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
   printf "%-34s %12s %12s %10.1fus %10s\n", "  control: plain aimo vs itself", "", "", pcadd, "(" pclo ".." pchi ")"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, wrk runs apart", base, gp50, gp50 - base, "-"
   printf "%-34s %9.0f/s %9.0f/s %11.2fx %10s\n", "throughput, concurrency 64", arps, grps, grps / arps, "-"
+  printf "\nshared state: an agent governed with SQLite vs with its state on redis-server\n"
+  printf "%-34s %12s %12s %12s %10s\n", "figure", "SQLite", "Redis", "added", "target"
+  printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, paired", rgp50, rsp50, rsadd, "<= 100us"
+  printf "%-34s %12s %12s %10.1fus %10s\n", "  rounds ranged", "", "", rslo, "to " rshi "us"
   printf "\nscheduler: one provider without limits vs with max_in_flight, rpm and tpm never reached\n"
   printf "%-34s %12s %12s %12s %10s\n", "figure", "no limits", "limits", "added/ratio", "target"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, paired", sup50, slp50, sladd, "<= 10us"
