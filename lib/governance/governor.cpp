@@ -35,16 +35,73 @@ void add_rate_headers(Headers& headers, std::string_view kind, int64_t limit, in
     headers.add(name("reset-"), std::to_string(reset_s) + 's');
 }
 
-const std::string& TokenHashes::of(std::string_view token) {
-    auto known = m_known.find(token);
-    if (known != m_known.end()) {
-        return known->second;
+void AgentIndex::replace(std::vector<Agent> agents) {
+    m_by_hash.clear();
+    m_by_name.clear();
+    for (auto& agent : agents) {
+        std::string name = agent.name;
+        auto& stored = m_by_name.emplace(std::move(name), std::move(agent)).first->second;
+        m_by_hash.emplace(stored.token_hash, &stored);
     }
-    // Only a bounded number of distinct tokens is remembered: strangers cannot grow it forever.
-    if (m_known.size() >= 1024) {
-        m_known.clear();
+}
+
+const Agent* AgentIndex::by_token(std::string_view token) {
+    auto known = m_token_hashes.find(token);
+    if (known == m_token_hashes.end()) {
+        // Only a bounded number of distinct tokens is remembered: strangers cannot grow it.
+        if (m_token_hashes.size() >= 1024) {
+            m_token_hashes.clear();
+        }
+        known = m_token_hashes.emplace(std::string(token), hash_token(token)).first;
     }
-    return m_known.emplace(std::string(token), hash_token(token)).first->second;
+    auto found = m_by_hash.find(known->second);
+    return found == m_by_hash.end() ? nullptr : found->second;
+}
+
+namespace {
+// `agent`, unless its token was revoked.
+std::variant<const Agent*, Denial> live(const Agent& agent) {
+    if (agent.revoked()) {
+        return denials::revoked(agent.name, *agent.revoked_at);
+    }
+    return &agent;
+}
+} // namespace
+
+std::variant<const Agent*, Denial> AgentIndex::identify(std::string_view authorization,
+                                                        bool require_auth, const Refresh& refresh) {
+    refresh(false);
+    auto token = bearer_token(authorization);
+    if (!require_auth && empty() && !token.empty()) {
+        refresh(true); // a token while no agent is known: perhaps the first was just created
+    }
+    if (!require_auth && empty()) {
+        return static_cast<const Agent*>(nullptr);
+    }
+    if (token.empty()) {
+        return denials::missing_token();
+    }
+    const Agent* agent = by_token(token);
+    if (agent == nullptr) {
+        refresh(true); // perhaps an agent created a moment ago, on any machine
+        agent = by_token(token);
+    }
+    if (agent == nullptr) {
+        return denials::unknown_token();
+    }
+    return live(*agent);
+}
+
+std::variant<const Agent*, Denial> AgentIndex::find(const Caller& caller, const Refresh& refresh) {
+    if (!caller.agent) {
+        return static_cast<const Agent*>(nullptr);
+    }
+    refresh(false);
+    auto found = m_by_name.find(*caller.agent);
+    if (found == m_by_name.end()) {
+        return denials::no_longer_exists(*caller.agent);
+    }
+    return live(found->second);
 }
 
 namespace denials {

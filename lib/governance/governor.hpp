@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -128,14 +129,33 @@ struct BudgetHold {
 /// (or, for embeddings, the prompt) fits.
 std::optional<BudgetHold> fit_budget(double left, const Estimate& estimate);
 
-/// hash_token(token), remembered for a bounded number of tokens: SHA-256 is the dearest step
-/// of a governed request. Not thread-safe.
-class TokenHashes {
+/// The agents a governor knows, by name and by token hash, and the identification of a
+/// request against them: the same for every governor, whatever stores its agents. Not
+/// thread-safe: the governor's lock covers it.
+class AgentIndex {
 public:
-    const std::string& of(std::string_view token);
+    /// Brings the index up to date (through `replace`); `force` skips any recheck interval.
+    using Refresh = std::function<void(bool force)>;
+
+    /// Replaces every agent.
+    void replace(std::vector<Agent> agents);
+    bool empty() const { return m_by_name.empty(); }
+    /// The live agent `authorization` names (null when no authentication is in force: not
+    /// required and no agent known), or why not. A token no known agent holds forces a refresh
+    /// first: the agent may have been created a moment ago.
+    std::variant<const Agent*, Denial> identify(std::string_view authorization, bool require_auth,
+                                                const Refresh& refresh);
+    /// The live agent `caller` names (null for a caller without one), or why it may not go on.
+    std::variant<const Agent*, Denial> find(const Caller& caller, const Refresh& refresh);
 
 private:
-    std::map<std::string, std::string, std::less<>> m_known;
+    /// The agent with `token`'s hash, or null. SHA-256 is the dearest step of a governed
+    /// request, so a bounded number of tokens' hashes is remembered.
+    const Agent* by_token(std::string_view token);
+
+    std::map<std::string, Agent, std::less<>> m_by_name;
+    std::map<std::string, const Agent*, std::less<>> m_by_hash;
+    std::map<std::string, std::string, std::less<>> m_token_hashes;
 };
 
 /// The Governor of one process: agents in the SQLite database, spending from the ledger, rate
@@ -169,9 +189,6 @@ private:
         double reserved_usd = 0; ///< held by requests in flight
         double spent() const { return spent_usd + pending_usd; }
     };
-    /// The agent `authorization` names (null when no authentication is in force), or why not.
-    /// Called with the lock held.
-    std::variant<const Agent*, Denial> identify(std::string_view authorization);
     /// The live agent `caller` names, or why it may not go on. Called with the lock held.
     std::variant<const Agent*, Denial> find_caller(const Caller& caller);
     /// Model and rate checks for `agent`; fills `headers` with x-ratelimit-*. Lock held.
@@ -187,11 +204,8 @@ private:
     int64_t m_data_version = -1;
     std::chrono::milliseconds m_recheck;
     Clock::time_point m_checked_at{};
-    bool m_any_agent = false;
-    std::map<std::string, Agent, std::less<>> m_by_name;
-    std::map<std::string, const Agent*, std::less<>> m_by_hash;
+    AgentIndex m_agents;
     std::map<std::string, Usage, std::less<>> m_usage; ///< by agent name
-    TokenHashes m_token_hashes;
 };
 
 } // namespace aimo::governance

@@ -39,21 +39,16 @@ void LocalGovernor::refresh(bool force) {
     m_data_version = version;
     AgentStore store(m_db);
     auto agents = store.list();
-    m_any_agent = !agents.empty();
-    m_by_hash.clear();
-    m_by_name.clear();
-    for (auto& agent : agents) {
+    for (const auto& agent : agents) {
         m_usage[agent.name].spent_usd = agent.spent_usd;
-        std::string name = agent.name;
-        auto& stored = m_by_name.emplace(std::move(name), std::move(agent)).first->second;
-        m_by_hash.emplace(stored.token_hash, &stored);
     }
+    m_agents.replace(std::move(agents));
 }
 
 bool LocalGovernor::auth_required() {
     std::lock_guard lock(m_mutex);
     refresh(false);
-    return m_require_auth || m_any_agent;
+    return m_require_auth || !m_agents.empty();
 }
 
 void LocalGovernor::expire(Usage& usage, Clock::time_point now) {
@@ -66,42 +61,10 @@ void LocalGovernor::expire(Usage& usage, Clock::time_point now) {
     }
 }
 
-namespace {
-// `agent`, unless its token was revoked.
-std::variant<const Agent*, Denial> live(const Agent& agent) {
-    if (agent.revoked()) {
-        return denials::revoked(agent.name, *agent.revoked_at);
-    }
-    return &agent;
-}
-} // namespace
-
-std::variant<const Agent*, Denial> LocalGovernor::identify(std::string_view authorization) {
-    refresh(false);
-    auto token = bearer_token(authorization);
-    if (!m_require_auth && !m_any_agent && !token.empty()) {
-        refresh(true); // a token while no agent is known: perhaps the first was just created
-    }
-    if (!m_require_auth && !m_any_agent) {
-        return static_cast<const Agent*>(nullptr);
-    }
-    if (token.empty()) {
-        return denials::missing_token();
-    }
-    auto found = m_by_hash.find(m_token_hashes.of(token));
-    if (found == m_by_hash.end()) {
-        refresh(true); // perhaps an agent created a moment ago
-        found = m_by_hash.find(m_token_hashes.of(token));
-    }
-    if (found == m_by_hash.end()) {
-        return denials::unknown_token();
-    }
-    return live(*found->second);
-}
-
 std::variant<Caller, Denial> LocalGovernor::authenticate(std::string_view authorization) {
     std::lock_guard lock(m_mutex);
-    auto who = identify(authorization);
+    auto who =
+        m_agents.identify(authorization, m_require_auth, [this](bool force) { refresh(force); });
     if (auto* denial = std::get_if<Denial>(&who)) {
         return std::move(*denial);
     }
@@ -113,15 +76,7 @@ std::variant<Caller, Denial> LocalGovernor::authenticate(std::string_view author
 }
 
 std::variant<const Agent*, Denial> LocalGovernor::find_caller(const Caller& caller) {
-    if (!caller.agent) {
-        return static_cast<const Agent*>(nullptr);
-    }
-    refresh(false);
-    auto found = m_by_name.find(*caller.agent);
-    if (found == m_by_name.end()) {
-        return denials::no_longer_exists(*caller.agent);
-    }
-    return live(found->second);
+    return m_agents.find(caller, [this](bool force) { refresh(force); });
 }
 
 bool LocalGovernor::allows(const Caller& caller, std::string_view model) {

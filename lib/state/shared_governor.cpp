@@ -96,62 +96,31 @@ void SharedGovernor::refresh(bool force) {
         }
         return; // the cache stands; admissions will say the server is gone
     }
-    m_by_hash.clear();
-    m_by_name.clear();
-    for (auto& agent : list) {
-        std::string name = agent.name;
-        auto& stored = m_by_name.emplace(std::move(name), std::move(agent)).first->second;
-        m_by_hash.emplace(stored.token_hash, &stored);
-    }
+    m_agents.replace(std::move(list));
 }
 
 bool SharedGovernor::auth_required() {
     std::lock_guard lock(m_mutex);
     refresh(false);
-    return m_require_auth || !m_by_name.empty();
+    return m_require_auth || !m_agents.empty();
 }
 
 std::variant<Caller, Denial> SharedGovernor::authenticate(std::string_view authorization) {
     std::lock_guard lock(m_mutex);
-    refresh(false);
-    auto token = governance::bearer_token(authorization);
-    if (!m_require_auth && m_by_name.empty() && !token.empty()) {
-        refresh(true); // a token while no agent is known: perhaps the first was just created
+    auto who =
+        m_agents.identify(authorization, m_require_auth, [this](bool force) { refresh(force); });
+    if (auto* denial = std::get_if<Denial>(&who)) {
+        return std::move(*denial);
     }
-    if (!m_require_auth && m_by_name.empty()) {
+    const Agent* agent = std::get<const Agent*>(who);
+    if (agent == nullptr) {
         return Caller{};
     }
-    if (token.empty()) {
-        return governance::denials::missing_token();
-    }
-    auto found = m_by_hash.find(m_token_hashes.of(token));
-    if (found == m_by_hash.end()) {
-        refresh(true); // perhaps an agent created a moment ago, on any machine
-        found = m_by_hash.find(m_token_hashes.of(token));
-    }
-    if (found == m_by_hash.end()) {
-        return governance::denials::unknown_token();
-    }
-    const Agent& agent = *found->second;
-    if (agent.revoked()) {
-        return governance::denials::revoked(agent.name, *agent.revoked_at);
-    }
-    return Caller{agent.name, agent.limits.weight};
+    return Caller{agent->name, agent->limits.weight};
 }
 
 std::variant<const Agent*, Denial> SharedGovernor::find_caller(const Caller& caller) {
-    if (!caller.agent) {
-        return static_cast<const Agent*>(nullptr);
-    }
-    refresh(false);
-    auto found = m_by_name.find(*caller.agent);
-    if (found == m_by_name.end()) {
-        return governance::denials::no_longer_exists(*caller.agent);
-    }
-    if (found->second.revoked()) {
-        return governance::denials::revoked(found->second.name, *found->second.revoked_at);
-    }
-    return &found->second;
+    return m_agents.find(caller, [this](bool force) { refresh(force); });
 }
 
 bool SharedGovernor::allows(const Caller& caller, std::string_view model) {

@@ -75,9 +75,7 @@ private:
     std::mutex m_mutex;
     std::string m_version;
     Clock::time_point m_checked_at{};
-    std::map<std::string, governance::Agent, std::less<>> m_by_name;
-    std::map<std::string, const governance::Agent*, std::less<>> m_by_hash;
-    governance::TokenHashes m_token_hashes;
+    governance::AgentIndex m_agents;
     std::map<std::string, std::string> m_open; ///< reservation → agent, while in flight
     std::deque<Settlement> m_unsettled;
 
