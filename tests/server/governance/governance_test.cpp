@@ -8,8 +8,10 @@
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 using namespace aimo;
 using namespace aimo::test;
@@ -281,7 +283,15 @@ TEST_CASE("GET /metrics counts requests, tokens, cost, latency and upstream erro
     };
     http_post(g.proxy.port(), "/v1/chat/completions", chat(), bearer(token));
 
+    // An exchange is counted once its last byte is sent, which the client may see first: read
+    // the figures once only this scrape is in flight.
     auto metrics = http_get(g.proxy.port(), "/metrics");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (metrics.body.find("aimo_in_flight_requests 1\n") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        metrics = http_get(g.proxy.port(), "/metrics");
+    }
     REQUIRE(metrics.status == 200);
     CHECK_THAT(metrics.header("Content-Type"), Contains("text/plain"));
     const auto& text = metrics.body;
