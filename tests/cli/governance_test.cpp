@@ -156,7 +156,7 @@ TEST_CASE("a proxy killed with SIGKILL under load keeps its ledger and budgets",
     CHECK(again.wait() == 0);
 }
 
-TEST_CASE("stats groups the ledger; audit tail and verify read it", "[audit]") {
+TEST_CASE("stats groups the ledger, audit tail and verify read it", "[audit]") {
     Setup s;
     test::FakeRouter router;
     test::write_rfc8032_keypair(s.home / "key.json");

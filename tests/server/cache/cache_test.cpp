@@ -110,7 +110,7 @@ price_out = 2.0
 };
 } // namespace
 
-TEST_CASE("a repeated request is answered from the cache; x-aimo-cache says which", "[cache]") {
+TEST_CASE("a repeated request is answered from the cache, x-aimo-cache says which", "[cache]") {
     Setup s;
     s.local.set_default({200, {}, completion("Paris.")});
     ProxyFixture proxy(s.router.url(), s.options());
@@ -357,7 +357,7 @@ TEST_CASE("entries expire after the ttl", "[cache]") {
     CHECK(s.local.count() == 2);
 }
 
-TEST_CASE("the cache survives a restart; a corrupt cache file is discarded with a warning",
+TEST_CASE("the cache survives a restart, a corrupt cache file is discarded with a warning",
           "[cache]") {
     Setup s;
     s.local.set_default({200, {}, completion("kept")});

@@ -55,7 +55,7 @@ struct Governed {
 };
 } // namespace
 
-TEST_CASE("without agents loopback use stays key-less; with one, tokens are checked",
+TEST_CASE("without agents loopback use stays key-less, with one, tokens are checked",
           "[governance]") {
     Governed g;
     CHECK(http_post(g.proxy.port(), "/v1/chat/completions", chat()).status == 200);

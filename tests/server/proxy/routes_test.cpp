@@ -112,7 +112,7 @@ TEST_CASE("a router failure on /v1/models is a 502 naming the router", "[proxy][
     CHECK(router.count("/api/v1/models") == 1);
 }
 
-TEST_CASE("unknown paths are a 404 naming the path; wrong methods a 405", "[proxy][routes]") {
+TEST_CASE("unknown paths are a 404 naming the path, wrong methods a 405", "[proxy][routes]") {
     test::FakeRouter router;
     test::ProxyFixture proxy(router.url());
     auto reply = test::http_get(proxy.port(), "/chat/completions");

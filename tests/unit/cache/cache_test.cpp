@@ -170,7 +170,7 @@ TEST_CASE("[cache] in config.toml is read and checked", "[cache][config]") {
     fails("[cache]\ncolour = 1\n", "unknown key 'colour'");
 }
 
-TEST_CASE("instances that open a new cache file at once share it; none discards it", "[cache]") {
+TEST_CASE("instances that open a new cache file at once share it, none discards it", "[cache]") {
     test::TempDir dir;
     auto path = dir / "cache.db";
     std::atomic<int> warnings{0};

@@ -48,7 +48,7 @@ TEST_CASE("other settings, their order and models.mode survive", "[edit]") {
     CHECK(result.config["models"]["providers"]["openai"]["baseUrl"] == "x");
 }
 
-TEST_CASE("a string default becomes ours; an object keeps its fallbacks", "[edit]") {
+TEST_CASE("a string default becomes ours, an object keeps its fallbacks", "[edit]") {
     auto as_string = openclaw::connect_config(
         parse(R"({"agents":{"defaults":{"model":"openai/gpt-4o"}}})"), request());
     CHECK(as_string.config["agents"]["defaults"]["model"] == "aimo/deepseek/deepseek-v3.2");
@@ -62,7 +62,7 @@ TEST_CASE("a string default becomes ours; an object keeps its fallbacks", "[edit
           parse(R"({"primary":"aimo/deepseek/deepseek-v3.2","fallbacks":["anthropic/claude"]})"));
 }
 
-TEST_CASE("the model flag picks the primary; reconnecting keeps the chosen aimo model", "[edit]") {
+TEST_CASE("the model flag picks the primary, reconnecting keeps the chosen aimo model", "[edit]") {
     auto req = request();
     req.primary = "openai/gpt-4o-mini";
     auto picked = openclaw::connect_config(Json::object(), req);
