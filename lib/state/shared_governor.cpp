@@ -262,27 +262,77 @@ void SharedGovernor::settle(const Admission& admission, int64_t tokens, double c
     if (!admission.agent) {
         return;
     }
-    {
-        std::lock_guard lock(m_mutex);
-        m_open.erase(admission.reservation);
-    }
     // Work recorded without an admission (the cache's embedding call) has no name yet.
     Settlement settlement{*admission.agent,
                           admission.reservation.empty()
                               ? fmt::format("{}:{}", m_instance, ++m_sequence)
                               : admission.reservation,
                           cost_usd, tokens};
-    if (!send(settlement)) {
-        // Kept until the server is back: spent is spent. Its hold expires meanwhile, and the
-        // server refuses nothing twice: the settlement counts once when it arrives.
+    // The keeper sends it, so the reply does not wait for a second round trip. The hold stays
+    // (and is renewed) until the settlement lands, so no admission meanwhile sees more budget
+    // than there is.
+    {
         std::lock_guard lock(m_mutex);
         m_unsettled.push_back(std::move(settlement));
     }
+    {
+        std::lock_guard lock(m_wake_mutex);
+        m_pending = true;
+    }
+    m_wake.notify_all();
 }
 
 size_t SharedGovernor::unsettled() {
     std::lock_guard lock(m_mutex);
-    return m_unsettled.size();
+    return m_unsettled.size() + m_sending;
+}
+
+bool SharedGovernor::flush(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(m_mutex);
+    return m_settled.wait_for(lock, timeout,
+                              [this] { return m_unsettled.empty() && m_sending == 0; });
+}
+
+void SharedGovernor::renew() {
+    std::map<std::string, std::vector<std::string>> open; // agent → reservations
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto& [reservation, agent] : m_open) {
+            open[agent].push_back(reservation);
+        }
+    }
+    for (auto& [agent, reservations] : open) {
+        std::vector<std::string> args = {std::to_string(m_lease.count())};
+        args.insert(args.end(), reservations.begin(), reservations.end());
+        try {
+            m_client.run(scripts::renew, {AgentKeys(agent).holds}, args);
+        } catch (const core::Error&) {
+            return; // the server is gone: the client has said so
+        }
+    }
+}
+
+void SharedGovernor::send_waiting() {
+    std::deque<Settlement> waiting;
+    {
+        std::lock_guard lock(m_mutex);
+        waiting.swap(m_unsettled);
+        m_sending = waiting.size();
+    }
+    while (!waiting.empty() && send(waiting.front())) {
+        std::lock_guard lock(m_mutex);
+        m_open.erase(waiting.front().reservation);
+        waiting.pop_front();
+        --m_sending;
+    }
+    {
+        // Kept until the server is back: spent is spent. Its hold may expire meanwhile, and the
+        // server counts a settlement once however often it arrives.
+        std::lock_guard lock(m_mutex);
+        m_unsettled.insert(m_unsettled.begin(), waiting.begin(), waiting.end());
+        m_sending = 0;
+    }
+    m_settled.notify_all();
 }
 
 void SharedGovernor::keep_alive() {
@@ -290,33 +340,20 @@ void SharedGovernor::keep_alive() {
     // back should not wait long either.
     auto period =
         std::clamp(m_lease / 3, std::chrono::milliseconds(50), std::chrono::milliseconds(500));
+    auto next_renewal = Clock::now() + period;
     std::unique_lock wake_lock(m_wake_mutex);
-    while (!m_wake.wait_for(wake_lock, period, [this] { return m_stopping; })) {
+    for (;;) {
+        m_wake.wait_until(wake_lock, next_renewal, [this] { return m_stopping || m_pending; });
+        bool stopping = m_stopping;
+        m_pending = false;
         wake_lock.unlock();
-        std::map<std::string, std::vector<std::string>> open; // agent → reservations
-        std::deque<Settlement> waiting;
-        {
-            std::lock_guard lock(m_mutex);
-            for (const auto& [reservation, agent] : m_open) {
-                open[agent].push_back(reservation);
-            }
-            waiting.swap(m_unsettled);
+        if (!stopping && Clock::now() >= next_renewal) {
+            renew();
+            next_renewal = Clock::now() + period;
         }
-        for (auto& [agent, reservations] : open) {
-            std::vector<std::string> args = {std::to_string(m_lease.count())};
-            args.insert(args.end(), reservations.begin(), reservations.end());
-            try {
-                m_client.run(scripts::renew, {AgentKeys(agent).holds}, args);
-            } catch (const core::Error&) {
-                break; // the server is gone: the client has said so
-            }
-        }
-        while (!waiting.empty() && send(waiting.front())) {
-            waiting.pop_front();
-        }
-        if (!waiting.empty()) {
-            std::lock_guard lock(m_mutex);
-            m_unsettled.insert(m_unsettled.begin(), waiting.begin(), waiting.end());
+        send_waiting(); // on the way out too: what finished last is still counted
+        if (stopping) {
+            return;
         }
         wake_lock.lock();
     }

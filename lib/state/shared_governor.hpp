@@ -17,10 +17,12 @@ namespace aimo::state {
 /// rate windows live there, and every check-and-reserve is one Lua script, so no interleaving
 /// of instances passes a budget or a limit. A reservation is held for `lease` and renewed
 /// while its request runs: an instance that dies stops renewing, and what it held is free
-/// again a lease later. Without the server, admissions are refused (503, naming it) and
-/// settlements wait in memory until it is back; a settlement counts once however often it is
-/// sent. Agents are cached and looked for again at most every `recheck` (at once for an
-/// unknown token); a revocation is also checked atomically on every admission. Thread-safe.
+/// again a lease later. Settlements go to the server from a keeper thread, after the reply:
+/// a request costs one round trip, and its hold stands until its settlement lands. Without the
+/// server, admissions are refused (503, naming it) and settlements wait in memory until it is
+/// back; a settlement counts once however often it is sent. Agents are cached and looked for again
+/// at most every `recheck` (at once for an unknown token); a revocation is also checked atomically
+/// on every admission. Thread-safe.
 class SharedGovernor : public governance::Governor {
 public:
     /// Reads the agents; throws what StateClient::check() throws when the server cannot be
@@ -44,8 +46,11 @@ public:
     /// Nothing to do: the settlement already charged the shared spending.
     void committed(const std::optional<std::string>&, double) override {}
 
-    /// Settlements waiting for the server (for tests and `aimo status`).
+    /// Settlements not yet counted by the server: queued, being sent, or waiting for it.
     size_t unsettled();
+    /// Waits up to `timeout` until every settlement so far has been sent; false when some
+    /// are still waiting (the server is gone, say).
+    bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
 private:
     struct Settlement {
@@ -62,7 +67,11 @@ private:
     find_caller(const governance::Caller& caller);
     governance::Denial unavailable(const core::Error& error) const;
     bool send(const Settlement& settlement);
-    /// Renews the leases of this instance's reservations and retries waiting settlements.
+    /// Extends the lease of every hold this instance has open.
+    void renew();
+    /// Sends the queued settlements in order, keeping what the server did not take.
+    void send_waiting();
+    /// The keeper thread: sends settlements as they come and renews holds every period.
     void keep_alive();
 
     StateClient& m_client;
@@ -76,12 +85,15 @@ private:
     std::string m_version;
     Clock::time_point m_checked_at{};
     governance::AgentIndex m_agents;
-    std::map<std::string, std::string> m_open; ///< reservation → agent, while in flight
-    std::deque<Settlement> m_unsettled;
+    std::map<std::string, std::string> m_open; ///< reservation → agent, until settled
+    std::deque<Settlement> m_unsettled;        ///< queued for the keeper, in order
+    size_t m_sending = 0;                      ///< taken by the keeper, not yet counted
+    std::condition_variable m_settled;         ///< (with m_mutex) a send round ended
 
     std::mutex m_wake_mutex;
     std::condition_variable m_wake;
     bool m_stopping = false;
+    bool m_pending = false; ///< a settlement was queued
     std::thread m_keeper;
 };
 

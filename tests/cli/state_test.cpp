@@ -6,6 +6,8 @@
 #include "fake_router.hpp"
 #include "http_helpers.hpp"
 #include "redis_server.hpp"
+#include "state/client.hpp"
+#include "state/redis_url.hpp"
 #include "subprocess.hpp"
 #include "vectors.hpp"
 
@@ -100,6 +102,17 @@ struct Fleet : test::CliSetup {
     double spent(const std::string& name) {
         return json::parse(aimo({"agent", "show", name, "--json"}).out)["spent_usd"].get<double>();
     }
+    /// Waits until the state server has counted `count` settlements in all: instances send
+    /// them after the reply, off the request path.
+    void wait_settled(size_t count) {
+        state::StateClient client(state::parse_redis_url(redis.url()), nullptr);
+        auto deadline = Clock::now() + std::chrono::seconds(10);
+        while (client.command({"KEYS", std::string(state::key_prefix) + "done:*"}).elements.size() <
+                   count &&
+               Clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
     test::Reply post(int instance, const std::string& token, const std::string& what = body) {
         return test::http_post(ports.at(static_cast<size_t>(instance)), "/v1/chat/completions",
                                what, {{"Authorization", "Bearer " + token}}, {}, 30);
@@ -155,6 +168,7 @@ TEST_CASE("a 300-way burst over three instances never passes one agent's budget"
     auto ok = count_of(statuses, 200);
     CHECK(ok + count_of(statuses, 402) == 300);
     CHECK(count_of(statuses, 402) > 0);
+    fleet.wait_settled(static_cast<size_t>(ok));
     double spent = fleet.spent("small");
     CHECK(spent <= 0.003 + 1e-12);
     CHECK(spent <= static_cast<double>(ok) * answer_cost + 1e-12); // the last ones capped
@@ -163,6 +177,7 @@ TEST_CASE("a 300-way burst over three instances never passes one agent's budget"
     // Well under its budget, a burst is refused nothing.
     auto roomy_statuses = burst(fleet, roomy, 300);
     CHECK(count_of(roomy_statuses, 200) == 300);
+    fleet.wait_settled(static_cast<size_t>(ok) + 300);
     CHECK(fleet.spent("roomy") == Approx(300 * answer_cost));
 
     // The three ledgers, read as one, agree with the shared spending.
@@ -201,7 +216,7 @@ TEST_CASE("an rpm limit of 60 holds across three instances", "[state]") {
     }
 }
 
-TEST_CASE("an agent created on the CLI works on every instance; a revoke applies within 1 s",
+TEST_CASE("an agent created on the CLI works on every instance, a revoke applies within 1 s",
           "[state]") {
     Fleet fleet;
     auto token = fleet.create("bot", {});
@@ -217,6 +232,7 @@ TEST_CASE("an agent created on the CLI works on every instance; a revoke applies
         CHECK_THAT(refused.body, Contains("revoked"));
     }
     CHECK(Clock::now() - revoked_at < std::chrono::seconds(1));
+    fleet.wait_settled(3);
     auto listed = json::parse(fleet.aimo({"agent", "list", "--json"}).out);
     REQUIRE(listed.size() == 1);
     CHECK(listed[0]["spent_usd"].get<double>() == Approx(3 * answer_cost));
@@ -242,10 +258,11 @@ TEST_CASE("an instance killed mid-stream frees its reservation when the lease en
         status = fleet.post(2, token).status;
     }
     CHECK(status == 200);
+    fleet.wait_settled(1);
     CHECK(fleet.spent("bot") == Approx(answer_cost)); // the dead one's answer never settled
 }
 
-TEST_CASE("while redis is down requests fail closed; after its restart they go on, each "
+TEST_CASE("while redis is down requests fail closed, after its restart they go on, each "
           "charged once",
           "[state]") {
     Fleet fleet(true);
@@ -295,7 +312,7 @@ TEST_CASE("while redis is down requests fail closed; after its restart they go o
     CHECK(rows[0]["cost_usd"].get<double>() == Approx(7 * answer_cost));
 }
 
-TEST_CASE("state import copies local agents once; doctor and serve check the state server",
+TEST_CASE("state import copies local agents once, doctor and serve check the state server",
           "[state]") {
     test::CliSetup s;
     test::RedisServer redis;

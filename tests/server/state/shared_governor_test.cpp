@@ -86,6 +86,8 @@ TEST_CASE("instances sharing a state server never pass a budget together", "[sta
         thread.join();
     }
     CHECK(admitted + refused == 160);
+    REQUIRE(a.governor.flush());
+    REQUIRE(b.governor.flush());
     CHECK(spent(redis, "bot") <= 100.0 + 1e-9);
     CHECK(spent(redis, "bot") >= 99.0); // capped requests used up the last tokens
     auto last = a.governor.admit(on_a, "m", tokens(1), Clock::now());
@@ -109,9 +111,28 @@ TEST_CASE("a settlement counts once, and what is in flight holds budget on every
           "budget_exceeded");
     a.governor.settle(first, 1, 1.0, Clock::now());
     a.governor.settle(first, 1, 1.0, Clock::now()); // sent again (a lost reply, say)
+    REQUIRE(a.governor.flush());
     CHECK(spent(redis, "bot") == Approx(1.0));
     b.governor.settle(second, 0, 0, Clock::now());
+    REQUIRE(b.governor.flush());
     CHECK(status_of(b.governor.admit(on_b, "m", tokens(9), Clock::now())) == 200);
+}
+
+TEST_CASE("a settlement made just before an instance stops is still counted", "[state]") {
+    test::RedisServer redis;
+    auto token = create(redis, "bot", {10.0, {}, {}, {}});
+    {
+        Instance a(redis);
+        auto caller = caller_of(a.governor, token);
+        auto admission =
+            std::get<Admission>(a.governor.admit(caller, "m", tokens(4), Clock::now()));
+        a.governor.settle(admission, 3, 3.0, Clock::now());
+    } // the keeper sends what is queued on its way out
+    CHECK(spent(redis, "bot") == Approx(3.0));
+    Instance b(redis);
+    // Its hold went with the settlement: all that is left is free.
+    CHECK(status_of(b.governor.admit(caller_of(b.governor, token), "m", tokens(7), Clock::now())) ==
+          200);
 }
 
 TEST_CASE("requests per minute are one window across instances", "[state]") {
