@@ -32,12 +32,14 @@ namespace aimo::proxy {
 class Forwarder {
 public:
     /// `stream_keepalive`: see RespondOptions::keepalive. `cache` may be null (no cache).
-    /// `rate_window`: the "minute" of the providers' rpm and tpm.
+    /// `rate_window`: the "minute" of the providers' rpm and tpm. `shared`: counts kept with
+    /// other instances, or null.
     Forwarder(routing::Gateway& gateway, governance::Gate& gate, metrics::Metrics* metrics,
               std::chrono::milliseconds stream_keepalive, cache::Cache* cache = nullptr,
-              std::chrono::milliseconds rate_window = std::chrono::minutes(1))
+              std::chrono::milliseconds rate_window = std::chrono::minutes(1),
+              sched::SharedLimits* shared = nullptr)
         : m_gateway(gateway), m_gate(gate), m_metrics(metrics), m_keepalive(stream_keepalive),
-          m_cache(cache), m_scheduler(rate_window) {}
+          m_cache(cache), m_scheduler(rate_window, shared) {}
 
     /// The upstream capacity every attempt waits its turn for.
     sched::Scheduler& scheduler() { return m_scheduler; }

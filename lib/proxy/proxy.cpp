@@ -1,5 +1,6 @@
 #include "proxy/proxy.hpp"
 
+#include "state/shared_capacity.hpp"
 #include "state/shared_governor.hpp"
 
 namespace aimo::proxy {
@@ -24,6 +25,8 @@ Proxy::Proxy(ProxyParts parts)
       m_state(parts.state ? std::make_unique<state::StateClient>(*parts.state, parts.on_warning)
                           : nullptr),
       m_governor(make_governor(parts)),
+      m_capacity(m_state ? std::make_unique<state::SharedCapacity>(*m_state, parts.state_lease)
+                         : nullptr),
       m_ledger(m_database ? std::make_unique<governance::Ledger>(*m_database,
                                                                  std::move(parts.on_ledger_error))
                           : nullptr),
@@ -34,7 +37,7 @@ Proxy::Proxy(ProxyParts parts)
                      : nullptr),
       m_cache(make_cache(parts, m_embedder.get())),
       m_forwarder(m_gateway, m_gate, &m_metrics, parts.stream_keepalive, m_cache.get(),
-                  parts.rate_window),
+                  parts.rate_window, m_capacity.get()),
       m_handler(m_gateway, m_gate, m_forwarder, &m_metrics, parts.metrics_need_token),
       m_server(m_handler, with_observers(std::move(parts.server), &m_metrics, parts.clock)) {}
 

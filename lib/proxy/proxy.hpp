@@ -83,6 +83,7 @@ private:
     std::unique_ptr<governance::Database> m_database;
     std::unique_ptr<state::StateClient> m_state;
     std::unique_ptr<governance::Governor> m_governor;
+    std::unique_ptr<sched::SharedLimits> m_capacity; ///< with a state server: its counts
     std::unique_ptr<governance::Ledger> m_ledger;
     routing::Gateway m_gateway;
     governance::Gate m_gate;

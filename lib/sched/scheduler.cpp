@@ -1,30 +1,81 @@
 #include "sched/scheduler.hpp"
 
+#include "core/error.hpp"
+
 #include <algorithm>
+#include <thread>
 
 namespace aimo::sched {
 
 Scheduler::Ticket::Ticket(Scheduler& scheduler, Queue& queue, std::unique_ptr<Waiter> waiter)
-    : m_scheduler(scheduler), m_queue(queue), m_waiter(std::move(waiter)) {}
+    : m_scheduler(scheduler), m_queue(queue), m_waiter(std::move(waiter)),
+      m_needs_shared(scheduler.m_shared != nullptr &&
+                     (m_waiter->ask.provider_limits.any() || m_waiter->ask.model_limits.any())),
+      m_shared_ok(!m_needs_shared) {}
 
 Scheduler::Ticket::~Ticket() {
-    std::lock_guard lock(m_scheduler.m_mutex);
-    if (m_waiter->granted) {
-        m_scheduler.release(m_queue, *m_waiter);
-    } else {
-        m_scheduler.leave(m_queue, *m_waiter);
+    {
+        std::lock_guard lock(m_scheduler.m_mutex);
+        if (m_waiter->granted) {
+            m_scheduler.release(m_queue, *m_waiter);
+        } else {
+            m_scheduler.leave(m_queue, *m_waiter);
+        }
+    }
+    if (!m_lease.empty()) {
+        m_scheduler.m_shared->release(m_waiter->ask, m_lease, m_used);
     }
 }
 
 bool Scheduler::Ticket::granted() const {
-    return m_waiter->granted;
+    return m_waiter->granted && m_shared_ok;
+}
+
+bool Scheduler::Ticket::take_shared() {
+    if (m_shared_ok) {
+        return true;
+    }
+    auto now = Clock::now();
+    if (now < m_shared_retry) {
+        return false;
+    }
+    try {
+        if (auto lease = m_scheduler.m_shared->acquire(m_waiter->ask, m_scheduler.m_window,
+                                                       m_shared_retry)) {
+            m_lease = std::move(*lease);
+            m_shared_ok = true;
+        }
+    } catch (const core::Error&) {
+        // The state server is gone (its client has said so): this instance's own counts
+        // stand alone until it is back, rather than holding every request.
+        m_shared_ok = true;
+    }
+    if (m_shared_ok) {
+        m_granted_at = Clock::now();
+    }
+    return m_shared_ok;
 }
 
 bool Scheduler::Ticket::wait(Clock::time_point until) {
     std::unique_lock lock(m_scheduler.m_mutex);
     for (;;) {
         if (m_waiter->granted) {
-            return true;
+            if (m_shared_ok) {
+                return true;
+            }
+            // A local slot is held; the shared counts are on another server, and what frees
+            // a place there (another instance's release) sends no signal here: ask again
+            // when the server said, or a moment later.
+            lock.unlock();
+            if (take_shared()) {
+                return true;
+            }
+            if (Clock::now() >= until) {
+                return false;
+            }
+            std::this_thread::sleep_until(std::min(until, m_shared_retry));
+            lock.lock();
+            continue;
         }
         // Whoever wakes looks for what time has freed (a window moved on, a hold ended):
         // a release wakes the waiters it lets out itself.
@@ -67,6 +118,7 @@ void Scheduler::Ticket::sent() {
 }
 
 void Scheduler::Ticket::used(int64_t tokens) {
+    m_used = tokens;
     if (!m_waiter->granted || unstamped(*m_waiter)) {
         return;
     }
@@ -82,7 +134,10 @@ void Scheduler::Ticket::used(int64_t tokens) {
 
 Clock::duration Scheduler::Ticket::waited() const {
     std::lock_guard lock(m_scheduler.m_mutex);
-    return (m_waiter->granted ? m_waiter->started : Clock::now()) - m_waiter->entered;
+    if (!m_waiter->granted || !m_shared_ok) {
+        return Clock::now() - m_waiter->entered;
+    }
+    return (m_needs_shared ? m_granted_at : m_waiter->started) - m_waiter->entered;
 }
 
 Scheduler::Queue& Scheduler::queue_of(const Ask& ask) {
@@ -125,7 +180,7 @@ std::unique_ptr<Scheduler::Ticket> Scheduler::enter(Ask ask) {
     auto now = Clock::now();
     waiter->entered = now;
     waiter->ask = std::move(ask);
-    std::lock_guard lock(m_mutex);
+    std::unique_lock lock(m_mutex);
     auto& queue = queue_of(waiter->ask);
     if (auto held = queue.limiter.held_until();
         held > now && held - now > waiter->ask.longest_hold) {
@@ -135,7 +190,10 @@ std::unique_ptr<Scheduler::Ticket> Scheduler::enter(Ask ask) {
     auto wake = Clock::time_point::max();
     if (queue.waiting == 0 && fits(queue, *waiter, now, wake)) {
         start(queue, *waiter, now);
-        return std::unique_ptr<Ticket>(new Ticket(*this, queue, std::move(waiter)));
+        auto ticket = std::unique_ptr<Ticket>(new Ticket(*this, queue, std::move(waiter)));
+        lock.unlock(); // the shared counts are a round trip away
+        ticket->take_shared();
+        return ticket;
     }
     auto& line = queue.lines[waiter->ask.agent];
     if (line.waiting.empty()) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,22 @@ struct Ask {
     Clock::duration longest_hold = Clock::duration::max();
 };
 
+/// Upstream capacity counted together with other aimo instances (through a shared state
+/// server), for requests to a provider or model with limits. Each instance still queues and
+/// orders its own requests; a request it lets out then takes a place in the shared counts too.
+class SharedLimits {
+public:
+    virtual ~SharedLimits() = default;
+    /// Counts a request of `ask` in every instance's in-flight, rpm and tpm figures when they
+    /// all allow it now, and returns its lease; otherwise nullopt, with `retry_at` set to when
+    /// asking again may succeed. Throws core::Error when the counts cannot be reached.
+    virtual std::optional<std::string> acquire(const Ask& ask, Clock::duration window,
+                                               Clock::time_point& retry_at) = 0;
+    /// The request holding `lease` is over; `used` tokens (or -1: unknown) replace its
+    /// estimate. Never blocks the caller on the server.
+    virtual void release(const Ask& ask, const std::string& lease, int64_t used) = 0;
+};
+
 /// The door to every upstream account: a request goes out at once when the provider's (and
 /// its model's) limits — requests at once, per minute, tokens per minute, a back-off the
 /// upstream asked for, what its rate-limit headers say is left — allow it; otherwise it waits
@@ -41,9 +58,13 @@ public:
     /// `window`: the "minute" of rpm and tpm (shorter only in tests). A request counts in it
     /// for a little longer (1%, at least 50 ms): the upstream counts it a moment after aimo
     /// sent it, and must not see it in its window when aimo no longer does.
-    explicit Scheduler(Clock::duration window = std::chrono::minutes(1))
-        : m_window(window +
-                   std::max<Clock::duration>(window / 100, std::chrono::milliseconds(50))) {}
+    /// `shared`, when set, also counts every request to a provider or model with limits with
+    /// other instances (see SharedLimits); when it cannot be reached, this instance's own
+    /// counts stand alone.
+    explicit Scheduler(Clock::duration window = std::chrono::minutes(1),
+                       SharedLimits* shared = nullptr)
+        : m_window(window + std::max<Clock::duration>(window / 100, std::chrono::milliseconds(50))),
+          m_shared(shared) {}
 
     struct Queue;
     struct Waiter;
@@ -56,7 +77,7 @@ public:
         Ticket(const Ticket&) = delete;
         Ticket& operator=(const Ticket&) = delete;
 
-        /// True once it holds a slot.
+        /// True once it holds a slot (here, and in the shared counts when they apply).
         bool granted() const;
         /// Waits until it holds a slot or `until` passes; true when it holds one.
         bool wait(Clock::time_point until);
@@ -70,9 +91,17 @@ public:
     private:
         friend class Scheduler;
         Ticket(Scheduler& scheduler, Queue& queue, std::unique_ptr<Waiter> waiter);
+        /// Holding a local slot, takes the shared one when due; true once it holds both.
+        bool take_shared();
         Scheduler& m_scheduler;
         Queue& m_queue;
         std::unique_ptr<Waiter> m_waiter;
+        bool m_needs_shared; ///< shared counts apply to where it goes
+        bool m_shared_ok;    ///< no shared counts apply, or it holds its place in them
+        std::string m_lease;
+        Clock::time_point m_shared_retry{};
+        Clock::time_point m_granted_at{}; ///< when it held both
+        int64_t m_used = -1;
     };
 
     /// Takes `ask` into its provider's queue; the ticket is granted at once when nothing is
@@ -128,6 +157,7 @@ private:
     void leave(Queue& queue, Waiter& waiter);
 
     Clock::duration m_window;
+    SharedLimits* m_shared;
     std::mutex m_mutex;
     std::map<std::string, Queue> m_queues; ///< by provider; never erased (tickets point in)
     uint64_t m_seq = 0;

@@ -3,11 +3,22 @@
 #include "core/error.hpp"
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 namespace aimo::state {
 
 using core::Error;
 using core::ErrorKind;
+
+std::string random_id() {
+    unsigned char bytes[6];
+    randombytes_buf(bytes, sizeof bytes);
+    std::string out;
+    for (auto byte : bytes) {
+        out += fmt::format("{:02x}", byte);
+    }
+    return out;
+}
 
 std::string key(std::string_view name) {
     std::string out(key_prefix);
@@ -73,7 +84,8 @@ template <typename Call> RedisReply StateClient::with_connection(Call call) {
         m_why = e.what();
         if (!m_down && m_log) {
             m_log(fmt::format("{}; budgets and limits cannot be checked, so governed requests "
-                              "are refused (503) until it is back",
+                              "are refused (503), and providers' limits are counted by this "
+                              "instance alone, until it is back",
                               e.what()));
         }
         m_down = true;

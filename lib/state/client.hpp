@@ -62,6 +62,9 @@ private:
     std::map<const Script*, std::string> m_loaded; ///< SHA of each script loaded
 };
 
+/// Twelve random hex digits: names what one process holds in the server.
+std::string random_id();
+
 /// `key_prefix` + `name`.
 std::string key(std::string_view name);
 

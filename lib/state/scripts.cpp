@@ -83,24 +83,34 @@ return {'ok', reserved, cap, requests, requests_reset, tokens, tokens_reset, age
 )lua"};
 
 const Script settle{R"lua(
-if not redis.call('SET', KEYS[5], '1', 'NX', 'PX', 86400000) then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-local cost = tonumber(ARGV[2])
-if cost > 0 then
-  local spent = tonumber(redis.call('GET', KEYS[2]) or '0') + cost
-  redis.call('SET', KEYS[2], string.format('%.17g', spent))
+local window = tonumber(ARGV[1])
+local now = nil
+local settled = 0
+for i = 0, #KEYS / 5 - 1 do
+  local holds, spent, tokens, tokens_total, done = KEYS[i * 5 + 1], KEYS[i * 5 + 2],
+    KEYS[i * 5 + 3], KEYS[i * 5 + 4], KEYS[i * 5 + 5]
+  local reservation, cost, used = ARGV[i * 3 + 2], tonumber(ARGV[i * 3 + 3]),
+    tonumber(ARGV[i * 3 + 4])
+  if redis.call('SET', done, '1', 'NX', 'PX', 86400000) then
+    settled = settled + 1
+    redis.call('HDEL', holds, reservation)
+    if cost > 0 then
+      local total = tonumber(redis.call('GET', spent) or '0') + cost
+      redis.call('SET', spent, string.format('%.17g', total))
+    end
+    if used > 0 then
+      if not now then
+        local t = redis.call('TIME')
+        now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      end
+      redis.call('ZADD', tokens, now, reservation .. ':' .. used)
+      redis.call('PEXPIRE', tokens, window * 2)
+      local sum = tonumber(redis.call('GET', tokens_total) or '0') + used
+      redis.call('SET', tokens_total, sum, 'PX', window * 2)
+    end
+  end
 end
-local tokens = tonumber(ARGV[3])
-if tokens > 0 then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local window = tonumber(ARGV[4])
-  redis.call('ZADD', KEYS[3], now, ARGV[1] .. ':' .. tokens)
-  redis.call('PEXPIRE', KEYS[3], window * 2)
-  local total = tonumber(redis.call('GET', KEYS[4]) or '0') + tokens
-  redis.call('SET', KEYS[4], total, 'PX', window * 2)
-end
-return 1
+return settled
 )lua"};
 
 const Script renew{R"lua(
@@ -110,6 +120,89 @@ for i = 2, #ARGV do
   local held = redis.call('HGET', KEYS[1], ARGV[i])
   if held then
     redis.call('HSET', KEYS[1], ARGV[i], string.match(held, '^(%S+) ') .. ' ' .. expiry)
+  end
+end
+return 0
+)lua"};
+
+const Script acquire{R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease, lease_ms, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local tokens = tonumber(ARGV[4])
+local cutoff = now - window
+local accounts = #KEYS / 4
+for a = 0, accounts - 1 do
+  local in_flight, requests, used, total = KEYS[a * 4 + 1], KEYS[a * 4 + 2], KEYS[a * 4 + 3],
+    KEYS[a * 4 + 4]
+  local max, rpm, tpm = tonumber(ARGV[5 + a * 3]), tonumber(ARGV[6 + a * 3]),
+    tonumber(ARGV[7 + a * 3])
+  if max >= 0 then
+    local out = 0
+    local all = redis.call('HGETALL', in_flight)
+    for i = 1, #all, 2 do
+      if tonumber(string.match(all[i + 1], ' (%S+)$')) <= now then
+        redis.call('HDEL', in_flight, all[i])
+      else
+        out = out + 1
+      end
+    end
+    if out >= max then return {'busy'} end
+  end
+  if rpm >= 0 then
+    redis.call('ZREMRANGEBYSCORE', requests, '-inf', cutoff)
+    if redis.call('ZCARD', requests) >= rpm then
+      local oldest = redis.call('ZRANGE', requests, 0, 0, 'WITHSCORES')
+      return {'rpm', tonumber(oldest[2]) + window - now}
+    end
+  end
+  if tpm >= 0 then
+    local sum = tonumber(redis.call('GET', total) or '0')
+    if redis.call('EXISTS', used) == 0 then sum = 0 end
+    local gone = redis.call('ZRANGEBYSCORE', used, '-inf', cutoff)
+    for _, member in ipairs(gone) do sum = sum - tonumber(string.match(member, ':(%d+)$')) end
+    redis.call('ZREMRANGEBYSCORE', used, '-inf', cutoff)
+    if sum < 0 then sum = 0 end
+    redis.call('SET', total, sum, 'PX', window * 2)
+    if redis.call('ZCARD', used) > 0 and sum + tokens > tpm then
+      local oldest = redis.call('ZRANGE', used, 0, 0, 'WITHSCORES')
+      return {'tpm', tonumber(oldest[2]) + window - now}
+    end
+  end
+end
+for a = 0, accounts - 1 do
+  local in_flight, requests, used, total = KEYS[a * 4 + 1], KEYS[a * 4 + 2], KEYS[a * 4 + 3],
+    KEYS[a * 4 + 4]
+  if tonumber(ARGV[5 + a * 3]) >= 0 then
+    redis.call('HSET', in_flight, lease, '1 ' .. (now + lease_ms))
+  end
+  if tonumber(ARGV[6 + a * 3]) >= 0 then
+    redis.call('ZADD', requests, now, lease)
+    redis.call('PEXPIRE', requests, window * 2)
+  end
+  if tonumber(ARGV[7 + a * 3]) >= 0 then
+    redis.call('ZADD', used, now, lease .. ':' .. tokens)
+    redis.call('PEXPIRE', used, window * 2)
+    redis.call('SET', total, tonumber(redis.call('GET', total) or '0') + tokens, 'PX', window * 2)
+  end
+end
+return {'ok'}
+)lua"};
+
+const Script release{R"lua(
+local lease, estimated, actual = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+for a = 0, #KEYS / 3 - 1 do
+  local in_flight, used, total = KEYS[a * 3 + 1], KEYS[a * 3 + 2], KEYS[a * 3 + 3]
+  redis.call('HDEL', in_flight, lease)
+  if actual >= 0 and actual ~= estimated then
+    local score = redis.call('ZSCORE', used, lease .. ':' .. estimated)
+    if score then
+      redis.call('ZREM', used, lease .. ':' .. estimated)
+      redis.call('ZADD', used, score, lease .. ':' .. actual)
+      local sum = tonumber(redis.call('GET', total) or '0') + actual - estimated
+      if sum < 0 then sum = 0 end
+      redis.call('SET', total, sum, 'KEEPTTL')
+    end
   end
 end
 return 0

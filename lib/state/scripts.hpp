@@ -12,12 +12,22 @@ namespace aimo::state::scripts {
 /// {"gone"}, {"revoked", at}, {"rpm", ms, rpm}, {"tpm", used, ms, tpm}, {"spent", USD, budget},
 /// {"short", left, held, budget}. The limits are the server's, read in the same step.
 extern const Script admit;
-/// Replaces a reservation with the real cost, once per reservation however often it is sent.
-/// KEYS: holds, spent, tokens, tokens_total, done. ARGV: reservation, cost USD, tokens, window
-/// ms. Answers 1, or 0 when it had been settled already.
+/// Replaces reservations with their real cost, each once however often it is sent. KEYS: per
+/// settlement holds, spent, tokens, tokens_total, done. ARGV: window ms, then per settlement
+/// reservation, cost USD, tokens. Answers how many had not been settled before.
 extern const Script settle;
 /// Moves the expiry of reservations still held to now + lease. KEYS: holds. ARGV: lease ms,
 /// reservations…
 extern const Script renew;
+/// Takes a place for one request in the shared counts of one or more upstream accounts (a
+/// provider, and its model when that has limits of its own). KEYS: per account in_flight,
+/// requests, tokens, tokens_total. ARGV: lease, lease ms, window ms, estimated tokens, then per
+/// account max_in_flight, rpm, tpm (-1: none). Answers {"ok"}, or {"busy"} (in flight at the
+/// limit), {"rpm", ms until a request leaves the window}, {"tpm", ms until tokens leave it};
+/// a refusal changes nothing.
+extern const Script acquire;
+/// Gives a place back. KEYS: per account in_flight, tokens, tokens_total. ARGV: lease,
+/// estimated tokens, used tokens (-1: unknown, the estimate stands).
+extern const Script release;
 
 } // namespace aimo::state::scripts

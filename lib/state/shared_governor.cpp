@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <fmt/format.h>
-#include <sodium.h>
 
 namespace aimo::state {
 
@@ -18,16 +17,9 @@ using governance::Denial;
 
 namespace {
 constexpr std::chrono::milliseconds window{60'000};
-
-std::string random_id() {
-    unsigned char bytes[6];
-    randombytes_buf(bytes, sizeof bytes);
-    std::string out;
-    for (auto byte : bytes) {
-        out += fmt::format("{:02x}", byte);
-    }
-    return out;
-}
+// How long a settlement waits for others to go with it: spending shows that much later, and
+// the state server runs one script for several requests.
+constexpr std::chrono::milliseconds settle_linger{2};
 
 long long reset_seconds(long long ms) {
     return core::whole_seconds(std::chrono::milliseconds(ms));
@@ -56,23 +48,13 @@ double usd(const RedisReply& reply, size_t index) {
 SharedGovernor::SharedGovernor(StateClient& client, bool require_auth,
                                std::chrono::milliseconds recheck, std::chrono::milliseconds lease)
     : m_client(client), m_require_auth(require_auth), m_recheck(recheck), m_lease(lease),
-      m_instance(random_id()) {
+      m_instance(random_id()), m_keeper(client, lease, settle_linger) {
     m_client.check();
     {
         std::lock_guard lock(m_mutex);
         m_version = "?"; // differs from anything the server holds: the first refresh loads
         refresh(true);
     }
-    m_keeper = std::thread([this] { keep_alive(); });
-}
-
-SharedGovernor::~SharedGovernor() {
-    {
-        std::lock_guard lock(m_wake_mutex);
-        m_stopping = true;
-    }
-    m_wake.notify_all();
-    m_keeper.join();
 }
 
 void SharedGovernor::refresh(bool force) {
@@ -226,8 +208,7 @@ std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller, std:
     if (!text(reply, 1).empty()) {
         admission.budgeted = true;
         admission.reserved_usd = usd(reply, 1);
-        std::lock_guard lock(m_mutex);
-        m_open.emplace(admission.reservation, name);
+        m_keeper.hold(AgentKeys(name).holds, admission.reservation);
     }
     if (integer(reply, 2) >= 0) {
         admission.max_tokens = integer(reply, 2);
@@ -243,17 +224,48 @@ std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller, std:
     return admission;
 }
 
-bool SharedGovernor::send(const Settlement& settlement) {
-    AgentKeys keys(settlement.agent);
+bool SharedGovernor::send(const std::vector<Settlement>& batch) {
+    std::vector<std::string> keys;
+    std::vector<std::string> args = {std::to_string(window.count())};
+    for (const auto& settlement : batch) {
+        AgentKeys agent(settlement.agent);
+        keys.insert(keys.end(), {agent.holds, agent.spent, agent.tokens, agent.tokens_total,
+                                 key("done:" + settlement.reservation)});
+        args.insert(args.end(),
+                    {settlement.reservation, fmt::format("{:.17g}", settlement.cost_usd),
+                     std::to_string(settlement.tokens)});
+    }
     try {
-        m_client.run(scripts::settle,
-                     {keys.holds, keys.spent, keys.tokens, keys.tokens_total,
-                      key("done:" + settlement.reservation)},
-                     {settlement.reservation, fmt::format("{:.17g}", settlement.cost_usd),
-                      std::to_string(settlement.tokens), std::to_string(window.count())});
+        m_client.run(scripts::settle, keys, args);
         return true;
     } catch (const core::Error&) {
         return false;
+    }
+}
+
+bool SharedGovernor::send_settlements() {
+    constexpr size_t most = 64; // per script: a long one would hold up everyone's admissions
+    for (;;) {
+        std::vector<Settlement> batch;
+        {
+            std::lock_guard lock(m_mutex);
+            auto count = std::min(most, m_unsettled.size());
+            batch.assign(m_unsettled.begin(), m_unsettled.begin() + count);
+        }
+        if (batch.empty()) {
+            return true;
+        }
+        if (!send(batch)) {
+            return false; // tried again later, from the same one on
+        }
+        for (const auto& settlement : batch) {
+            m_keeper.drop(AgentKeys(settlement.agent).holds, settlement.reservation);
+        }
+        std::lock_guard lock(m_mutex);
+        m_unsettled.erase(m_unsettled.begin(), m_unsettled.begin() + batch.size());
+        if (m_unsettled.empty()) {
+            return true;
+        }
     }
 }
 
@@ -268,95 +280,29 @@ void SharedGovernor::settle(const Admission& admission, int64_t tokens, double c
                               ? fmt::format("{}:{}", m_instance, ++m_sequence)
                               : admission.reservation,
                           cost_usd, tokens};
-    // The keeper sends it, so the reply does not wait for a second round trip. The hold stays
-    // (and is renewed) until the settlement lands, so no admission meanwhile sees more budget
-    // than there is.
+    // The keeper sends it, so the reply does not wait for a second round trip, together with
+    // those that finish meanwhile. The hold is renewed until the settlement lands, so no
+    // admission meanwhile sees more budget than there is. While the server is gone the
+    // settlement waits (spent is spent); the hold may expire meanwhile, and the server counts
+    // a settlement once however often it arrives.
+    bool first = false;
     {
         std::lock_guard lock(m_mutex);
+        first = m_unsettled.empty();
         m_unsettled.push_back(std::move(settlement));
     }
-    {
-        std::lock_guard lock(m_wake_mutex);
-        m_pending = true;
+    if (first) {
+        m_keeper.post([this] { return send_settlements(); });
     }
-    m_wake.notify_all();
 }
 
 size_t SharedGovernor::unsettled() {
     std::lock_guard lock(m_mutex);
-    return m_unsettled.size() + m_sending;
+    return m_unsettled.size();
 }
 
 bool SharedGovernor::flush(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(m_mutex);
-    return m_settled.wait_for(lock, timeout,
-                              [this] { return m_unsettled.empty() && m_sending == 0; });
-}
-
-void SharedGovernor::renew() {
-    std::map<std::string, std::vector<std::string>> open; // agent → reservations
-    {
-        std::lock_guard lock(m_mutex);
-        for (const auto& [reservation, agent] : m_open) {
-            open[agent].push_back(reservation);
-        }
-    }
-    for (auto& [agent, reservations] : open) {
-        std::vector<std::string> args = {std::to_string(m_lease.count())};
-        args.insert(args.end(), reservations.begin(), reservations.end());
-        try {
-            m_client.run(scripts::renew, {AgentKeys(agent).holds}, args);
-        } catch (const core::Error&) {
-            return; // the server is gone: the client has said so
-        }
-    }
-}
-
-void SharedGovernor::send_waiting() {
-    std::deque<Settlement> waiting;
-    {
-        std::lock_guard lock(m_mutex);
-        waiting.swap(m_unsettled);
-        m_sending = waiting.size();
-    }
-    while (!waiting.empty() && send(waiting.front())) {
-        std::lock_guard lock(m_mutex);
-        m_open.erase(waiting.front().reservation);
-        waiting.pop_front();
-        --m_sending;
-    }
-    {
-        // Kept until the server is back: spent is spent. Its hold may expire meanwhile, and the
-        // server counts a settlement once however often it arrives.
-        std::lock_guard lock(m_mutex);
-        m_unsettled.insert(m_unsettled.begin(), waiting.begin(), waiting.end());
-        m_sending = 0;
-    }
-    m_settled.notify_all();
-}
-
-void SharedGovernor::keep_alive() {
-    // A third of the lease renews holds in time; settlements waiting for a server that came
-    // back should not wait long either.
-    auto period =
-        std::clamp(m_lease / 3, std::chrono::milliseconds(50), std::chrono::milliseconds(500));
-    auto next_renewal = Clock::now() + period;
-    std::unique_lock wake_lock(m_wake_mutex);
-    for (;;) {
-        m_wake.wait_until(wake_lock, next_renewal, [this] { return m_stopping || m_pending; });
-        bool stopping = m_stopping;
-        m_pending = false;
-        wake_lock.unlock();
-        if (!stopping && Clock::now() >= next_renewal) {
-            renew();
-            next_renewal = Clock::now() + period;
-        }
-        send_waiting(); // on the way out too: what finished last is still counted
-        if (stopping) {
-            return;
-        }
-        wake_lock.lock();
-    }
+    return m_keeper.flush(timeout);
 }
 
 } // namespace aimo::state

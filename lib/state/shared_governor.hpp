@@ -2,14 +2,12 @@
 
 #include "governance/governor.hpp"
 #include "state/client.hpp"
+#include "state/keeper.hpp"
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 
 namespace aimo::state {
 
@@ -29,7 +27,6 @@ public:
     /// used.
     SharedGovernor(StateClient& client, bool require_auth, std::chrono::milliseconds recheck,
                    std::chrono::milliseconds lease);
-    ~SharedGovernor() override;
 
     bool auth_required() override;
     std::variant<governance::Caller, governance::Denial>
@@ -66,13 +63,10 @@ private:
     std::variant<const governance::Agent*, governance::Denial>
     find_caller(const governance::Caller& caller);
     governance::Denial unavailable(const core::Error& error) const;
-    bool send(const Settlement& settlement);
-    /// Extends the lease of every hold this instance has open.
-    void renew();
-    /// Sends the queued settlements in order, keeping what the server did not take.
-    void send_waiting();
-    /// The keeper thread: sends settlements as they come and renews holds every period.
-    void keep_alive();
+    /// Counts `batch` in the server; false when it cannot be reached.
+    bool send(const std::vector<Settlement>& batch);
+    /// The keeper's job: sends what is queued, in batches, oldest first.
+    bool send_settlements();
 
     StateClient& m_client;
     bool m_require_auth;
@@ -85,16 +79,9 @@ private:
     std::string m_version;
     Clock::time_point m_checked_at{};
     governance::AgentIndex m_agents;
-    std::map<std::string, std::string> m_open; ///< reservation → agent, until settled
-    std::deque<Settlement> m_unsettled;        ///< queued for the keeper, in order
-    size_t m_sending = 0;                      ///< taken by the keeper, not yet counted
-    std::condition_variable m_settled;         ///< (with m_mutex) a send round ended
-
-    std::mutex m_wake_mutex;
-    std::condition_variable m_wake;
-    bool m_stopping = false;
-    bool m_pending = false; ///< a settlement was queued
-    std::thread m_keeper;
+    std::deque<Settlement> m_unsettled; ///< in order; each leaves once the server counted it
+    /// Renews open holds and sends settlements; last, so it stops before the rest goes.
+    Keeper m_keeper;
 };
 
 } // namespace aimo::state

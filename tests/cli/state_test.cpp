@@ -13,6 +13,8 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -38,9 +40,15 @@ struct Fleet : test::CliSetup {
     std::vector<std::unique_ptr<test::Subprocess>> instances;
     std::vector<int> ports;
 
-    explicit Fleet(bool appendonly = false, const std::string& lease_ms = "30000")
+    /// `config`: the instances' config.toml (all read the same one), if any.
+    explicit Fleet(bool appendonly = false, const std::string& lease_ms = "30000",
+                   const std::string& config = "")
         : redis(appendonly) {
         test::write_rfc8032_keypair(home / "key.json");
+        if (!config.empty()) {
+            std::filesystem::create_directories(home / ".config/aimo");
+            std::ofstream(home / ".config/aimo/config.toml") << config;
+        }
         router.on_completion = [this](const httplib::Request& req, httplib::Response& res) {
             auto request = json::parse(req.body);
             auto completion =
@@ -214,6 +222,38 @@ TEST_CASE("an rpm limit of 60 holds across three instances", "[state]") {
         CHECK_THAT(refused.body, Contains("limit of 60 requests per minute"));
         CHECK_FALSE(refused.header("Retry-After").empty());
     }
+}
+
+TEST_CASE("a provider's max_in_flight and rpm hold across three instances", "[state]") {
+    // One upstream account, one request at a time and four a minute, whichever instance asks.
+    Fleet fleet(false, "30000",
+                "[[providers]]\nname = \"aimo\"\nkind = \"aimo\"\nmax_in_flight = 1\n"
+                "rpm = 4\nqueue_timeout = 0.5\n");
+    test::Reply streamed;
+    std::thread client([&] { streamed = fleet.post(0, "", stream_body); });
+    REQUIRE(fleet.router.wait_waiting(1));
+    // Alone, each other instance would send at once; the shared count makes them wait their
+    // queue_timeout for the one place, and then say so.
+    for (int i = 1; i < 3; ++i) {
+        auto waited = fleet.post(i, "");
+        CHECK(waited.status == 429);
+        CHECK(json::parse(waited.body)["error"]["code"] == "queue_timeout");
+        CHECK(waited.header("x-aimo-attempts") == "aimo:queue-timeout");
+    }
+    CHECK(fleet.router.count("/api/v1/chat/completions") == 1);
+    fleet.router.open_gate();
+    client.join();
+    CHECK(streamed.status == 200);
+    // The place is free again everywhere; the window then holds three more, wherever they go.
+    for (int i = 0; i < 3; ++i) {
+        auto reply = fleet.post((i + 1) % 3, "");
+        INFO(reply.body);
+        CHECK(reply.status == 200);
+    }
+    auto over = fleet.post(0, "");
+    CHECK(over.status == 429);
+    CHECK(json::parse(over.body)["error"]["code"] == "queue_timeout");
+    CHECK(fleet.router.count("/api/v1/chat/completions") == 4);
 }
 
 TEST_CASE("an agent created on the CLI works on every instance, a revoke applies within 1 s",

@@ -1,6 +1,7 @@
 #include "redis_server.hpp"
 
 #include "fake_upstream.hpp"
+#include "state/redis_url.hpp"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -29,6 +30,17 @@ void RedisServer::start() {
 void RedisServer::kill() {
     m_process->signal(SIGKILL);
     m_process->wait();
+}
+
+LoggedStateClient::LoggedStateClient(const RedisServer& redis)
+    : m_client(state::parse_redis_url(redis.url()), [this](const std::string& line) {
+          std::lock_guard lock(m_mutex);
+          m_log += line + "\n";
+      }) {}
+
+std::string LoggedStateClient::logged() {
+    std::lock_guard lock(m_mutex);
+    return m_log;
 }
 
 } // namespace aimo::test

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "state/client.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace aimo::test {
@@ -26,6 +28,20 @@ private:
     int m_port = 0;
     bool m_appendonly;
     std::unique_ptr<Subprocess> m_process;
+};
+
+/// A state client of one instance over `redis` whose log lines are kept for the test to read.
+class LoggedStateClient {
+public:
+    explicit LoggedStateClient(const RedisServer& redis);
+    state::StateClient& client() { return m_client; }
+    /// Everything it logged so far, a line each.
+    std::string logged();
+
+private:
+    std::mutex m_mutex;
+    std::string m_log;
+    state::StateClient m_client;
 };
 
 } // namespace aimo::test

@@ -25,19 +25,9 @@ namespace {
 // A fleet of instances sharing `redis`, each with its own client and governor.
 struct Instance {
     Instance(const test::RedisServer& redis, milliseconds lease = milliseconds(30'000))
-        : client(state::parse_redis_url(redis.url()),
-                 [this](const std::string& line) {
-                     std::lock_guard lock(mutex);
-                     log += line + "\n";
-                 }),
-          governor(client, false, milliseconds(0), lease) {}
-    std::string logged() {
-        std::lock_guard lock(mutex);
-        return log;
-    }
-    std::mutex mutex;
-    std::string log;
-    state::StateClient client;
+        : state(redis), governor(state.client(), false, milliseconds(0), lease) {}
+    std::string logged() { return state.logged(); }
+    test::LoggedStateClient state;
     state::SharedGovernor governor;
 };
 
