@@ -92,6 +92,19 @@ std::variant<const Agent*, Denial> AgentIndex::identify(std::string_view authori
     return live(*agent);
 }
 
+std::variant<Caller, Denial> AgentIndex::authenticate(std::string_view authorization,
+                                                      bool require_auth, const Refresh& refresh) {
+    auto who = identify(authorization, require_auth, refresh);
+    if (auto* denial = std::get_if<Denial>(&who)) {
+        return std::move(*denial);
+    }
+    const Agent* agent = std::get<const Agent*>(who);
+    if (agent == nullptr) {
+        return Caller{};
+    }
+    return Caller{agent->name, agent->limits.weight};
+}
+
 std::variant<const Agent*, Denial> AgentIndex::find(const Caller& caller, const Refresh& refresh) {
     if (!caller.agent) {
         return static_cast<const Agent*>(nullptr);

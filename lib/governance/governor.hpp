@@ -145,6 +145,10 @@ public:
     /// first: the agent may have been created a moment ago.
     std::variant<const Agent*, Denial> identify(std::string_view authorization, bool require_auth,
                                                 const Refresh& refresh);
+    /// identify's answer as the Caller a request carries on (an empty one when no
+    /// authentication is in force), or why not: what every Governor's authenticate returns.
+    std::variant<Caller, Denial> authenticate(std::string_view authorization, bool require_auth,
+                                              const Refresh& refresh);
     /// The live agent `caller` names (null for a caller without one), or why it may not go on.
     std::variant<const Agent*, Denial> find(const Caller& caller, const Refresh& refresh);
 

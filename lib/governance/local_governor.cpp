@@ -63,16 +63,8 @@ void LocalGovernor::expire(Usage& usage, Clock::time_point now) {
 
 std::variant<Caller, Denial> LocalGovernor::authenticate(std::string_view authorization) {
     std::lock_guard lock(m_mutex);
-    auto who =
-        m_agents.identify(authorization, m_require_auth, [this](bool force) { refresh(force); });
-    if (auto* denial = std::get_if<Denial>(&who)) {
-        return std::move(*denial);
-    }
-    const Agent* agent = std::get<const Agent*>(who);
-    if (agent == nullptr) {
-        return Caller{};
-    }
-    return Caller{agent->name, agent->limits.weight};
+    return m_agents.authenticate(authorization, m_require_auth,
+                                 [this](bool force) { refresh(force); });
 }
 
 std::variant<const Agent*, Denial> LocalGovernor::find_caller(const Caller& caller) {

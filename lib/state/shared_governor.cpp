@@ -89,16 +89,8 @@ bool SharedGovernor::auth_required() {
 
 std::variant<Caller, Denial> SharedGovernor::authenticate(std::string_view authorization) {
     std::lock_guard lock(m_mutex);
-    auto who =
-        m_agents.identify(authorization, m_require_auth, [this](bool force) { refresh(force); });
-    if (auto* denial = std::get_if<Denial>(&who)) {
-        return std::move(*denial);
-    }
-    const Agent* agent = std::get<const Agent*>(who);
-    if (agent == nullptr) {
-        return Caller{};
-    }
-    return Caller{agent->name, agent->limits.weight};
+    return m_agents.authenticate(authorization, m_require_auth,
+                                 [this](bool force) { refresh(force); });
 }
 
 std::variant<const Agent*, Denial> SharedGovernor::find_caller(const Caller& caller) {
