@@ -1,6 +1,7 @@
 #include "core/json.hpp"
 #include "core/signals.hpp"
 #include "governance/ledger.hpp"
+#include "governance/owner_log.hpp"
 #include "registry.hpp"
 
 #include <atomic>
@@ -21,6 +22,7 @@ struct AuditFlags {
     std::vector<std::string> databases; ///< verify: several ledgers, each checked
     CLI::App* verify = nullptr;
     CLI::App* tail = nullptr;
+    CLI::App* owner = nullptr;
 };
 
 std::string line_of(const governance::StoredRecord& stored, bool json) {
@@ -57,20 +59,29 @@ int run_verify(core::Context& ctx, const AuditFlags& flags) {
     std::string problem;
     for (auto& db : ledgers) {
         auto result = governance::verify_chain(*db);
+        // The dashboard's owner actions are chained on their own; both must hold.
+        auto owner = governance::verify_owner_actions(*db);
+        if (result.ok && !owner.ok) {
+            result.ok = false;
+            result.first_bad = owner.first_bad;
+            result.problem = owner.problem;
+        }
         out.push_back(
             {{"database", db->path().string()},
              {"ok", result.ok},
              {"records", result.records},
              {"first_bad", result.ok ? nlohmann::json() : nlohmann::json(result.first_bad)},
-             {"problem", result.problem}});
+             {"problem", result.problem},
+             {"owner_actions", owner.records}});
         if (!result.ok && broken == nullptr) {
             broken = db.get();
             problem = result.problem;
         }
         if (!flags.json && result.ok) {
-            *ctx.out << fmt::format("ok: {} records, every hash and link intact{}\n",
-                                    result.records,
-                                    ledgers.size() > 1 ? " in " + db->path().string() : "");
+            *ctx.out << fmt::format(
+                "ok: {} records{}, every hash and link intact{}\n", result.records,
+                owner.records > 0 ? fmt::format(" and {} owner actions", owner.records) : "",
+                ledgers.size() > 1 ? " in " + db->path().string() : "");
         }
     }
     if (flags.json) {
@@ -85,6 +96,31 @@ int run_verify(core::Context& ctx, const AuditFlags& flags) {
                                       problem),
                           "records from this one on cannot be trusted; keep a copy of " +
                               broken->path().string() + " for investigation");
+    }
+    return 0;
+}
+
+int run_owner(core::Context& ctx, const AuditFlags& flags) {
+    auto db = open_database(ctx, flags.settings);
+    auto actions = governance::read_owner_actions(db, flags.lines);
+    for (const auto& a : actions) {
+        if (flags.json) {
+            *ctx.out << core::json_text(nlohmann::json{{"seq", a.seq},
+                                                       {"time", a.time},
+                                                       {"action", a.action},
+                                                       {"agent", a.agent},
+                                                       {"detail", nlohmann::json::parse(a.detail)},
+                                                       {"origin", a.origin},
+                                                       {"hash", a.hash}})
+                     << "\n";
+        } else {
+            *ctx.out << fmt::format("{:>6} {} {} agent={} {} from={} hash={}\n", a.seq, a.time,
+                                    a.action, a.agent, a.detail, a.origin, a.hash.substr(0, 12));
+        }
+    }
+    if (actions.empty() && !flags.json) {
+        *ctx.err << "no owner actions: the dashboard has changed no agent (ui_admin = true "
+                    "allows it)\n";
     }
     return 0;
 }
@@ -131,17 +167,25 @@ CommandSpec register_audit(CLI::App& root) {
     flags->tail->add_option("-n,--lines", flags->lines, "How many (default 20)")
         ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
     flags->tail->add_flag("-f,--follow", flags->follow, "Keep printing new records until Ctrl-C");
-    for (auto* sub : {flags->verify, flags->tail}) {
+    flags->owner = app->add_subcommand(
+        "owner", "Print what owners did from the dashboard (agents created, changed, revoked)");
+    flags->owner->add_option("-n,--lines", flags->lines, "How many (default 20)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
+    for (auto* sub : {flags->verify, flags->tail, flags->owner}) {
         sub->add_flag("--json", flags->json, "Print JSON");
     }
     add_setting_flag(*flags->tail, flags->settings, "database");
+    add_setting_flag(*flags->owner, flags->settings, "database");
     flags->verify
         ->add_option("--database", flags->databases,
                      "Ledger file to check; repeat for several instances' (default: the "
                      "database setting) [env AIMO_DATABASE]")
         ->type_name("PATH");
     return {app, [flags](core::Context& ctx) {
-                return flags->verify->parsed() ? run_verify(ctx, *flags) : run_tail(ctx, *flags);
+                if (flags->verify->parsed()) {
+                    return run_verify(ctx, *flags);
+                }
+                return flags->owner->parsed() ? run_owner(ctx, *flags) : run_tail(ctx, *flags);
             }};
 }
 

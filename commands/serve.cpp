@@ -44,6 +44,14 @@ int run_serve(core::Context& ctx, const ServeFlags& flags) {
         for (const auto& provider : ready.providers) {
             *ctx.err << "  provider: " << provider << "\n";
         }
+        std::string base = ready.base_url.substr(0, ready.base_url.size() - 3);
+        *ctx.err << "  dashboard: " << base << "/ui"
+                 << (ready.owner_actions ? " (owner actions on)" : "") << "\n";
+        if (!ready.owner_secret.empty()) {
+            *ctx.err << "  owner secret (shown only now; the dashboard's owner actions ask for "
+                        "it): "
+                     << ready.owner_secret << "\n";
+        }
         if (!ready.state.empty()) {
             *ctx.err << "  state:    " << ready.state << " (agents, budgets and limits shared)\n";
         }

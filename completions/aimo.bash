@@ -6,8 +6,8 @@ _aimo() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="chat serve list-models router connect doctor config agent state stats audit cache status keygen address completion help"
     local router_flags="--keypair --router-url --chain-id --ca-file"
-    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --state --state-lease-ms"
-    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --state --state-lease-ms --model -m --message --system --config-path --provider-id --api-key --api --profile --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
+    local settings="--host --port $router_flags --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --state --state-lease-ms --ui-admin"
+    local takes_value=" --host --port --keypair --router-url --chain-id --ca-file --models-cache-ttl --max-body-bytes --drain-timeout --max-connections --header-timeout --body-timeout --idle-timeout --connect-timeout --read-timeout --log-format --signature-reuse-ms --stream-keepalive-ms --config-poll-ms --database --state --state-lease-ms --ui-admin --model -m --message --system --config-path --provider-id --api-key --api --profile --budget --rpm --tpm --models --weight --token --by --since -n --lines --agent "
 
     case $prev in
         --keypair | --ca-file | --config-path | --database)
@@ -82,7 +82,7 @@ _aimo() {
             case $sub in
                 verify) flags="--json --database --help" ;;
                 tail) flags="-n --lines -f --follow --json --database --help" ;;
-                *) words="verify tail" ;;
+                *) words="verify tail owner" ;;
             esac ;;
         cache)
             case $sub in

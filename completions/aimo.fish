@@ -33,6 +33,7 @@ for cmd in chat serve show check
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l stream-keepalive-ms -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l config-poll-ms -r
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l state-lease-ms -r -d "Hold expiry in ms"
+    complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l ui-admin -r -a "true false" -d "Dashboard owner actions"
 end
 for cmd in chat serve show check agent stats audit cache
     complete -c aimo -n "__fish_seen_subcommand_from $cmd" -l database -r -F -d "Usage database or off"
@@ -80,10 +81,10 @@ complete -c aimo -n "__fish_seen_subcommand_from create update" -l rpm -r -d "Re
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l tpm -r -d "Tokens per minute"
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l weight -r -d "Share of a busy provider (1-100)"
 complete -c aimo -n "__fish_seen_subcommand_from create update" -l models -r -d "Allowed models"
-complete -c aimo -n "__fish_seen_subcommand_from create update list stats verify tail status" -l json -d "JSON output"
+complete -c aimo -n "__fish_seen_subcommand_from create update list stats verify tail owner status" -l json -d "JSON output"
 complete -c aimo -n "__fish_seen_subcommand_from stats" -l by -r -a "agent model provider client dialect day"
 complete -c aimo -n "__fish_seen_subcommand_from stats" -l since -r -d "Date, time or span"
-complete -c aimo -n "__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from verify tail" -a "verify tail"
+complete -c aimo -n "__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from verify tail owner" -a "verify tail owner"
 complete -c aimo -n "__fish_seen_subcommand_from cache; and not __fish_seen_subcommand_from stats clear" -a "stats clear"
 complete -c aimo -n "__fish_seen_subcommand_from state; and not __fish_seen_subcommand_from show import" -a "show import"
 complete -c aimo -n "__fish_seen_subcommand_from import" -l database -r -F -d "Local database to copy"

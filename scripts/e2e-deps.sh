@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs Node 24, OpenClaw 2026.9.6, Claude Code, Codex and the official OpenAI and Anthropic SDKs
-# for Node from
+# Installs Node 24, OpenClaw 2026.9.6, Claude Code, Codex, the official OpenAI and Anthropic SDKs
+# for Node and playwright-core (with Debian's chromium, for the dashboard's browser test) from
 # the npm registry into a cache outside the clone (reused by later runs) for the end-to-end
 # tests, and prints the directories to put on PATH (each SDK's as .../<sdk>/node_modules/.bin,
 # which the tests turn into NODE_PATH).
@@ -13,6 +13,7 @@ openai_version=7.15.0
 anthropic_version=1.15.0
 claude_code_version=2.1.332
 codex_version=0.171.0
+playwright_version=1.64.1
 if ! command -v npm >/dev/null 2>&1; then
   ./scripts/install-deps.sh npm >&2
 fi
@@ -52,4 +53,8 @@ sdk_install anthropic-sdk @anthropic-ai/sdk "$anthropic_version"
 # Their launchers are native binaries from an optional dependency: no install script needed.
 sdk_install claude-code @anthropic-ai/claude-code "$claude_code_version"
 sdk_install codex @openai/codex "$codex_version"
-echo "$openclaw_bin:$node_bin:$cache/openai-sdk/node_modules/.bin:$cache/anthropic-sdk/node_modules/.bin:$cache/claude-code/node_modules/.bin:$cache/codex/node_modules/.bin"
+# The dashboard's browser test drives Debian's Chromium (never a downloaded browser) with
+# Playwright's core library, which ships no browser of its own.
+./scripts/install-deps.sh chromium >&2
+sdk_install playwright playwright-core "$playwright_version"
+echo "$openclaw_bin:$node_bin:$cache/openai-sdk/node_modules/.bin:$cache/anthropic-sdk/node_modules/.bin:$cache/claude-code/node_modules/.bin:$cache/codex/node_modules/.bin:$cache/playwright/node_modules/.bin"

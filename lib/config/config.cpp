@@ -24,6 +24,21 @@ std::chrono::milliseconds millis(const core::Settings& s, std::string_view key, 
     return std::chrono::milliseconds(whole(s, key, 0, max));
 }
 
+bool boolean(const core::Settings& s, std::string_view key) {
+    const auto& value = s.get(key);
+    if (value.value == "true" || value.value == "1" || value.value == "yes") {
+        return true;
+    }
+    if (value.value == "false" || value.value == "0" || value.value == "no") {
+        return false;
+    }
+    throw core::Error(
+        value.source == core::SettingSource::flag ? core::ErrorKind::usage
+                                                  : core::ErrorKind::invalid_input,
+        fmt::format("{} '{}' (from {}) is not true or false", key, value.value, value.origin),
+        fmt::format("use {} = true or false", key));
+}
+
 // A value that is wrong in what it means, not in its form: a usage error from a flag, a
 // value to fix where it came from otherwise.
 core::Error bad(const core::SettingValue& value, core::Error error) {
@@ -108,6 +123,7 @@ std::map<std::string, std::string> defaults(const core::Context& ctx) {
         {"database", (core::data_dir(ctx) / "aimo.db").string()},
         {"state", ""},
         {"state_lease_ms", "30000"},
+        {"ui_admin", "false"},
     };
 }
 } // namespace
@@ -150,6 +166,7 @@ Config load(const core::Context& ctx, const std::map<std::string, std::string>& 
     }
     config.state_lease = std::chrono::milliseconds(whole(s, "state_lease_ms", 100, 3'600'000));
     config.cache = config.file.cache();
+    config.ui_admin = boolean(s, "ui_admin");
     return config;
 }
 

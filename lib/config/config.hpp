@@ -33,6 +33,7 @@ struct Config {
     /// The shared state server; unset: agents in the database, limits in each process.
     std::optional<state::RedisAddress> state;
     std::chrono::milliseconds state_lease{30'000};
+    bool ui_admin = false; ///< the dashboard's owner actions are on
 
     /// The response cache's file: `[cache] file`, else cache.db beside the database; empty
     /// when the cache keeps none (file "off", or the database off).

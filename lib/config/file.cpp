@@ -79,9 +79,11 @@ ConfigFile ConfigFile::parse(std::string_view text, const std::string& source,
             file.m_settings[name] = *text_value;
         } else if (auto number = node.value<int64_t>(); number && node.is_integer()) {
             file.m_settings[name] = std::to_string(*number);
+        } else if (auto flag = node.value<bool>(); flag && node.is_boolean()) {
+            file.m_settings[name] = *flag ? "true" : "false";
         } else {
             throw core::Error(core::ErrorKind::invalid_input,
-                              fmt::format("{}: '{}' must be a string or a whole number",
+                              fmt::format("{}: '{}' must be a string, a whole number or true/false",
                                           where(source, node.source()), name),
                               "for example: port = 8080, router_url = "
                               "\"https://beta.aimo.network\"");

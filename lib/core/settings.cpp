@@ -63,6 +63,9 @@ const std::vector<SettingSpec>& setting_specs() {
          "redis://[user:password@]host:port/db or unix:///path (empty: this machine alone)"},
         {"state_lease_ms", "AIMO_STATE_LEASE_MS", "--state-lease-ms",
          "milliseconds a request's budget reservation outlives its instance when that dies"},
+        {"ui_admin", "AIMO_UI_ADMIN", "--ui-admin",
+         "true: the dashboard (/ui) may create and revoke agents and change their limits, with "
+         "the owner secret aimo prints once"},
         {"config_poll_ms", "AIMO_CONFIG_POLL_MS", "--config-poll-ms",
          "milliseconds between checks of the config file for changes to reload (0: only on "
          "SIGHUP)"},

@@ -96,6 +96,24 @@ constexpr const char* migrations[] = {
     R"(
     ALTER TABLE requests ADD COLUMN dialect TEXT NOT NULL DEFAULT '';
     )",
+    // 7: what an owner did from the dashboard (created or revoked an agent, changed its
+    // limits), append-only and hash-chained like the requests, so `aimo audit verify` checks it.
+    R"(
+    CREATE TABLE owner_actions (
+        seq INTEGER PRIMARY KEY,
+        time TEXT NOT NULL,
+        action TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER owner_actions_append_only_update BEFORE UPDATE ON owner_actions
+        BEGIN SELECT RAISE(ABORT, 'owner actions are append-only'); END;
+    CREATE TRIGGER owner_actions_append_only_delete BEFORE DELETE ON owner_actions
+        BEGIN SELECT RAISE(ABORT, 'owner actions are append-only'); END;
+    )",
 };
 } // namespace
 

@@ -1,7 +1,9 @@
 #include "proxy/client_socket.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -105,6 +107,22 @@ bool hung_up(int fd) {
         return false;
     }
     return (poll_fd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+std::string peer_address(int fd) {
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    char text[INET6_ADDRSTRLEN] = "unknown";
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+        const void* bytes =
+            address.ss_family == AF_INET6
+                ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr)
+                : &reinterpret_cast<sockaddr_in*>(&address)->sin_addr;
+        if (::inet_ntop(address.ss_family, bytes, text, sizeof text) == nullptr) {
+            return "unknown";
+        }
+    }
+    return text;
 }
 
 } // namespace aimo::proxy

@@ -51,4 +51,7 @@ bool send_all(int fd, std::string_view data, std::chrono::milliseconds stall);
 /// bytes it sent meanwhile (a pipelined request) stay where they are.
 bool hung_up(int fd);
 
+/// The address of the client on `fd` ("127.0.0.1", "::1"), or "unknown".
+std::string peer_address(int fd);
+
 } // namespace aimo::proxy

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace aimo::proxy {
 
@@ -45,6 +46,11 @@ Response Handler::handle(const Request& request) {
     }
     if (path == "/api/aimo/status") {
         return get ? status(request) : wrong_method(request, "GET");
+    }
+    if (path.rfind("/ui", 0) == 0 || path.rfind("/api/aimo/", 0) == 0) {
+        if (auto page = dashboard(request, get)) {
+            return std::move(*page);
+        }
     }
     if (path == "/v1/models" || path == "/v1/models/") {
         return get ? list_models(request) : wrong_method(request, "GET");
@@ -144,7 +150,28 @@ Response Handler::status(const Request& request) {
     for (const auto& provider : m_gateway.current()->providers()) {
         configured.push_back(provider.name());
     }
-    return json_ok(status_json(m_forwarder.scheduler().states(), configured));
+    auto status = nlohmann::json::parse(status_json(m_forwarder.scheduler().states(), configured));
+    // What the dashboard shows of each provider besides its queue: its circuit, and how its
+    // last hour went (from the ledger).
+    auto hour = m_dashboard != nullptr
+                    ? m_dashboard->provider_hour(std::chrono::system_clock::now())
+                    : std::map<std::string, ui::ProviderHour>{};
+    std::map<std::string, bool> open;
+    for (const auto& provider : m_gateway.current()->providers()) {
+        open[provider.name()] = provider.breaker().is_open();
+    }
+    for (auto& provider : status["providers"]) {
+        auto name = provider["provider"].get<std::string>();
+        provider["circuit"] = open[name] ? "open" : "closed";
+        const auto& used = hour[name];
+        provider["last_hour"] = {{"requests", used.requests},
+                                 {"errors", used.errors},
+                                 {"p50_ms", used.p50_ms},
+                                 {"p95_ms", used.p95_ms}};
+    }
+    status["wallet"] = m_wallet.empty() ? nlohmann::json(nullptr) : nlohmann::json(m_wallet);
+    status["owner_actions"] = m_owner != nullptr;
+    return json_ok(core::json_text(status));
 }
 
 Response Handler::metrics(const Request& request) {

@@ -5,6 +5,8 @@
 #include "proxy/forwarder.hpp"
 #include "proxy/types.hpp"
 #include "routing/gateway.hpp"
+#include "ui/dashboard.hpp"
+#include "ui/owner.hpp"
 
 namespace aimo::proxy {
 
@@ -16,10 +18,16 @@ public:
     /// `metrics` may be null (no /metrics); `metrics_need_token`: /metrics asks for an agent's
     /// token while authentication is in force (set when aimo listens beyond loopback: the
     /// counters name agents and their spending).
+    /// `dashboard`: the data behind /ui and /api/aimo/{agents,requests,series,balance}; null:
+    /// none. `owner`: the owner actions (POST /api/aimo/agents…); null: read-only.
     Handler(routing::Gateway& gateway, governance::Gate& gate, Forwarder& forwarder,
-            metrics::Metrics* metrics, bool metrics_need_token)
+            metrics::Metrics* metrics, bool metrics_need_token, ui::Dashboard* dashboard = nullptr,
+            ui::OwnerDesk* owner = nullptr)
         : m_gateway(gateway), m_gate(gate), m_forwarder(forwarder), m_metrics(metrics),
-          m_metrics_need_token(metrics_need_token) {}
+          m_metrics_need_token(metrics_need_token), m_dashboard(dashboard), m_owner(owner) {}
+
+    /// The wallet address the status shows (set before serving).
+    void set_wallet(std::string address) { m_wallet = std::move(address); }
 
     /// Never throws: every failure becomes an OpenAI-shaped error response.
     Response handle(const Request& request);
@@ -27,6 +35,10 @@ public:
 private:
     Response metrics(const Request& request);
     Response status(const Request& request);
+    /// /ui and the dashboard's JSON (handler_ui.cpp); nullopt for another path.
+    std::optional<Response> dashboard(const Request& request, bool get);
+    /// POST /api/aimo/agents[/NAME[/revoke]] (handler_ui.cpp); nullopt for another path.
+    std::optional<Response> owner_action(const Request& request);
     /// A denial when the observability routes ask for a token and the request has none.
     std::optional<Response> refuse_observer(const Request& request);
     Response list_models(const Request& request);
@@ -47,6 +59,9 @@ private:
     Forwarder& m_forwarder;
     metrics::Metrics* m_metrics;
     bool m_metrics_need_token;
+    ui::Dashboard* m_dashboard;
+    ui::OwnerDesk* m_owner;
+    std::string m_wallet;
 };
 
 } // namespace aimo::proxy

@@ -1,5 +1,7 @@
 #include "proxy/proxy.hpp"
 
+#include "core/error.hpp"
+#include "state/shared_agents.hpp"
 #include "state/shared_capacity.hpp"
 #include "state/shared_governor.hpp"
 
@@ -8,6 +10,41 @@ namespace aimo::proxy {
 namespace {
 std::unique_ptr<governance::Database> open(const std::filesystem::path& path) {
     return path.empty() ? nullptr : std::make_unique<governance::Database>(path);
+}
+
+// Where the dashboard finds the agents: the state server when shared, else the database.
+ui::Dashboard::Agents dashboard_agents(state::StateClient* shared, bool database) {
+    if (shared != nullptr) {
+        return [shared](governance::Database*) { return state::SharedAgents(*shared).list(); };
+    }
+    if (!database) {
+        return nullptr;
+    }
+    return [](governance::Database* db) {
+        return db != nullptr ? governance::AgentStore(*db).list()
+                             : std::vector<governance::Agent>{};
+    };
+}
+
+std::unique_ptr<ui::OwnerDesk> make_owner(const ProxyParts& parts, state::StateClient* shared) {
+    if (!parts.owner_secret_hash) {
+        return nullptr;
+    }
+    if (parts.database.empty()) {
+        throw core::Error(core::ErrorKind::usage,
+                          "ui_admin needs the database: every owner action is recorded in it",
+                          "unset database = off, or set ui_admin = false");
+    }
+    auto registry =
+        [shared](governance::Database& db) -> std::unique_ptr<governance::AgentRegistry> {
+        if (shared != nullptr) {
+            return std::make_unique<state::SharedAgents>(*shared);
+        }
+        return std::make_unique<governance::AgentStore>(db);
+    };
+    core::Clock clock = parts.clock ? parts.clock : [] { return std::chrono::system_clock::now(); };
+    return std::make_unique<ui::OwnerDesk>(parts.database, registry, *parts.owner_secret_hash,
+                                           clock);
 }
 
 ServerOptions with_observers(ServerOptions options, metrics::Metrics* metrics,
@@ -38,7 +75,10 @@ Proxy::Proxy(ProxyParts parts)
       m_cache(make_cache(parts, m_embedder.get())),
       m_forwarder(m_gateway, m_gate, &m_metrics, parts.stream_keepalive, m_cache.get(),
                   parts.rate_window, m_capacity.get()),
-      m_handler(m_gateway, m_gate, m_forwarder, &m_metrics, parts.metrics_need_token),
+      m_dashboard(parts.database, dashboard_agents(m_state.get(), !parts.database.empty())),
+      m_owner(make_owner(parts, m_state.get())),
+      m_handler(m_gateway, m_gate, m_forwarder, &m_metrics, parts.metrics_need_token, &m_dashboard,
+                m_owner.get()),
       m_server(m_handler, with_observers(std::move(parts.server), &m_metrics, parts.clock)) {}
 
 std::unique_ptr<governance::Governor> Proxy::make_governor(const ProxyParts& parts) {

@@ -40,6 +40,9 @@ struct ProxyParts {
     /// instances; unset: the database holds the agents and this process the rest.
     std::optional<state::RedisAddress> state;
     std::chrono::milliseconds state_lease{30'000}; ///< see state::SharedGovernor
+    /// The owner secret's hash: the dashboard's owner actions are on (they need the database,
+    /// which records them); unset: the dashboard is read-only.
+    std::optional<std::string> owner_secret_hash;
 };
 
 /// A proxy wired in one place, for `aimo serve` and the tests alike: metrics, the database with
@@ -72,6 +75,12 @@ public:
     cache::Cache* cache() { return m_cache.get(); }
     /// The upstream capacity requests wait for.
     sched::Scheduler& scheduler() { return m_forwarder.scheduler(); }
+    /// The wallet address the dashboard shows, and how it asks the router for its balance
+    /// (null: no router).
+    void set_wallet(std::string address, ui::Dashboard::Balance balance) {
+        m_handler.set_wallet(std::move(address));
+        m_dashboard.set_balance(std::move(balance));
+    }
     /// True when requests must carry an agent's token.
     bool auth_required() { return m_governor && m_governor->auth_required(); }
 
@@ -90,6 +99,8 @@ private:
     std::unique_ptr<Embedder> m_embedder;
     std::unique_ptr<cache::Cache> m_cache;
     Forwarder m_forwarder;
+    ui::Dashboard m_dashboard;
+    std::unique_ptr<ui::OwnerDesk> m_owner;
     Handler m_handler;
     Server m_server;
 };

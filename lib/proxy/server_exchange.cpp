@@ -214,6 +214,7 @@ bool Server::Impl::serve_one(ClientSocket& client, size_t head_end) {
     request.body = body;
     request.id = record.request_id;
     request.client_gone = [fd = client.fd] { return hung_up(fd); };
+    request.peer = [fd = client.fd] { return peer_address(fd); };
     Response response;
     try {
         response = handler.handle(request);

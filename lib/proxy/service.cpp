@@ -2,11 +2,14 @@
 
 #include "core/error.hpp"
 #include "core/file_watch.hpp"
+#include "core/json.hpp"
 #include "core/paths.hpp"
 #include "core/signals.hpp"
 #include "proxy/proxy.hpp"
 #include "routing/gateway.hpp"
 #include "routing/loader.hpp"
+#include "ui/owner.hpp"
+#include "upstream/chat.hpp"
 
 #include <csignal>
 #include <fmt/format.h>
@@ -137,6 +140,23 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
     }
     parts.server.log = ctx.err;
     parts.server.clock = ctx.now;
+    // A new owner secret is kept only once the proxy is listening, just before it is shown:
+    // a start that fails (port in use, say) must not leave a secret nobody has seen.
+    auto owner_file = core::data_dir(ctx) / "owner-secret.sha256";
+    std::optional<ui::OwnerSecret> fresh;
+    if (config.ui_admin) {
+        if (config.database == "off") {
+            throw core::Error(core::ErrorKind::usage,
+                              "ui_admin needs the database: every owner action is recorded in it",
+                              "unset database = off, or set ui_admin = false");
+        }
+        parts.owner_secret_hash = ui::load_owner_secret(owner_file);
+        if (!parts.owner_secret_hash) {
+            fresh = ui::make_owner_secret();
+            parts.owner_secret_hash = fresh->hash;
+        }
+        ready.owner_actions = true;
+    }
     Proxy proxy(std::move(parts));
     ready.warnings.insert(ready.warnings.begin(), loader.warnings().begin(),
                           loader.warnings().end());
@@ -166,11 +186,23 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
     listening.host = config.server.host; // the banner names the address actually bound
     ready.base_url = listening.join("/v1");
     ready.address = loader.address();
+    ui::Dashboard::Balance balance;
+    if (auto router = loader.router()) {
+        balance = [router = *router] {
+            auto answer = upstream::fetch_balance(router);
+            return upstream::balance_amount(answer).value_or(core::json_text(answer));
+        };
+    }
+    proxy.set_wallet(ready.address, std::move(balance));
     auto table = proxy.gateway().current();
     if (table->config().implicit) {
         ready.router = config.router.url.origin() + config.router.url.path;
     } else {
         ready.providers = routing::describe_providers(*table);
+    }
+    if (fresh) {
+        ui::save_owner_secret(owner_file, fresh->hash);
+        ready.owner_secret = fresh->secret;
     }
     on_ready(ready);
     bool drained = proxy.run();

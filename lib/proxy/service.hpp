@@ -30,6 +30,8 @@ struct ProxyReady {
     bool loopback = true;               ///< only this machine can connect
     bool auth_required = false;         ///< requests need an agent token
     std::string state;                  ///< the shared state server (no password), or empty
+    bool owner_actions = false;         ///< the dashboard may change agents (ui_admin)
+    std::string owner_secret;           ///< made at this start: to be shown now, and never again
     std::vector<std::string> warnings;
 };
 

@@ -29,6 +29,8 @@ struct Request {
     /// True once the client has closed its connection (asked while the answer is awaited);
     /// null when nobody can tell.
     std::function<bool()> client_gone;
+    /// The client's address ("127.0.0.1"), asked when needed; null when nobody can tell.
+    std::function<std::string()> peer;
 
     /// The first header named `name`, compared case-insensitively; empty when absent.
     std::string header(std::string_view name) const { return headers.value(name); }

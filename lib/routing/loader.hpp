@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,14 @@ public:
     std::shared_ptr<const Table> load();
     /// The wallet address once the keypair is loaded, else empty.
     std::string address() const { return m_signer ? m_signer->address() : std::string(); }
+    /// The default AiMo router, signing with the keypair once it is loaded; nullopt before
+    /// (no provider of kind "aimo").
+    std::optional<upstream::AimoRouter> router() const {
+        if (!m_signer) {
+            return std::nullopt;
+        }
+        return upstream::AimoRouter(m_router.url, m_signer, m_pool);
+    }
     /// Warnings from loading the keypair (e.g. loose file permissions).
     const std::vector<std::string>& warnings() const { return m_warnings; }
 

@@ -5,6 +5,7 @@
 #include "fake_router.hpp"
 #include "governance/db.hpp"
 #include "governance/ledger.hpp"
+#include "governance/owner_log.hpp"
 #include "http_helpers.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
@@ -401,4 +402,47 @@ TEST_CASE("status shows what a running proxy is doing, and says when none runs",
     CHECK(as_json[0]["limits"]["max_in_flight"].is_null());
     server.signal(SIGTERM);
     CHECK(server.wait() == 0);
+}
+
+TEST_CASE("aimo audit lists the dashboard's owner actions and verify checks their chain",
+          "[audit]") {
+    Setup s;
+    REQUIRE(s.cli.run({"agent", "create", "scout"}).code == 0);
+    {
+        governance::Database db(s.db);
+        governance::record_owner_action(
+            db, {0, "2026-12-03T10:00:00.000Z", "create", "web", R"({"budget_usd":2})", "::1"});
+        governance::record_owner_action(
+            db, {0, "2026-12-03T10:01:00.000Z", "revoke", "web", "{}", "127.0.0.1"});
+    }
+    auto listed = s.cli.run({"audit", "owner"});
+    REQUIRE(listed.code == 0);
+    CHECK_THAT(listed.out, Contains("create agent=web {\"budget_usd\":2} from=::1") &&
+                               Contains("revoke agent=web {} from=127.0.0.1"));
+    auto first = json::parse(s.cli.run({"audit", "owner", "--json", "-n", "1"}).out);
+    CHECK(first["seq"] == 2);
+    CHECK(first["action"] == "revoke");
+    CHECK(s.cli.run({"audit", "verify"}).out ==
+          "ok: 0 records and 2 owner actions, every hash and link intact\n");
+
+    {
+        governance::Database db(s.db);
+        db.exec("DROP TRIGGER owner_actions_append_only_update");
+        db.exec(R"(UPDATE owner_actions SET detail = '{"budget_usd":200}' WHERE seq = 1)");
+    }
+    auto broken = s.cli.run({"audit", "verify"});
+    CHECK(broken.code == 1);
+    CHECK_THAT(broken.err, Contains("owner action 1 (create web)") && Contains("edited"));
+    auto as_json = json::parse(s.cli.run({"audit", "verify", "--json"}).out);
+    CHECK(as_json["ok"] == false);
+    CHECK(as_json["first_bad"] == 1);
+}
+
+TEST_CASE("aimo audit owner says when there are none", "[audit]") {
+    Setup s;
+    REQUIRE(s.cli.run({"agent", "create", "scout"}).code == 0);
+    auto none = s.cli.run({"audit", "owner"});
+    CHECK(none.code == 0);
+    CHECK(none.out.empty());
+    CHECK_THAT(none.err, Contains("no owner actions") && Contains("ui_admin"));
 }

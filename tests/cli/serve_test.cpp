@@ -1,4 +1,5 @@
 #include "cli_setup.hpp"
+#include "core/fs.hpp"
 #include "fake_router.hpp"
 #include "http_helpers.hpp"
 #include "subprocess.hpp"
@@ -213,4 +214,73 @@ TEST_CASE("serving beyond loopback needs authentication or an explicit risk", "[
     REQUIRE(local.wait_for_stderr("Ctrl-C stops"));
     CHECK(local.stderr_text().find("warning") == std::string::npos);
     CHECK(test::http_get(test::banner_port(local.stderr_text()), "/metrics").status == 200);
+}
+
+TEST_CASE("with ui_admin the owner secret is printed once, only by a start that listens",
+          "[serve][ui]") {
+    ServeSetup s;
+    test::FakeRouter router;
+    auto owner_file = s.home / ".local/share/aimo/owner-secret.sha256";
+    // A start that fails shows no secret and keeps none.
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(fd, 1) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    auto busy = test::run_process(s.argv({"serve", "--port", std::to_string(ntohs(addr.sin_port)),
+                                          "--keypair", s.key(), "--ui-admin", "true"}),
+                                  s.env);
+    close(fd);
+    CHECK(busy.code == 1);
+    CHECK_THAT(busy.err, !Contains("aimo_owner_"));
+    CHECK_FALSE(std::filesystem::exists(owner_file));
+
+    std::string secret;
+    {
+        test::Subprocess first(s.argv({"serve", "--port", "0", "--router-url", router.url(),
+                                       "--keypair", s.key(), "--ui-admin", "true"}),
+                               s.env);
+        REQUIRE(first.wait_for_stderr("Ctrl-C stops"));
+        auto banner = first.stderr_text();
+        CHECK_THAT(banner, Contains("/ui (owner actions on)"));
+        auto at = banner.find("aimo_owner_");
+        REQUIRE(at != std::string::npos);
+        secret = banner.substr(at, banner.find('\n', at) - at);
+        int port = test::banner_port(banner);
+        auto created = test::http_post(port, "/api/aimo/agents", R"({"name":"web"})",
+                                       {{"X-Aimo-Owner", secret}});
+        CHECK(created.status == 201);
+        first.signal(SIGTERM);
+        CHECK(first.wait() == 0);
+    }
+    CHECK(core::file_mode(owner_file) == 0600);
+    CHECK(core::read_file(owner_file).find(secret) == std::string::npos); // only its hash
+
+    auto env = s.env;
+    env["AIMO_UI_ADMIN"] = "true";
+    test::Subprocess again(
+        s.argv({"serve", "--port", "0", "--router-url", router.url(), "--keypair", s.key()}), env);
+    REQUIRE(again.wait_for_stderr("Ctrl-C stops"));
+    auto banner = again.stderr_text();
+    CHECK_THAT(banner, Contains("(owner actions on)") && !Contains("aimo_owner_"));
+    int port = test::banner_port(banner);
+    CHECK(test::http_post(port, "/api/aimo/agents/web/revoke", "", {{"X-Aimo-Owner", secret}})
+              .status == 200);
+    again.signal(SIGTERM);
+    CHECK(again.wait() == 0);
+}
+
+TEST_CASE("ui_admin takes true or false and needs the database", "[serve][ui]") {
+    ServeSetup s;
+    auto maybe =
+        test::run_process(s.argv({"serve", "--keypair", s.key(), "--ui-admin", "maybe"}), s.env);
+    CHECK(maybe.code == 2);
+    CHECK_THAT(maybe.err, Contains("ui_admin 'maybe' (from --ui-admin) is not true or false"));
+    auto no_database = test::run_process(
+        s.argv({"serve", "--keypair", s.key(), "--ui-admin", "true", "--database", "off"}), s.env);
+    CHECK(no_database.code == 2);
+    CHECK_THAT(no_database.err, Contains("ui_admin needs the database"));
 }

@@ -1,5 +1,7 @@
 #include "proxy_fixture.hpp"
 
+#include "upstream/chat.hpp"
+
 namespace aimo::test {
 
 ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions options)
@@ -10,6 +12,13 @@ ProxyFixture::ProxyFixture(const std::string& router_url, ProxyFixtureOptions op
           rfc8032_keypair(), std::string(crypto::mainnet_chain_id),
           [] { return std::chrono::system_clock::now(); })),
       m_config(m_options.config), m_proxy(parts()) {
+    if (m_options.dashboard_balance) {
+        upstream::AimoRouter router(m_defaults.router_url, m_signer, pool);
+        m_proxy.set_wallet(m_signer->address(), [router] {
+            auto answer = upstream::fetch_balance(router);
+            return upstream::balance_amount(answer).value_or("?");
+        });
+    }
     m_port = m_proxy.bind();
     m_thread = std::thread([this] { m_proxy.run(); });
 }
@@ -25,6 +34,7 @@ proxy::ProxyParts ProxyFixture::parts() {
     parts.cache = m_options.cache;
     parts.clock = m_options.clock;
     parts.rate_window = m_options.rate_window;
+    parts.owner_secret_hash = m_options.owner_secret_hash;
     parts.on_warning = [this](const std::string& warning) {
         std::lock_guard lock(m_warnings_mutex);
         m_warnings += warning + "\n";

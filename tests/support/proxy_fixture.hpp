@@ -36,6 +36,10 @@ struct ProxyFixtureOptions {
     core::Clock clock; ///< record timestamps and cache ages; empty: the system clock
     /// The "minute" of providers' rpm and tpm.
     std::chrono::milliseconds rate_window{60'000};
+    /// The owner secret's hash: the dashboard's owner actions are on.
+    std::optional<std::string> owner_secret_hash;
+    /// The dashboard shows the wallet and asks the router for its balance.
+    bool dashboard_balance = false;
 };
 
 /// The real proxy, wired as `aimo serve` wires it (proxy::Proxy), in-process on a free loopback

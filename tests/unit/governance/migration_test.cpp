@@ -44,7 +44,7 @@ TEST_CASE("a first-schema database gains running spending totals from its record
     test::TempDir dir;
     write_version_1(dir / "aimo.db");
     governance::Database db(dir / "aimo.db");
-    CHECK(db.schema_version() == 6);
+    CHECK(db.schema_version() == 7);
     CHECK(governance::AgentStore(db).find("a")->limits.weight == 1);
     CHECK(spent(db, "a") == Approx(0.75));
     CHECK(spent(db, "b") == 0);
