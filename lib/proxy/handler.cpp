@@ -47,6 +47,14 @@ Response Handler::handle(const Request& request) {
     if (path == "/api/aimo/status") {
         return get ? status(request) : wrong_method(request, "GET");
     }
+    if (path == "/favicon.ico" && get) {
+        // Browsers ask for it on any page they open here (a refused one, /health): no icon,
+        // rather than a 404 in their console.
+        Response none;
+        none.status = 204;
+        none.headers.add("Cache-Control", "max-age=86400");
+        return none;
+    }
     if (path.rfind("/ui", 0) == 0 || path.rfind("/api/aimo/", 0) == 0) {
         if (auto page = dashboard(request, get)) {
             return std::move(*page);

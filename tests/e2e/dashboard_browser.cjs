@@ -1,7 +1,8 @@
 // Drives aimo's /ui in Debian's headless Chromium through playwright-core and prints what a
 // person would see, as JSON, for tests/e2e/dashboard_test.cpp to judge.
 // Env: AIMO_ORIGIN, AIMO_TOKEN (an agent's), AIMO_OWNER (the owner secret, or empty),
-// AIMO_SHOTS (directory for the screenshots), AIMO_SHOT_PREFIX.
+// AIMO_SHOTS (directory for the screenshots), AIMO_SHOT_PREFIX, AIMO_BEYOND_LOOPBACK (set: aimo
+// listens beyond loopback, so the page needs the token).
 "use strict";
 const { chromium } = require("playwright-core");
 const path = require("path");
@@ -44,7 +45,17 @@ async function chat() {
     page.on("request", (r) => {
       if (!r.url().startsWith(origin + "/")) out.off_origin.push(r.url());
     });
-    await page.goto(origin + "/ui");
+    if (process.env.AIMO_BEYOND_LOOPBACK) {
+      // aimo listens beyond loopback: the page without a token is refused, with one it works.
+      const refused = await page.goto(origin + "/ui");
+      out.refused_status = refused.status();
+      out.refused_text = await page.textContent("body");
+      // Chromium reports the refused document itself as a failed load: not the page's error.
+      out.errors = out.errors.filter((e) => !e.includes("401"));
+      await page.goto(origin + "/ui?token=" + token);
+    } else {
+      await page.goto(origin + "/ui");
+    }
     await page.waitForFunction(() =>
       document.getElementById("updated").textContent.startsWith("updated") &&
       document.querySelectorAll("#agents tbody tr").length > 0, null, { timeout: 10000 });

@@ -31,12 +31,13 @@ void make_requests(const test::ServedAimo& aimo, const std::string& token, int c
 }
 
 json drive(test::ServedAimo& aimo, const std::string& token, const std::string& owner,
-           const std::string& prefix) {
+           const std::string& prefix, bool beyond_loopback = false) {
     std::filesystem::create_directories(AIMO_SCREENSHOT_DIR);
     aimo.env["AIMO_TOKEN"] = token;
     aimo.env["AIMO_OWNER"] = owner;
     aimo.env["AIMO_SHOTS"] = AIMO_SCREENSHOT_DIR;
     aimo.env["AIMO_SHOT_PREFIX"] = prefix;
+    aimo.env["AIMO_BEYOND_LOOPBACK"] = beyond_loopback ? "1" : "";
     return aimo.run_script("dashboard_browser.cjs", test::sdk_node_path("playwright"));
 }
 
@@ -121,4 +122,19 @@ TEST_CASE("with ui_admin the dashboard's owner creates and revokes an agent, aud
     auto verify = test::run_process({AIMO_BINARY, "audit", "verify"}, aimo.env);
     CHECK(verify.code == 0);
     CHECK_THAT(verify.out, Contains("and 2 owner actions"));
+}
+
+TEST_CASE("beyond loopback the dashboard is refused without an agent's token", "[e2e][ui]") {
+    REQUIRE_FALSE(test::sdk_node_path("playwright").empty());
+    // Listening on every address, as a team's shared instance does; the test still talks to it
+    // over 127.0.0.1 only.
+    test::ServedAimo aimo("", {}, {"--host", "0.0.0.0", "--require-auth"});
+    auto token = create_agent(aimo, "bot");
+    make_requests(aimo, token, 2);
+    auto seen = drive(aimo, token, "", "dashboard-token-", true);
+    INFO(seen.dump(2));
+    CHECK(seen["refused_status"] == 401);
+    CHECK_THAT(seen["refused_text"].get<std::string>(), Contains("missing_api_key"));
+    check_page(seen, "dashboard-token-");
+    CHECK(seen["owner_visible"] == false);
 }

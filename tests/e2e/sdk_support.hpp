@@ -40,8 +40,10 @@ struct ServedAimo {
     std::string origin; ///< http://127.0.0.1:PORT
 
     /// `extra` joins the environment aimo runs in (a provider's key variable, say).
+    /// `args` join `aimo serve --port 0` (--host 0.0.0.0 --require-auth, say).
     explicit ServedAimo(const std::string& config,
-                        const std::map<std::string, std::string>& extra = {}) {
+                        const std::map<std::string, std::string>& extra = {},
+                        const std::vector<std::string>& args = {}) {
         auto key = home / "keypair.json";
         write_rfc8032_keypair(key);
         std::filesystem::create_directories(home / ".config/aimo");
@@ -51,12 +53,13 @@ struct ServedAimo {
                {"AIMO_KEYPAIR", key.string()},
                {"AIMO_ROUTER_URL", router.url()}};
         env.insert(extra.begin(), extra.end());
-        serve = std::make_unique<Subprocess>(
-            std::vector<std::string>{AIMO_BINARY, "serve", "--port", "0"}, env);
+        std::vector<std::string> argv{AIMO_BINARY, "serve", "--port", "0"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        serve = std::make_unique<Subprocess>(argv, env);
         REQUIRE(serve->wait_for_stderr("Ctrl-C stops"));
         std::smatch match;
         std::string banner = serve->stderr_text();
-        REQUIRE(std::regex_search(banner, match, std::regex(R"(127\.0\.0\.1:(\d+)/v1)")));
+        REQUIRE(std::regex_search(banner, match, std::regex(R"(base URL: \S+:(\d+)/v1)")));
         origin = "http://127.0.0.1:" + std::string(match[1]);
         env["AIMO_BASE_URL"] = origin + "/v1";
         env["AIMO_ORIGIN"] = origin;

@@ -196,6 +196,10 @@ TEST_CASE("/ui is one self-contained page that asks no other host", "[ui]") {
     CHECK_THAT(page.body, Contains("<title>aimo dashboard</title>"));
     CHECK_THAT(page.body, !Contains("http://") && !Contains("https://") && !Contains("src=\"//"));
     CHECK(http_get(d.proxy.port(), "/ui/").status == 200);
+    // What a browser asks for besides: no icon, and no 404 in its console.
+    auto icon = http_get(d.proxy.port(), "/favicon.ico");
+    CHECK(icon.status == 204);
+    CHECK(icon.body.empty());
 }
 
 TEST_CASE("beyond loopback the dashboard and its JSON need an agent's token", "[ui]") {
@@ -305,4 +309,27 @@ TEST_CASE("with the owner secret the dashboard creates, changes and revokes agen
         CHECK(d.get("/api/aimo/agents").size() == 1);
         CHECK(governance::read_owner_actions(d.proxy.db(), 10).empty());
     }
+}
+
+TEST_CASE("the dashboard's series count cache hits and what they saved", "[ui]") {
+    Dashboard d;
+    auto cached = R"({"model":")" + std::string(model) +
+                  R"(","temperature":0,"messages":[{"role":"user","content":"cache me"}]})";
+    REQUIRE(http_post(d.proxy.port(), "/v1/chat/completions", cached).header("x-aimo-cache") ==
+            "miss");
+    for (int i = 0; i < 2; ++i) {
+        REQUIRE(http_post(d.proxy.port(), "/v1/chat/completions", cached).header("x-aimo-cache") ==
+                "hit");
+    }
+    d.proxy.flush_ledger();
+    auto series = d.get("/api/aimo/series?range=month&by=agent");
+    CHECK(series["cache"]["hits"] == 2);
+    CHECK(series["cache"]["lookups"] == 3);
+    CHECK(series["cache"]["saved_usd"].get<double>() > 0);
+    auto requests = d.get("/api/aimo/requests");
+    REQUIRE(requests.size() == 3);
+    CHECK(requests[0]["cache"] == "hit");
+    CHECK(requests[2]["cache"] == "miss");
+    // A hit goes to no provider: the provider's last hour counts the one real request.
+    CHECK(d.get("/api/aimo/status")["providers"][0]["last_hour"]["requests"] == 1);
 }
