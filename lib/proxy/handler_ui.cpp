@@ -28,9 +28,7 @@ std::string query_value(std::string_view query, std::string_view name, std::stri
     }
     return fallback;
 }
-} // namespace
 
-namespace {
 constexpr std::string_view agents_path = "/api/aimo/agents";
 
 // Who acted, for the owner actions' record.
@@ -64,7 +62,8 @@ std::optional<Response> Handler::owner_action(const Request& request) {
     }
     if (m_owner == nullptr) {
         return error_response(403,
-                              "owner actions are off on this proxy; the dashboard is read-only",
+                              "owner actions are off on this proxy (the dashboard is read-only); "
+                              "start aimo with ui_admin = true to allow them",
                               "permission_error", "owner_actions_disabled");
     }
     // A custom header cannot be sent across origins without a preflight aimo never answers,
