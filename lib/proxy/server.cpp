@@ -194,6 +194,11 @@ void Server::stop() {
     }
 }
 
+size_t Server::busy_workers() const {
+    std::lock_guard lock(m_impl->work_mutex);
+    return m_impl->workers - m_impl->idle_workers;
+}
+
 size_t Server::in_flight() const {
     std::lock_guard lock(m_impl->flight_mutex);
     return m_impl->active.size();

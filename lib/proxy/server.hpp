@@ -59,6 +59,9 @@ public:
     void stop();
     /// Requests being handled right now.
     size_t in_flight() const;
+    /// Worker threads serving a connection right now (an idle keep-alive holds none; a worker
+    /// that has just answered counts until it is back in the pool).
+    size_t busy_workers() const;
 
 private:
     struct Impl;

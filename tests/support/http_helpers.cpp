@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <chrono>
-#include <filesystem>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
@@ -238,15 +237,6 @@ std::vector<RawResponse> split_responses(std::string_view bytes, std::string* re
         }
         out.push_back(std::move(response));
     }
-}
-
-size_t thread_count() {
-    size_t count = 0;
-    for ([[maybe_unused]] const auto& entry :
-         std::filesystem::directory_iterator("/proc/self/task")) {
-        ++count;
-    }
-    return count;
 }
 
 } // namespace aimo::test

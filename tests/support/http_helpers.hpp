@@ -67,7 +67,4 @@ struct RawResponse {
 /// bodies). Bytes that are not a whole response end the list; `rest` gets them.
 std::vector<RawResponse> split_responses(std::string_view bytes, std::string* rest = nullptr);
 
-/// Threads of this process right now.
-size_t thread_count();
-
 } // namespace aimo::test

@@ -66,6 +66,8 @@ public:
     cache::Cache* cache() { return m_proxy.cache(); }
     /// The upstream capacity requests wait for.
     sched::Scheduler& scheduler() { return m_proxy.scheduler(); }
+    /// Worker threads serving a connection right now.
+    size_t busy_workers() const { return m_proxy.busy_workers(); }
     /// Warnings the proxy gave (a cache file discarded, say).
     std::string warnings();
 
