@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 #include <system_error>
+#include <thread>
 
 namespace aimo::cache {
 
@@ -141,7 +142,22 @@ void CacheFile::open(const std::filesystem::path& path) {
     }
     m_db = open_raw(path);
     try {
-        prepare(m_db);
+        // Another instance creating the same file at this moment can make a step fail for a
+        // while (locked, busy): that is no reason to discard what it is making. An error that
+        // lasts (a file that is not a database) still leads to the discard below.
+        for (int attempt = 1;; ++attempt) {
+            try {
+                prepare(m_db);
+                break;
+            } catch (const core::Error& e) {
+                if (e.kind() != core::ErrorKind::io || attempt == 5) {
+                    throw;
+                }
+                sqlite3_close(m_db);
+                std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+                m_db = open_raw(path);
+            }
+        }
     } catch (const core::Error& e) {
         sqlite3_close(m_db);
         m_db = nullptr;
