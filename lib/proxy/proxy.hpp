@@ -81,6 +81,8 @@ public:
         m_handler.set_wallet(std::move(address));
         m_dashboard.set_balance(std::move(balance));
     }
+    /// Requests being handled right now.
+    size_t in_flight() const { return m_server.in_flight(); }
     /// Worker threads serving a connection right now (see Server::busy_workers).
     size_t busy_workers() const { return m_server.busy_workers(); }
     /// True when requests must carry an agent's token.

@@ -171,6 +171,12 @@ bool Server::run() {
     lock.unlock();
     if (!drained) {
         impl.cut_off_in_flight();
+        // A request cut off while waiting for its upstream's answer notices within 250 ms and
+        // ends; give them that, so the caller can tear down what they use.
+        lock.lock();
+        impl.flight_done.wait_for(lock, std::chrono::seconds(2),
+                                  [&] { return impl.active.empty(); });
+        lock.unlock();
     }
     impl.access_log.flush();
     return drained;

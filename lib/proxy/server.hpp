@@ -53,7 +53,9 @@ public:
     /// Throws core::Error when the address cannot be bound (e.g. port in use).
     int bind();
     /// Serves until stop(), then waits up to the drain timeout for in-flight requests.
-    /// Returns true when every in-flight request finished within the drain timeout.
+    /// Returns true when every in-flight request finished within the drain timeout; otherwise
+    /// cuts them off (each client hears why) and waits up to 2 s more for them to end (see
+    /// in_flight() for those that did not).
     bool run();
     /// Stops accepting connections; safe from any thread, idempotent.
     void stop();

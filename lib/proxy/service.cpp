@@ -104,17 +104,22 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
     }
     ProxyReady ready;
     ready.loopback = is_loopback(config.server.host);
-    upstream::ClientPool pool(config.router.timeouts, config.router.ca_file);
+    // The pool, the loader and the proxy live on the heap: see the end for why.
+    auto pool_owner =
+        std::make_unique<upstream::ClientPool>(config.router.timeouts, config.router.ca_file);
+    auto& pool = *pool_owner;
     // The first table comes from the file as read at start; each reload reads it again.
     bool first = true;
     auto env = [&ctx](std::string_view name) { return ctx.getenv(name); };
-    routing::TableLoader loader(ctx, config.router, config.models_cache_ttl, pool, [&] {
-        if (first) {
-            first = false;
-            return config.routing(env);
-        }
-        return config::reread_routing(ctx, config);
-    });
+    auto loader_owner = std::make_unique<routing::TableLoader>(
+        ctx, config.router, config.models_cache_ttl, pool, [&] {
+            if (first) {
+                first = false;
+                return config.routing(env);
+            }
+            return config::reread_routing(ctx, config);
+        });
+    auto& loader = *loader_owner;
     ready.config_file = config.path.string();
     ProxyParts parts;
     parts.tables = [&loader] { return loader.load(); };
@@ -157,7 +162,8 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
         }
         ready.owner_actions = true;
     }
-    Proxy proxy(std::move(parts));
+    auto proxy_owner = std::make_unique<Proxy>(std::move(parts));
+    auto& proxy = *proxy_owner;
     ready.warnings.insert(ready.warnings.begin(), loader.warnings().begin(),
                           loader.warnings().end());
     ready.auth_required = proxy.auth_required();
@@ -207,8 +213,20 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
     on_ready(ready);
     bool drained = proxy.run();
     watcher.reset();
-    std::lock_guard lock(mutex);
-    running = nullptr;
+    {
+        std::lock_guard lock(mutex);
+        running = nullptr;
+    }
+    if (proxy.in_flight() > 0) {
+        // Requests cut off at the drain timeout whose threads still wait on an upstream (a read
+        // blocks until it answers or read_timeout passes) still use the proxy, the loader and
+        // the pool: destroying them under those threads crashed aimo on its way out. They are
+        // left to the process's exit instead, once what was recorded is on disk.
+        proxy.flush_ledger();
+        [[maybe_unused]] auto* left_proxy = proxy_owner.release();
+        [[maybe_unused]] auto* left_loader = loader_owner.release();
+        [[maybe_unused]] auto* left_pool = pool_owner.release();
+    }
     return drained;
 }
 
