@@ -410,10 +410,10 @@ TEST_CASE("aimo audit lists the dashboard's owner actions and verify checks thei
     REQUIRE(s.cli.run({"agent", "create", "scout"}).code == 0);
     {
         governance::Database db(s.db);
+        governance::record_owner_action(db, {0, "2026-12-03T10:00:00.000Z", "create", "web",
+                                             R"({"budget_usd":2})", "::1", "", ""});
         governance::record_owner_action(
-            db, {0, "2026-12-03T10:00:00.000Z", "create", "web", R"({"budget_usd":2})", "::1"});
-        governance::record_owner_action(
-            db, {0, "2026-12-03T10:01:00.000Z", "revoke", "web", "{}", "127.0.0.1"});
+            db, {0, "2026-12-03T10:01:00.000Z", "revoke", "web", "{}", "127.0.0.1", "", ""});
     }
     auto listed = s.cli.run({"audit", "owner"});
     REQUIRE(listed.code == 0);
