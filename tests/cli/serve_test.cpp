@@ -27,6 +27,25 @@ struct ServeSetup : test::CliSetup {
     std::string key() const { return (home / "key.json").string(); }
 };
 
+// A loopback port some other program listens on, for as long as this lives.
+struct BusyPort {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    std::string port;
+    BusyPort() {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(listen(fd, 1) == 0);
+        socklen_t len = sizeof addr;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        port = std::to_string(ntohs(addr.sin_port));
+    }
+    ~BusyPort() { close(fd); }
+    BusyPort(const BusyPort&) = delete;
+    BusyPort& operator=(const BusyPort&) = delete;
+};
+
 bool refuses_connections(int port) {
     int fd = test::connect_loopback(port);
     if (fd >= 0) {
@@ -150,18 +169,11 @@ TEST_CASE("serve refuses to start without a valid keypair", "[serve]") {
 
 TEST_CASE("serve explains a port in use and bad settings", "[serve]") {
     ServeSetup s;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(listen(fd, 1) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    std::string port = std::to_string(ntohs(addr.sin_port));
-
-    auto busy = test::run_process(s.argv({"serve", "--port", port, "--keypair", s.key()}), s.env);
-    close(fd);
+    auto busy = [&] {
+        BusyPort taken;
+        return test::run_process(s.argv({"serve", "--port", taken.port, "--keypair", s.key()}),
+                                 s.env);
+    }();
     CHECK(busy.code == 1);
     CHECK_THAT(busy.err, Contains("port is already in use") && Contains("--port"));
 
@@ -222,18 +234,12 @@ TEST_CASE("with ui_admin the owner secret is printed once, only by a start that 
     test::FakeRouter router;
     auto owner_file = s.home / ".local/share/aimo/owner-secret.sha256";
     // A start that fails shows no secret and keeps none.
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(listen(fd, 1) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    auto busy = test::run_process(s.argv({"serve", "--port", std::to_string(ntohs(addr.sin_port)),
-                                          "--keypair", s.key(), "--ui-admin", "true"}),
-                                  s.env);
-    close(fd);
+    auto busy = [&] {
+        BusyPort taken;
+        return test::run_process(
+            s.argv({"serve", "--port", taken.port, "--keypair", s.key(), "--ui-admin", "true"}),
+            s.env);
+    }();
     CHECK(busy.code == 1);
     CHECK_THAT(busy.err, !Contains("aimo_owner_"));
     CHECK_FALSE(std::filesystem::exists(owner_file));
