@@ -298,6 +298,21 @@ StoredRecord read_row(const Statement& row) {
 }
 } // namespace
 
+std::string chain_link_problem(std::string_view noun, int64_t seq, int64_t expected_seq,
+                               std::string_view prev_hash, std::string_view expected_prev,
+                               bool hash_matches) {
+    if (seq != expected_seq) {
+        return seq > expected_seq
+                   ? fmt::format("{}s {}..{} are missing", noun, expected_seq, seq - 1)
+                   : fmt::format("out of order: expected {} {}", noun, expected_seq);
+    }
+    if (prev_hash != expected_prev) {
+        return fmt::format("its link to the previous {} is broken (one was removed or reordered)",
+                           noun);
+    }
+    return hash_matches ? "" : "its content does not match its hash (it was edited)";
+}
+
 AuditResult verify_chain(Database& db) {
     AuditResult result;
     Statement rows(db.handle(), fmt::format("SELECT {} FROM requests ORDER BY rowid", columns));
@@ -306,22 +321,13 @@ AuditResult verify_chain(Database& db) {
     while (rows.step()) {
         auto stored = read_row(rows);
         ++result.records;
-        auto bad = [&](std::string problem) {
+        auto problem = chain_link_problem("record", stored.seq, expected_seq, stored.prev_hash,
+                                          expected_prev, chain_hash(stored) == stored.hash);
+        if (!problem.empty()) {
             result.ok = false;
             result.first_bad = stored.seq;
             result.problem = fmt::format("record {} (request {}): {}", stored.seq,
                                          stored.record.request_id, problem);
-        };
-        if (stored.seq != expected_seq) {
-            bad(stored.seq > expected_seq
-                    ? fmt::format("records {}..{} are missing", expected_seq, stored.seq - 1)
-                    : fmt::format("out of order: expected record {}", expected_seq));
-        } else if (stored.prev_hash != expected_prev) {
-            bad("its link to the previous record is broken (a record was removed or reordered)");
-        } else if (chain_hash(stored) != stored.hash) {
-            bad("its content does not match its hash (it was edited)");
-        }
-        if (!result.ok) {
             return result;
         }
         expected_prev = stored.hash;

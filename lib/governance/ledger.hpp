@@ -140,6 +140,13 @@ struct AuditResult {
     std::string problem;   ///< what is wrong with it
 };
 
+/// What is wrong with item `seq` of a hash chain where `expected_seq` and `expected_prev`
+/// were due next and whose content does or does not match its hash; empty when nothing.
+/// `noun` names the items in the message ("record", "action").
+std::string chain_link_problem(std::string_view noun, int64_t seq, int64_t expected_seq,
+                               std::string_view prev_hash, std::string_view expected_prev,
+                               bool hash_matches);
+
 /// Walks every record in order and checks each hash, each link and the numbering: an edited,
 /// removed or reordered record makes it fail, naming the first bad one.
 AuditResult verify_chain(Database& db);

@@ -68,16 +68,8 @@ AuditResult verify_owner_actions(Database& db) {
     while (rows.step()) {
         auto action = read_row(rows);
         ++result.records;
-        std::string problem;
-        if (action.seq != expected_seq) {
-            problem = action.seq > expected_seq
-                          ? fmt::format("actions {}..{} are missing", expected_seq, action.seq - 1)
-                          : fmt::format("out of order: expected action {}", expected_seq);
-        } else if (action.prev_hash != expected_prev) {
-            problem = "its link to the previous action is broken (one was removed or reordered)";
-        } else if (hash_of(action) != action.hash) {
-            problem = "its content does not match its hash (it was edited)";
-        }
+        auto problem = chain_link_problem("action", action.seq, expected_seq, action.prev_hash,
+                                          expected_prev, hash_of(action) == action.hash);
         if (!problem.empty()) {
             result.ok = false;
             result.first_bad = action.seq;

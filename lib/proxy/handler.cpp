@@ -140,9 +140,9 @@ bool Handler::has_anthropic_provider() const {
     return false;
 }
 
-std::optional<Response> Handler::refuse_observer(const Request& request) {
+std::optional<Response> Handler::refuse_observer(std::string_view authorization) {
     if (m_metrics_need_token) {
-        auto who = m_gate.identify(request.header("authorization"));
+        auto who = m_gate.identify(authorization);
         if (auto* denial = std::get_if<governance::Denial>(&who)) {
             return denial_response(*denial);
         }
@@ -151,14 +151,14 @@ std::optional<Response> Handler::refuse_observer(const Request& request) {
 }
 
 Response Handler::status(const Request& request) {
-    if (auto refused = refuse_observer(request)) {
+    if (auto refused = refuse_observer(request.header("authorization"))) {
         return std::move(*refused);
     }
     std::vector<std::string> configured;
     for (const auto& provider : m_gateway.current()->providers()) {
         configured.push_back(provider.name());
     }
-    auto status = nlohmann::json::parse(status_json(m_forwarder.scheduler().states(), configured));
+    auto status = status_json(m_forwarder.scheduler().states(), configured);
     // What the dashboard shows of each provider besides its queue: its circuit, and how its
     // last hour went (from the ledger).
     auto hour = m_dashboard != nullptr
@@ -183,7 +183,7 @@ Response Handler::status(const Request& request) {
 }
 
 Response Handler::metrics(const Request& request) {
-    if (auto refused = refuse_observer(request)) {
+    if (auto refused = refuse_observer(request.header("authorization"))) {
         return std::move(*refused);
     }
     Response response;

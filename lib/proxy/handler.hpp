@@ -39,8 +39,9 @@ private:
     std::optional<Response> dashboard(const Request& request, bool get);
     /// POST /api/aimo/agents[/NAME[/revoke]] (handler_ui.cpp); nullopt for another path.
     std::optional<Response> owner_action(const Request& request);
-    /// A denial when the observability routes ask for a token and the request has none.
-    std::optional<Response> refuse_observer(const Request& request);
+    /// A denial when the observability routes ask for a token and `authorization` (the
+    /// request's Authorization header, or the page's ?token= as one) holds none.
+    std::optional<Response> refuse_observer(std::string_view authorization);
     Response list_models(const Request& request);
     /// What the provider of the first target a request's model resolves to speaks: whether
     /// /v1/responses and /v1/messages go to it unchanged instead of being translated.

@@ -37,20 +37,17 @@ std::string origin_of(const Request& request) {
 }
 
 Response error_for(const core::Error& e) {
+    auto message = e.what() + std::string("; ") + e.hint();
     switch (e.kind()) {
     case core::ErrorKind::usage:
     case core::ErrorKind::invalid_input:
-        return error_response(400, e.what() + std::string("; ") + e.hint(), "invalid_request_error",
-                              "invalid_parameter");
+        return error_response(400, message, "invalid_request_error", "invalid_parameter");
     case core::ErrorKind::not_found:
-        return error_response(404, e.what() + std::string("; ") + e.hint(), "invalid_request_error",
-                              "agent_not_found");
+        return error_response(404, message, "invalid_request_error", "agent_not_found");
     case core::ErrorKind::already_exists:
-        return error_response(409, e.what() + std::string("; ") + e.hint(), "invalid_request_error",
-                              "agent_exists");
+        return error_response(409, message, "invalid_request_error", "agent_exists");
     default:
-        return error_response(500, e.what() + std::string("; ") + e.hint(), "server_error",
-                              "dashboard_unavailable");
+        return error_response(500, message, "server_error", "dashboard_unavailable");
     }
 }
 } // namespace
@@ -133,13 +130,10 @@ std::optional<Response> Handler::dashboard(const Request& request, bool get) {
     if (page) {
         // Beyond loopback the page, too, needs an agent's token; a link cannot carry a header,
         // so it may come as ?token=, which the page then sends on with every data request.
-        if (m_metrics_need_token) {
-            auto token = query_value(request.query, "token", "");
-            auto who = m_gate.identify(token.empty() ? request.header("authorization")
-                                                     : "Bearer " + token);
-            if (auto* denial = std::get_if<governance::Denial>(&who)) {
-                return denial_response(*denial);
-            }
+        auto token = query_value(request.query, "token", "");
+        if (auto refused = refuse_observer(token.empty() ? request.header("authorization")
+                                                         : "Bearer " + token)) {
+            return std::move(*refused);
         }
         Response response;
         response.content_type = "text/html; charset=utf-8";
@@ -150,7 +144,7 @@ std::optional<Response> Handler::dashboard(const Request& request, bool get) {
         response.body = std::string(ui::page_html());
         return response;
     }
-    if (auto refused = refuse_observer(request)) {
+    if (auto refused = refuse_observer(request.header("authorization"))) {
         return std::move(*refused);
     }
     auto now = std::chrono::system_clock::now();

@@ -150,11 +150,6 @@ bool run_proxy(core::Context& ctx, const config::Config& config, const ServeChoi
     auto owner_file = core::data_dir(ctx) / "owner-secret.sha256";
     std::optional<ui::OwnerSecret> fresh;
     if (config.ui_admin) {
-        if (config.database == "off") {
-            throw core::Error(core::ErrorKind::usage,
-                              "ui_admin needs the database: every owner action is recorded in it",
-                              "unset database = off, or set ui_admin = false");
-        }
         parts.owner_secret_hash = ui::load_owner_secret(owner_file);
         if (!parts.owner_secret_hash) {
             fresh = ui::make_owner_secret();

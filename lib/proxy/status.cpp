@@ -56,8 +56,8 @@ json provider_json(const metrics::QueueState& state) {
 }
 } // namespace
 
-std::string status_json(const std::vector<metrics::QueueState>& states,
-                        const std::vector<std::string>& configured) {
+json status_json(const std::vector<metrics::QueueState>& states,
+                 const std::vector<std::string>& configured) {
     json providers = json::array();
     std::set<std::string> seen;
     for (const auto& state : states) {
@@ -71,7 +71,7 @@ std::string status_json(const std::vector<metrics::QueueState>& states,
             providers.push_back(provider_json(idle));
         }
     }
-    return core::json_text(json{{"providers", std::move(providers)}});
+    return json{{"providers", std::move(providers)}};
 }
 
 std::vector<ProviderActivity> fetch_status(const upstream::Url& base, const std::string& token) {

@@ -3,6 +3,7 @@
 #include "metrics/metrics.hpp"
 #include "upstream/url.hpp"
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,8 +34,8 @@ struct ProviderActivity {
 
 /// What `GET /api/aimo/status` answers: the scheduler's state of every provider, configured
 /// providers that have seen no request yet included (`configured` names them).
-std::string status_json(const std::vector<metrics::QueueState>& states,
-                        const std::vector<std::string>& configured);
+nlohmann::json status_json(const std::vector<metrics::QueueState>& states,
+                           const std::vector<std::string>& configured);
 
 /// Asks the proxy at `base` (no /v1) for its status; `token` is an agent's token for a proxy
 /// that asks for one. Throws core::Error when it cannot be reached or answers something else.

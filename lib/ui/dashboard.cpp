@@ -1,9 +1,9 @@
 #include "ui/dashboard.hpp"
 
 #include "core/error.hpp"
+#include "crypto/siwx.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,12 +22,7 @@ template <typename T> json or_null(const std::optional<T>& value) {
 // `back` before `now`.
 std::string stamp(std::chrono::system_clock::time_point now, std::chrono::seconds back,
                   size_t length) {
-    auto seconds = std::chrono::system_clock::to_time_t(now - back);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S.000Z", &utc);
-    return std::string(text).substr(0, length);
+    return crypto::format_timestamp(now - back).substr(0, length);
 }
 } // namespace
 
@@ -208,8 +203,9 @@ std::string Dashboard::balance_json(std::chrono::system_clock::time_point now) {
             .dump();
     }
     if (m_balance_answer.empty() || now - m_balance_checked >= std::chrono::seconds(30)) {
-        json answer = {
-            {"balance", nullptr}, {"error", nullptr}, {"checked_at", stamp(now, {}, 19) + "Z"}};
+        json answer = {{"balance", nullptr},
+                       {"error", nullptr},
+                       {"checked_at", crypto::format_timestamp(now)}};
         try {
             answer["balance"] = m_balance();
         } catch (const core::Error& e) {
