@@ -84,14 +84,17 @@ return {'ok', reserved, cap, requests, requests_reset, tokens, tokens_reset, age
 
 const Script settle{R"lua(
 local window = tonumber(ARGV[1])
+local mark = KEYS[#KEYS]
+local last = tonumber(redis.call('GET', mark) or '0')
 local now = nil
 local settled = 0
-for i = 0, #KEYS / 5 - 1 do
-  local holds, spent, tokens, tokens_total, done = KEYS[i * 5 + 1], KEYS[i * 5 + 2],
-    KEYS[i * 5 + 3], KEYS[i * 5 + 4], KEYS[i * 5 + 5]
-  local reservation, cost, used = ARGV[i * 3 + 2], tonumber(ARGV[i * 3 + 3]),
-    tonumber(ARGV[i * 3 + 4])
-  if redis.call('SET', done, '1', 'NX', 'PX', 86400000) then
+for i = 0, (#KEYS - 1) / 4 - 1 do
+  local holds, spent, tokens, tokens_total = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3],
+    KEYS[i * 4 + 4]
+  local reservation, cost, used, order = ARGV[i * 4 + 2], tonumber(ARGV[i * 4 + 3]),
+    tonumber(ARGV[i * 4 + 4]), tonumber(ARGV[i * 4 + 5])
+  if order > last then
+    last = order
     settled = settled + 1
     redis.call('HDEL', holds, reservation)
     if cost > 0 then
@@ -110,6 +113,7 @@ for i = 0, #KEYS / 5 - 1 do
     end
   end
 end
+redis.call('SET', mark, last, 'PX', 86400000)
 return settled
 )lua"};
 

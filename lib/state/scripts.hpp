@@ -12,9 +12,12 @@ namespace aimo::state::scripts {
 /// {"gone"}, {"revoked", at}, {"rpm", ms, rpm}, {"tpm", used, ms, tpm}, {"spent", USD, budget},
 /// {"short", left, held, budget}. The limits are the server's, read in the same step.
 extern const Script admit;
-/// Replaces reservations with their real cost, each once however often it is sent. KEYS: per
-/// settlement holds, spent, tokens, tokens_total, done. ARGV: window ms, then per settlement
-/// reservation, cost USD, tokens. Answers how many had not been settled before.
+/// Replaces reservations with their real cost, each once however often it is sent: one
+/// instance's settlements are numbered 1, 2, … in the order it sends them, and its mark keeps
+/// the highest counted (one key per instance, not one per request). KEYS: per settlement
+/// holds, spent, tokens, tokens_total; then the instance's mark. ARGV: window ms, then per
+/// settlement reservation, cost USD, tokens, number. Answers how many had not been settled
+/// before.
 extern const Script settle;
 /// Moves the expiry of reservations still held to now + lease. KEYS: holds. ARGV: lease ms,
 /// reservations…

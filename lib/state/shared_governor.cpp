@@ -221,12 +221,12 @@ bool SharedGovernor::send(const std::vector<Settlement>& batch) {
     std::vector<std::string> args = {std::to_string(window.count())};
     for (const auto& settlement : batch) {
         AgentKeys agent(settlement.agent);
-        keys.insert(keys.end(), {agent.holds, agent.spent, agent.tokens, agent.tokens_total,
-                                 key("done:" + settlement.reservation)});
+        keys.insert(keys.end(), {agent.holds, agent.spent, agent.tokens, agent.tokens_total});
         args.insert(args.end(),
                     {settlement.reservation, fmt::format("{:.17g}", settlement.cost_usd),
-                     std::to_string(settlement.tokens)});
+                     std::to_string(settlement.tokens), std::to_string(settlement.number)});
     }
+    keys.push_back(key("settled:" + m_instance));
     try {
         m_client.run(scripts::settle, keys, args);
         return true;
@@ -281,6 +281,7 @@ void SharedGovernor::settle(const Admission& admission, int64_t tokens, double c
     {
         std::lock_guard lock(m_mutex);
         first = m_unsettled.empty();
+        settlement.number = ++m_settlements;
         m_unsettled.push_back(std::move(settlement));
     }
     if (first) {

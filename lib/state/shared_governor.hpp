@@ -55,6 +55,7 @@ private:
         std::string reservation;
         double cost_usd = 0;
         int64_t tokens = 0;
+        uint64_t number = 0; ///< 1, 2, … in the order this instance sends them
     };
     /// Reloads the agents when their version moved; `force` skips the recheck interval. Keeps
     /// what it had when the server cannot be reached. Lock held.
@@ -80,6 +81,7 @@ private:
     Clock::time_point m_checked_at{};
     governance::AgentIndex m_agents;
     std::deque<Settlement> m_unsettled; ///< in order; each leaves once the server counted it
+    uint64_t m_settlements = 0;         ///< numbered so far
     /// Renews open holds and sends settlements; last, so it stops before the rest goes.
     Keeper m_keeper;
 };

@@ -115,9 +115,16 @@ struct Fleet : test::CliSetup {
     void wait_settled(size_t count) {
         state::StateClient client(state::parse_redis_url(redis.url()), nullptr);
         auto deadline = Clock::now() + std::chrono::seconds(10);
-        while (client.command({"KEYS", std::string(state::key_prefix) + "done:*"}).elements.size() <
-                   count &&
-               Clock::now() < deadline) {
+        // Each instance's mark is the number of settlements the server counted from it.
+        auto counted = [&] {
+            size_t total = 0;
+            auto marks = client.command({"KEYS", std::string(state::key_prefix) + "settled:*"});
+            for (const auto& mark : marks.elements) {
+                total += std::stoul(client.command({"GET", mark.text}).text);
+            }
+            return total;
+        };
+        while (counted() < count && Clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
     }

@@ -3,13 +3,17 @@
 // and admissions that fail closed while the server is gone and recover when it is back.
 #include "core/error.hpp"
 #include "governance_helpers.hpp"
+#include "http_helpers.hpp"
 #include "redis_server.hpp"
+#include "scripted_server.hpp"
 #include "state/shared_agents.hpp"
 #include "state/shared_governor.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <mutex>
+#include <poll.h>
+#include <sys/socket.h>
 #include <thread>
 
 using namespace aimo;
@@ -85,8 +89,7 @@ TEST_CASE("instances sharing a state server never pass a budget together", "[sta
           std::string::npos);
 }
 
-TEST_CASE("a settlement counts once, and what is in flight holds budget on every instance",
-          "[state]") {
+TEST_CASE("what is in flight holds budget on every instance until it is settled", "[state]") {
     test::RedisServer redis;
     Instance a(redis), b(redis);
     auto token = create(redis, "bot", {10.0, {}, {}, {}});
@@ -100,12 +103,64 @@ TEST_CASE("a settlement counts once, and what is in flight holds budget on every
     CHECK(std::get<Denial>(b.governor.admit(on_b, "m", tokens(1), Clock::now())).code ==
           "budget_exceeded");
     a.governor.settle(first, 1, 1.0, Clock::now());
-    a.governor.settle(first, 1, 1.0, Clock::now()); // sent again (a lost reply, say)
     REQUIRE(a.governor.flush());
     CHECK(spent(redis, "bot") == Approx(1.0));
     b.governor.settle(second, 0, 0, Clock::now());
     REQUIRE(b.governor.flush());
     CHECK(status_of(b.governor.admit(on_b, "m", tokens(9), Clock::now())) == 200);
+}
+
+TEST_CASE("a settlement whose answer was lost counts once when it is sent again", "[state]") {
+    test::RedisServer redis;
+    auto token = create(redis, "bot", {10.0, {}, {}, {}});
+    // A relay to the server that, once armed, passes the next settlement on and then drops
+    // the connection instead of its answer: the server counted it, the instance cannot know.
+    std::atomic<bool> armed{false};
+    std::atomic<int> lost{0};
+    test::ScriptedServer relay([&](int client, int) {
+        int server = test::connect_loopback(redis.port());
+        pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+        char buffer[65536];
+        while (poll(fds, 2, -1) > 0) {
+            for (int side = 0; side < 2; ++side) {
+                if ((fds[side].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+                    continue;
+                }
+                auto got = recv(fds[side].fd, buffer, sizeof buffer, 0);
+                if (got <= 0) {
+                    close(server);
+                    return;
+                }
+                std::string chunk(buffer, static_cast<size_t>(got));
+                test::ScriptedServer::write_all(fds[1 - side].fd, chunk);
+                if (side == 0 && chunk.find("settled:") != std::string::npos &&
+                    armed.exchange(false)) {
+                    recv(server, buffer, sizeof buffer, 0); // the answer, never delivered
+                    ++lost;
+                    close(server);
+                    return;
+                }
+            }
+        }
+        close(server);
+    });
+    {
+        state::StateClient client(
+            state::parse_redis_url("redis://127.0.0.1:" + std::to_string(relay.port())), nullptr);
+        state::SharedGovernor governor(client, false, milliseconds(0), milliseconds(30'000));
+        auto caller = caller_of(governor, token);
+        auto admission = std::get<Admission>(governor.admit(caller, "m", tokens(8), Clock::now()));
+        armed = true;
+        governor.settle(admission, 1, 1.0, Clock::now());
+        REQUIRE(governor.flush()); // sent again once the connection is back
+        CHECK(lost == 1);
+        CHECK(governor.unsettled() == 0);
+    }
+    CHECK(spent(redis, "bot") == Approx(1.0));
+    // The hold went with it: the other nine are free.
+    Instance b(redis);
+    CHECK(status_of(b.governor.admit(caller_of(b.governor, token), "m", tokens(9), Clock::now())) ==
+          200);
 }
 
 TEST_CASE("a settlement made just before an instance stops is still counted", "[state]") {
