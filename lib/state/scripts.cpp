@@ -86,31 +86,56 @@ const Script settle{R"lua(
 local window = tonumber(ARGV[1])
 local mark = KEYS[#KEYS]
 local last = tonumber(redis.call('GET', mark) or '0')
-local now = nil
-local settled = 0
+-- Grouped by agent, so a batch costs a few calls per agent rather than several per request.
+local agents, order = {}, {}
+local settled, tokens_used = 0, false
 for i = 0, (#KEYS - 1) / 4 - 1 do
-  local holds, spent, tokens, tokens_total = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3],
-    KEYS[i * 4 + 4]
-  local reservation, cost, used, order = ARGV[i * 4 + 2], tonumber(ARGV[i * 4 + 3]),
-    tonumber(ARGV[i * 4 + 4]), tonumber(ARGV[i * 4 + 5])
-  if order > last then
-    last = order
+  local number = tonumber(ARGV[i * 4 + 5])
+  if number > last then
+    last = number
     settled = settled + 1
-    redis.call('HDEL', holds, reservation)
-    if cost > 0 then
-      local total = tonumber(redis.call('GET', spent) or '0') + cost
-      redis.call('SET', spent, string.format('%.17g', total))
+    local holds = KEYS[i * 4 + 1]
+    local agent = agents[holds]
+    if not agent then
+      agent = {spent = KEYS[i * 4 + 2], tokens = KEYS[i * 4 + 3], total = KEYS[i * 4 + 4],
+               released = {}, costs = {}, members = {}, used = 0}
+      agents[holds] = agent
+      order[#order + 1] = holds
     end
+    local reservation, cost, used = ARGV[i * 4 + 2], tonumber(ARGV[i * 4 + 3]),
+      tonumber(ARGV[i * 4 + 4])
+    agent.released[#agent.released + 1] = reservation
+    if cost > 0 then agent.costs[#agent.costs + 1] = cost end
     if used > 0 then
-      if not now then
-        local t = redis.call('TIME')
-        now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-      end
-      redis.call('ZADD', tokens, now, reservation .. ':' .. used)
-      redis.call('PEXPIRE', tokens, window * 2)
-      local sum = tonumber(redis.call('GET', tokens_total) or '0') + used
-      redis.call('SET', tokens_total, sum, 'PX', window * 2)
+      agent.members[#agent.members + 1] = reservation .. ':' .. used
+      agent.used = agent.used + used
+      tokens_used = true
     end
+  end
+end
+local now = nil
+if tokens_used then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+for _, holds in ipairs(order) do
+  local agent = agents[holds]
+  redis.call('HDEL', holds, unpack(agent.released))
+  if #agent.costs > 0 then
+    local total = tonumber(redis.call('GET', agent.spent) or '0')
+    for _, cost in ipairs(agent.costs) do total = total + cost end
+    redis.call('SET', agent.spent, string.format('%.17g', total))
+  end
+  if #agent.members > 0 then
+    local scored = {}
+    for _, member in ipairs(agent.members) do
+      scored[#scored + 1] = now
+      scored[#scored + 1] = member
+    end
+    redis.call('ZADD', agent.tokens, unpack(scored))
+    redis.call('PEXPIRE', agent.tokens, window * 2)
+    local sum = tonumber(redis.call('GET', agent.total) or '0') + agent.used
+    redis.call('SET', agent.total, sum, 'PX', window * 2)
   end
 end
 redis.call('SET', mark, last, 'PX', 86400000)

@@ -110,6 +110,32 @@ TEST_CASE("what is in flight holds budget on every instance until it is settled"
     CHECK(status_of(b.governor.admit(on_b, "m", tokens(9), Clock::now())) == 200);
 }
 
+TEST_CASE("settlements sent together charge each agent its own cost and tokens", "[state]") {
+    test::RedisServer redis;
+    Instance a(redis);
+    auto ann = caller_of(a.governor, create(redis, "ann", {10.0, {}, 1000, {}}));
+    auto bob = caller_of(a.governor, create(redis, "bob", {10.0, {}, 1000, {}}));
+    // Finished within the same few milliseconds, they leave in one batch.
+    for (int i = 0; i < 3; ++i) {
+        for (auto* caller : {&ann, &bob}) {
+            auto admission =
+                std::get<Admission>(a.governor.admit(*caller, "m", tokens(2), Clock::now()));
+            a.governor.settle(admission, caller == &ann ? 100 : 10, caller == &ann ? 1.5 : 0.25,
+                              Clock::now());
+        }
+    }
+    REQUIRE(a.governor.flush());
+    CHECK(spent(redis, "ann") == Approx(4.5));
+    CHECK(spent(redis, "bob") == Approx(0.75));
+    auto remaining = [&](const governance::Caller& caller) {
+        auto admission =
+            std::get<Admission>(a.governor.admit(caller, "m", tokens(1), Clock::now()));
+        return *admission.headers.find("x-ratelimit-remaining-tokens");
+    };
+    CHECK(remaining(ann) == "700");
+    CHECK(remaining(bob) == "970");
+}
+
 TEST_CASE("a settlement whose answer was lost counts once when it is sent again", "[state]") {
     test::RedisServer redis;
     auto token = create(redis, "bot", {10.0, {}, {}, {}});
