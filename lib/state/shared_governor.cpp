@@ -52,7 +52,6 @@ SharedGovernor::SharedGovernor(StateClient& client, bool require_auth,
     m_client.check();
     {
         std::lock_guard lock(m_mutex);
-        m_version = "?"; // differs from anything the server holds: the first refresh loads
         refresh(true);
     }
 }

@@ -77,7 +77,7 @@ private:
     std::atomic<uint64_t> m_sequence{0};
 
     std::mutex m_mutex;
-    std::string m_version;
+    std::string m_version{"?"}; ///< the agents' version loaded; "?" matches none: the first loads
     Clock::time_point m_checked_at{};
     governance::AgentIndex m_agents;
     std::deque<Settlement> m_unsettled; ///< in order; each leaves once the server counted it
