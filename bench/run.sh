@@ -60,12 +60,14 @@ serve governed "$build/aimo"
 # sharing one do (its own ledger file, like the governed one's).
 redis_port=$((20000 + RANDOM % 20000))
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no \
-  --logfile "$work/redis.log" &
+  --unixsocket "$work/redis.sock" --unixsocketperm 700 --logfile "$work/redis.log" &
 pids+=($!)
 wait_for "$work/redis.log" 'Ready to accept connections'
 state="redis://127.0.0.1:$redis_port"
 shared_token=$("$build/aimo" agent create bench --budget 1000000 --rpm 100000000 --tpm 100000000000 --state "$state" 2>/dev/null)
 serve shared "$build/aimo" --state "$state" --database "$work/shared.db"
+# … and the same state over the server's Unix socket, as instances on one machine can reach it.
+serve unix "$build/aimo" --state "unix://$work/redis.sock" --database "$work/unix.db"
 # The scheduler's cost on a request that never waits: the same build and the same provider, once
 # with account limits no request reaches and once without any.
 for side in unlimited limited; do
@@ -162,6 +164,7 @@ paired() { # port_a path_a token_a port_b path_b token_b -> "p50_a p50_b median_
 pairs=$((duration * 640))
 read -r pp_p50 pg_p50 pg_add pg_lo pg_hi <<<"$(paired "$aimo_port" /v1/chat/completions - "$governed_port" /v1/chat/completions "$token")"
 read -r rg_p50 rs_p50 rs_add rs_lo rs_hi <<<"$(paired "$governed_port" /v1/chat/completions "$token" "$shared_port" /v1/chat/completions "$shared_token")"
+read -r _ _ ru_add ru_lo ru_hi <<<"$(paired "$governed_port" /v1/chat/completions "$token" "$unix_port" /v1/chat/completions "$shared_token")"
 # The floor under that figure: one bare round trip to the same redis-server (PING, one client).
 redis_rtt=$(redis-benchmark -p "$redis_port" -c 1 -n 20000 --csv -t ping 2>/dev/null |
   awk -F'"' '/PING_MBULK/ {print $10 * 1000}')
@@ -196,7 +199,7 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
     -v dcp50="$dc_p50" -v dmp50="$dm_p50" -v dmadd="$dm_add" -v dmlo="$dm_lo" -v dmhi="$dm_hi" \
     -v dc2p50="$dc2_p50" -v drp50="$dr_p50" -v dradd="$dr_add" -v drlo="$dr_lo" -v drhi="$dr_hi" \
     -v rgp50="$rg_p50" -v rsp50="$rs_p50" -v rsadd="$rs_add" -v rslo="$rs_lo" -v rshi="$rs_hi" \
-    -v rtt="$redis_rtt" \
+    -v rtt="$redis_rtt" -v ruadd="$ru_add" -v rulo="$ru_lo" -v ruhi="$ru_hi" \
     -v held="$held" -v rss="$rss" -v idle="$idle_rss" -v dur="$duration" -v cores="$(nproc)" 'BEGIN {
   printf "aimo benchmark: direct to a local fake router vs through aimo, same run (%ss wrk runs, %s cores)\n", dur, cores
   printf "%-34s %12s %12s %12s %10s\n", "figure", "direct", "via aimo", "added/ratio", "target"
@@ -221,6 +224,7 @@ awk -v dp50="$d_p50" -v ap50="$a_p50" -v dp99="$d_p99" -v ap99="$a_p99" \
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, paired", rgp50, rsp50, rsadd, "<= 100us"
   printf "%-34s %12s %12s %10.1fus %10s\n", "  rounds ranged", "", "", rslo, "to " rshi "us"
   printf "%-34s %12s %12s %10.1fus %10s\n", "  reference: a Redis PING, p50", "", "", rtt, "-"
+  printf "%-34s %12s %12s %10.1fus %10s\n", "  reference: over its Unix socket", "", "", ruadd, "(" rulo ".." ruhi ")"
   printf "\nscheduler: one provider without limits vs with max_in_flight, rpm and tpm never reached\n"
   printf "%-34s %12s %12s %12s %10s\n", "figure", "no limits", "limits", "added/ratio", "target"
   printf "%-34s %10.1fus %10.1fus %10.1fus %10s\n", "latency p50, c=1, paired", sup50, slp50, sladd, "<= 10us"
