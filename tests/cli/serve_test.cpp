@@ -2,17 +2,15 @@
 #include "core/fs.hpp"
 #include "fake_router.hpp"
 #include "http_helpers.hpp"
+#include "scripted_server.hpp"
 #include "subprocess.hpp"
 #include "temp_dir.hpp"
 #include "vectors.hpp"
 
-#include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <fstream>
-#include <netinet/in.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace aimo;
@@ -25,25 +23,6 @@ struct ServeSetup : test::CliSetup {
     std::map<std::string, std::string> env = CliSetup::env();
     ServeSetup() { test::write_rfc8032_keypair(home / "key.json"); }
     std::string key() const { return (home / "key.json").string(); }
-};
-
-// A loopback port some other program listens on, for as long as this lives.
-struct BusyPort {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    std::string port;
-    BusyPort() {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(listen(fd, 1) == 0);
-        socklen_t len = sizeof addr;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-        port = std::to_string(ntohs(addr.sin_port));
-    }
-    ~BusyPort() { close(fd); }
-    BusyPort(const BusyPort&) = delete;
-    BusyPort& operator=(const BusyPort&) = delete;
 };
 
 bool refuses_connections(int port) {
@@ -170,9 +149,9 @@ TEST_CASE("serve refuses to start without a valid keypair", "[serve]") {
 TEST_CASE("serve explains a port in use and bad settings", "[serve]") {
     ServeSetup s;
     auto busy = [&] {
-        BusyPort taken;
-        return test::run_process(s.argv({"serve", "--port", taken.port, "--keypair", s.key()}),
-                                 s.env);
+        test::ScriptedServer taken([](int, int) {}); // another program on the port
+        return test::run_process(
+            s.argv({"serve", "--port", std::to_string(taken.port()), "--keypair", s.key()}), s.env);
     }();
     CHECK(busy.code == 1);
     CHECK_THAT(busy.err, Contains("port is already in use") && Contains("--port"));
@@ -235,10 +214,10 @@ TEST_CASE("with ui_admin the owner secret is printed once, only by a start that 
     auto owner_file = s.home / ".local/share/aimo/owner-secret.sha256";
     // A start that fails shows no secret and keeps none.
     auto busy = [&] {
-        BusyPort taken;
-        return test::run_process(
-            s.argv({"serve", "--port", taken.port, "--keypair", s.key(), "--ui-admin", "true"}),
-            s.env);
+        test::ScriptedServer taken([](int, int) {}); // another program on the port
+        return test::run_process(s.argv({"serve", "--port", std::to_string(taken.port()),
+                                         "--keypair", s.key(), "--ui-admin", "true"}),
+                                 s.env);
     }();
     CHECK(busy.code == 1);
     CHECK_THAT(busy.err, !Contains("aimo_owner_"));
