@@ -40,13 +40,15 @@ bool boolean(const core::Settings& s, std::string_view key) {
 }
 
 // A value that is wrong in what it means, not in its form: a usage error from a flag, a
-// value to fix where it came from otherwise.
+// value to fix where it came from otherwise. The error's own advice (what to use instead)
+// holds either way, so it stays, followed by where to change the value.
 core::Error bad(const core::SettingValue& value, core::Error error) {
     if (value.source == core::SettingSource::flag) {
         return error;
     }
+    auto advice = error.hint().empty() ? std::string() : error.hint() + "; ";
     return core::Error(core::ErrorKind::invalid_input, error.what(),
-                       "fix or remove it in " + value.origin);
+                       advice + "fix or remove it in " + value.origin);
 }
 
 upstream::RouterSettings router(const core::Settings& s) {

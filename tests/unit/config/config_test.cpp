@@ -105,6 +105,33 @@ TEST_CASE("a bad value names its origin, whatever kind it is", "[config]") {
     CHECK_THAT(error_of({{"AIMO_ROUTER_URL", "ftp://x"}}), Contains("invalid router URL"));
 }
 
+TEST_CASE("the state server comes from a flag, AIMO_STATE or the file, in that order", "[config]") {
+    test::TempDir home;
+    std::filesystem::create_directories(home / ".config/aimo");
+    std::ofstream(home / ".config/aimo/config.toml") << "state = \"redis://file:6379/1\"\n";
+    auto from_file = config::load(context_for(home.path()), {});
+    REQUIRE(from_file.state);
+    CHECK(from_file.state->host == "file");
+    CHECK(from_file.state->db == 1);
+    auto from_env =
+        config::load(context_for(home.path(), {{"AIMO_STATE", "unix:///run/redis.sock"}}), {});
+    REQUIRE(from_env.state);
+    CHECK(from_env.state->socket == "/run/redis.sock");
+    CHECK(from_env.sources.get("state").source == core::SettingSource::environment);
+    auto from_flag = config::load(context_for(home.path(), {{"AIMO_STATE", "redis://env"}}),
+                                  {{"state", "redis://flag:7000"}});
+    REQUIRE(from_flag.state);
+    CHECK(from_flag.state->host == "flag");
+    CHECK(from_flag.state->port == 7000);
+    try {
+        config::load(context_for(home.path(), {{"AIMO_STATE", "rediss://env"}}), {});
+        FAIL("rediss:// was accepted");
+    } catch (const core::Error& e) {
+        CHECK_THAT(e.what(), Contains("(from AIMO_STATE)"));
+        CHECK_THAT(e.hint(), Contains("stunnel") && Contains("fix or remove it in AIMO_STATE"));
+    }
+}
+
 TEST_CASE("port 0 serves on any free port, but nothing can connect to it", "[config]") {
     test::TempDir home;
     auto ctx = context_for(home.path());
