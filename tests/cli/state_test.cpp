@@ -368,6 +368,20 @@ TEST_CASE("state import copies local agents once, doctor and serve check the sta
     auto local = s.cli.run({"agent", "create", "scout", "--budget", "2", "--rpm", "30"});
     REQUIRE(local.code == 0);
     auto token = local.out.substr(0, local.out.find('\n'));
+    {
+        // One request spent locally first: what it cost moves with the agent.
+        test::Subprocess alone(s.argv({"serve", "--port", "0", "--router-url", router.url(),
+                                       "--keypair", (s.home / "key.json").string()}),
+                               s.env());
+        REQUIRE(alone.wait_for_stderr("Ctrl-C stops"));
+        CHECK(test::http_post(test::banner_port(alone.stderr_text()), "/v1/chat/completions", body,
+                              {{"Authorization", "Bearer " + token}})
+                  .status == 200);
+        alone.signal(SIGTERM);
+        REQUIRE(alone.wait() == 0);
+    }
+    auto spent_here = json::parse(s.cli.run({"agent", "show", "scout", "--json"}).out)["spent_usd"];
+    CHECK(spent_here.get<double>() > 0);
     auto imported = s.cli.run({"state", "import", "--state", redis.url()});
     CHECK(imported.code == 0);
     CHECK_THAT(imported.out, Contains("added    scout"));
@@ -377,6 +391,7 @@ TEST_CASE("state import copies local agents once, doctor and serve check the sta
         json::parse(s.cli.run({"agent", "show", "scout", "--json", "--state", redis.url()}).out);
     CHECK(shown["budget_usd"] == 2.0);
     CHECK(shown["rpm"] == 30);
+    CHECK(shown["spent_usd"] == spent_here);
 
     // The imported token works on an instance that shares the state and has no local agents.
     auto fresh = s.home / "fresh.db";
@@ -414,4 +429,29 @@ TEST_CASE("state import copies local agents once, doctor and serve check the sta
     auto tls = s.cli.run({"agent", "list", "--state", "rediss://example.com"});
     CHECK(tls.code == 2);
     CHECK_THAT(tls.err, Contains("stunnel"));
+}
+
+TEST_CASE("a state server holding another schema is refused by serve, agent and doctor",
+          "[state]") {
+    test::CliSetup s;
+    test::RedisServer redis;
+    test::FakeRouter router;
+    test::write_rfc8032_keypair(s.home / "key.json");
+    REQUIRE(s.cli.run({"agent", "create", "scout", "--state", redis.url()}).code == 0);
+    state::StateClient(state::parse_redis_url(redis.url()), nullptr)
+        .command({"SET", std::string(state::key_prefix) + "schema", "99"});
+    auto serve =
+        test::run_process(s.argv({"serve", "--port", "0", "--router-url", router.url(), "--keypair",
+                                  (s.home / "key.json").string(), "--state", redis.url()}),
+                          s.env());
+    CHECK(serve.code == 1);
+    CHECK_THAT(serve.err,
+               Contains("holds aimo state of schema 99") && Contains("this aimo knows schema 1"));
+    auto listed = s.cli.run({"agent", "list", "--state", redis.url()});
+    CHECK(listed.code == 1);
+    CHECK_THAT(listed.err, Contains("schema 99"));
+    auto doctor = s.cli.run({"doctor", "--router-url", router.url(), "--keypair",
+                             (s.home / "key.json").string(), "--state", redis.url()});
+    CHECK(doctor.code == 1);
+    CHECK_THAT(doctor.out, Contains("FAIL  state") && Contains("schema 99"));
 }
