@@ -76,6 +76,10 @@ AccessLog::AccessLog(std::ostream* out, LogFormat format)
 }
 
 AccessLog::~AccessLog() {
+    close();
+}
+
+void AccessLog::close() {
     if (m_thread.joinable()) {
         {
             std::lock_guard lock(m_mutex);
@@ -84,7 +88,10 @@ AccessLog::~AccessLog() {
         m_wake.notify_all();
         m_thread.join();
     }
-    flush();
+    std::unique_lock lock(m_mutex);
+    drain(lock);
+    std::lock_guard write_lock(m_write_mutex);
+    m_out = nullptr;
 }
 
 void AccessLog::write(const AccessRecord& record) {
@@ -115,8 +122,10 @@ void AccessLog::drain(std::unique_lock<std::mutex>& lock) {
     batch.swap(m_pending);
     std::lock_guard write_lock(m_write_mutex);
     lock.unlock();
-    m_out->write(batch.data(), static_cast<std::streamsize>(batch.size()));
-    m_out->flush();
+    if (auto* out = m_out.load()) {
+        out->write(batch.data(), static_cast<std::streamsize>(batch.size()));
+        out->flush();
+    }
     lock.lock();
 }
 

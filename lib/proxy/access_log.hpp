@@ -2,6 +2,7 @@
 
 #include "proxy/types.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -47,11 +48,14 @@ public:
     void write(const AccessRecord& record);
     /// Writes every queued line now.
     void flush();
+    /// Writes what is queued and lets go of the stream: later lines are dropped. For an owner
+    /// that goes away while requests it no longer waits for may still finish.
+    void close();
 
 private:
     void drain(std::unique_lock<std::mutex>& lock);
 
-    std::ostream* m_out;
+    std::atomic<std::ostream*> m_out;
     LogFormat m_format;
     std::mutex m_mutex;
     std::mutex m_write_mutex; // orders batches on the stream

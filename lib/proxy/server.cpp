@@ -87,6 +87,9 @@ Server::Server(Handler& handler, ServerOptions options)
 
 Server::~Server() {
     stop();
+    // Idle workers hold the rest of the server for up to worker_idle after this; the log
+    // stream is the caller's and may go with it, so nothing is written to it from now on.
+    m_impl->access_log.close();
 }
 
 int Server::bind() {
