@@ -133,29 +133,83 @@ std::string siwx_header_value(const Keypair& keypair, const SiwxMessage& message
     return base64_encode(json);
 }
 
-std::string SiwxSigner::sign(std::string_view authority, std::string_view url) const {
-    auto now = m_clock();
-    std::string key;
-    if (m_reuse.count() > 0) {
-        key.append(authority).append(" ").append(url);
-        std::lock_guard lock(m_mutex);
-        if (auto it = m_recent.find(key); it != m_recent.end() && now >= it->second.signed_at &&
-                                          now - it->second.signed_at < m_reuse) {
-            return it->second.header;
-        }
-    }
+namespace {
+// How long a presigned header waits to be taken: it keeps nearly all of its validity.
+constexpr auto presigned_for = std::chrono::seconds(1);
+// Bounds what presigning keeps: headers per URL, and URLs (queries come from clients).
+constexpr size_t presigned_per_url = 64;
+constexpr size_t presigned_urls = 64;
+} // namespace
+
+std::string SiwxSigner::header_at(std::string_view authority, std::string_view url,
+                                  std::chrono::system_clock::time_point now) const {
     SiwxMessage message;
     message.domain = authority;
     message.address = m_keypair.address();
     message.uri = url;
     message.chain_id = m_chain_id;
     message.expiration_time = format_timestamp(now + m_validity);
-    std::string header = siwx_header_value(m_keypair, message);
+    return siwx_header_value(m_keypair, message);
+}
+
+std::string SiwxSigner::sign(std::string_view authority, std::string_view url) const {
+    auto now = m_clock();
+    std::string key;
+    if (m_reuse.count() > 0 || m_ready_count.load() > 0) {
+        key.append(authority).append(" ").append(url);
+    }
+    if (m_reuse.count() > 0) {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_recent.find(key); it != m_recent.end() && now >= it->second.signed_at &&
+                                          now - it->second.signed_at < m_reuse) {
+            return it->second.header;
+        }
+    } else if (m_ready_count.load() > 0) {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_ready.find(key); it != m_ready.end() && !it->second.empty()) {
+            auto& ready = it->second; // oldest first: when the newest is too old, all are
+            Recent newest = std::move(ready.back());
+            ready.pop_back();
+            --m_ready_count;
+            if (now >= newest.signed_at && now - newest.signed_at < presigned_for) {
+                return std::move(newest.header);
+            }
+            m_ready_count -= ready.size();
+            ready.clear();
+        }
+    }
+    std::string header = header_at(authority, url, now);
     if (m_reuse.count() > 0) {
         std::lock_guard lock(m_mutex);
         m_recent[key] = {header, now};
     }
     return header;
+}
+
+void SiwxSigner::presign(std::string_view authority, std::string_view url) const {
+    if (m_reuse.count() > 0) {
+        return;
+    }
+    auto now = m_clock();
+    Recent ready{header_at(authority, url, now), now};
+    std::string key;
+    key.append(authority).append(" ").append(url);
+    std::lock_guard lock(m_mutex);
+    if (m_ready.size() >= presigned_urls && m_ready.find(key) == m_ready.end()) {
+        m_ready.clear();
+        m_ready_count = 0;
+    }
+    auto& list = m_ready[key];
+    while (!list.empty() &&
+           !(now >= list.front().signed_at && now - list.front().signed_at < presigned_for)) {
+        list.pop_front();
+        --m_ready_count;
+    }
+    if (list.size() >= presigned_per_url) {
+        return;
+    }
+    list.push_back(std::move(ready));
+    ++m_ready_count;
 }
 
 SiwxCheck check_siwx_header(std::string_view header_value) {

@@ -3,7 +3,9 @@
 #include "core/context.hpp"
 #include "crypto/keypair.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -54,9 +56,17 @@ public:
     /// Header value for a request to `url` whose authority (host[:port]) is `authority`,
     /// expiring `validity` after the moment it was signed.
     std::string sign(std::string_view authority, std::string_view url) const;
+    /// Signs a header for `url` now, for the next sign() of that URL to take instead of
+    /// signing then: a caller that waits anyway (for an admission, say) spends the wait on it.
+    /// Each such header is taken once, and only within a second; with `reuse` on, nothing is
+    /// done.
+    void presign(std::string_view authority, std::string_view url) const;
     const std::string& address() const { return m_keypair.address(); }
 
 private:
+    /// A header for `url` expiring `m_validity` after `now`.
+    std::string header_at(std::string_view authority, std::string_view url,
+                          std::chrono::system_clock::time_point now) const;
     struct Recent {
         std::string header;
         std::chrono::system_clock::time_point signed_at;
@@ -67,7 +77,9 @@ private:
     std::chrono::seconds m_validity;
     std::chrono::milliseconds m_reuse;
     mutable std::mutex m_mutex;
-    mutable std::unordered_map<std::string, Recent> m_recent; // by authority and URL
+    mutable std::unordered_map<std::string, Recent> m_recent;            // by authority and URL
+    mutable std::unordered_map<std::string, std::deque<Recent>> m_ready; // presigned, likewise
+    mutable std::atomic<size_t> m_ready_count{0};
 };
 
 /// What a SIWx header says, once checked (used by doctor, tests and the bench's fake router).

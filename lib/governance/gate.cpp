@@ -23,7 +23,8 @@ void Gate::refuse(const std::optional<std::string>& agent, int status, std::stri
 
 std::variant<std::shared_ptr<Meter>, Denial> Gate::admit(const Caller& caller,
                                                          const RequestFacts& facts, Prices prices,
-                                                         const std::string& provider) {
+                                                         const std::string& provider,
+                                                         const std::function<void()>& meanwhile) {
     if (m_governor == nullptr && m_ledger == nullptr) {
         return std::shared_ptr<Meter>();
     }
@@ -35,8 +36,8 @@ std::variant<std::shared_ptr<Meter>, Denial> Gate::admit(const Caller& caller,
         estimate.completes = facts.completes;
         estimate.price_in = prices.in;
         estimate.price_out = prices.out;
-        auto decision =
-            m_governor->admit(caller, facts.model, estimate, std::chrono::steady_clock::now());
+        auto decision = m_governor->admit_while(caller, facts.model, estimate,
+                                                std::chrono::steady_clock::now(), meanwhile);
         if (auto* denial = std::get_if<Denial>(&decision)) {
             refuse(denial->agent, denial->status, denial->code);
             return std::move(*denial);

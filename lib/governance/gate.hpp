@@ -6,6 +6,7 @@
 #include "governance/meter.hpp"
 #include "metrics/metrics.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,10 +47,12 @@ public:
     bool allows(const Caller& caller, std::string_view model);
     /// Reserves the request's worst case at `prices` (the dearest its route may use) and
     /// returns the Meter that records it when it ends (nullptr when nothing is metered), or a
-    /// counted refusal. `provider` is the first target's, until another answers.
+    /// counted refusal. `provider` is the first target's, until another answers. `meanwhile`
+    /// is as Governor::admit_while says: optional work, run while a remote admission waits.
     std::variant<std::shared_ptr<Meter>, Denial> admit(const Caller& caller,
                                                        const RequestFacts& facts, Prices prices,
-                                                       const std::string& provider);
+                                                       const std::string& provider,
+                                                       const std::function<void()>& meanwhile = {});
     /// A Meter for work done on behalf of `caller` that needs no admission of its own (the
     /// semantic cache's embedding call for an admitted request); nullptr when nothing is
     /// metered.

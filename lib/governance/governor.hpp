@@ -90,6 +90,15 @@ public:
     virtual std::variant<Admission, Denial> admit(const Caller& caller, std::string_view model,
                                                   const Estimate& estimate,
                                                   Clock::time_point now) = 0;
+    /// admit(), with `meanwhile`: optional work that readies what comes after an admission
+    /// (nothing may depend on it having run). A governor that waits for a remote answer runs
+    /// it once during that wait; one that does not skips it.
+    virtual std::variant<Admission, Denial>
+    admit_while(const Caller& caller, std::string_view model, const Estimate& estimate,
+                Clock::time_point now, const std::function<void()>& meanwhile) {
+        (void)meanwhile;
+        return admit(caller, model, estimate, now);
+    }
     /// Replaces the reservation with the real usage and cost as soon as the answer is done
     /// (the agent's next request sees it at once); counts tokens for TPM. `agent`,
     /// `reservation` and `reserved_usd` are the admission's.

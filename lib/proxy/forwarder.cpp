@@ -188,7 +188,13 @@ Response Forwarder::forward(const Request& request, std::string_view endpoint) {
     }
     // Prices may need the catalogue: only asked for when the request is metered.
     auto prices = m_gate.meters() ? dearest(*table, plan) : governance::Prices{};
-    auto admitted = m_gate.admit(caller, facts, prices, plan.targets.front().provider);
+    // A state server's round trip is spent signing the first target's request.
+    const routing::Provider* first = table->provider(plan.targets.front().provider);
+    auto admitted = m_gate.admit(caller, facts, prices, plan.targets.front().provider, [&] {
+        if (first != nullptr) {
+            first->warm(endpoint, request.query);
+        }
+    });
     if (auto* denial = std::get_if<governance::Denial>(&admitted)) {
         return refused(denial_response(*denial), body.model);
     }

@@ -34,6 +34,13 @@ public:
     upstream::HttpRequest request(std::string_view method, std::string_view rest,
                                   std::string_view query, upstream::Headers headers,
                                   std::string_view body) const;
+    /// Does ahead what request() for `rest` and `query` will do whatever the request holds:
+    /// signs its SIWx header (kind "aimo"; nothing for the others).
+    void warm(std::string_view rest, std::string_view query) const {
+        if (m_router) {
+            m_router->presign(rest, query);
+        }
+    }
     /// Sends request(…) without waiting for the answer. Throws core::Error when unreachable.
     upstream::PendingResponse start(std::string_view method, std::string_view rest,
                                     std::string_view query, upstream::Headers headers,

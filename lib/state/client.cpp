@@ -113,7 +113,8 @@ RedisReply StateClient::command(const std::vector<std::string>& argv) {
 }
 
 RedisReply StateClient::run(const Script& script, const std::vector<std::string>& keys,
-                            const std::vector<std::string>& args) {
+                            const std::vector<std::string>& args,
+                            const std::function<void()>& meanwhile) {
     auto reply = with_connection([&](RedisConnection& connection) {
         std::string sha;
         {
@@ -137,18 +138,25 @@ RedisReply StateClient::run(const Script& script, const std::vector<std::string>
                 return loaded;
             }
         }
-        auto evalsha = [&] {
+        auto evalsha = [&](const std::function<void()>& wait_with) {
             std::vector<std::string> argv = {"EVALSHA", sha, std::to_string(keys.size())};
             argv.insert(argv.end(), keys.begin(), keys.end());
             argv.insert(argv.end(), args.begin(), args.end());
-            return connection.command(argv);
+            connection.send(argv);
+            if (wait_with) {
+                try {
+                    wait_with();
+                } catch (...) { // optional work: the reply must still be read
+                }
+            }
+            return connection.receive();
         };
-        auto out = evalsha();
+        auto out = evalsha(meanwhile);
         if (out.type == RedisReply::Type::error && out.text.rfind("NOSCRIPT", 0) == 0) {
             if (auto loaded = load(); loaded.type == RedisReply::Type::error) {
                 return loaded;
             }
-            out = evalsha();
+            out = evalsha({}); // `meanwhile` has run
         }
         return out;
     });

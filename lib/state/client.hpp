@@ -36,9 +36,13 @@ public:
     /// One command. Throws core::Error(upstream_unreachable) while the server is unreachable.
     RedisReply command(const std::vector<std::string>& argv);
     /// Runs `script` with `keys` and `args`. An error the script or the server answers throws
-    /// core::Error(upstream_status) naming the server.
+    /// core::Error(upstream_status) naming the server. `meanwhile`, when given, runs once the
+    /// script is on its way and before its answer is read: work the caller does not want to
+    /// wait for the round trip to start. It is skipped when nothing could be sent, and what it
+    /// throws is ignored.
     RedisReply run(const Script& script, const std::vector<std::string>& keys,
-                   const std::vector<std::string>& args);
+                   const std::vector<std::string>& args,
+                   const std::function<void()>& meanwhile = {});
     /// Connects now and checks the schema: throws what command() throws, or
     /// core::Error(invalid_input) when the server holds another version of aimo's state.
     void check();

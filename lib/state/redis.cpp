@@ -95,6 +95,11 @@ void RedisConnection::lost(const std::string& what) {
 }
 
 RedisReply RedisConnection::command(const std::vector<std::string>& argv) {
+    send(argv);
+    return receive();
+}
+
+void RedisConnection::send(const std::vector<std::string>& argv) {
     if (m_context == nullptr || m_context->err != 0) {
         lost(m_context ? m_context->errstr : "not connected");
     }
@@ -104,11 +109,25 @@ RedisReply RedisConnection::command(const std::vector<std::string>& argv) {
         parts.push_back(arg.data());
         lengths.push_back(arg.size());
     }
-    auto* reply = static_cast<redisReply*>(
-        redisCommandArgv(m_context, static_cast<int>(parts.size()), parts.data(), lengths.data()));
-    if (reply == nullptr) {
+    if (redisAppendCommandArgv(m_context, static_cast<int>(parts.size()), parts.data(),
+                               lengths.data()) != REDIS_OK) {
         lost(m_context->errstr);
     }
+    // Written now, not at receive(): the server works while the caller does.
+    int done = 0;
+    while (done == 0) {
+        if (redisBufferWrite(m_context, &done) != REDIS_OK) {
+            lost(m_context->errstr);
+        }
+    }
+}
+
+RedisReply RedisConnection::receive() {
+    void* raw = nullptr;
+    if (redisGetReply(m_context, &raw) != REDIS_OK || raw == nullptr) {
+        lost(m_context->errstr);
+    }
+    auto* reply = static_cast<redisReply*>(raw);
     RedisReply out = convert(*reply);
     freeReplyObject(reply);
     return out;

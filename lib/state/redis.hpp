@@ -34,6 +34,10 @@ public:
     /// thrown; a lost connection throws core::Error(upstream_unreachable) and the connection
     /// stays unusable.
     RedisReply command(const std::vector<std::string>& argv);
+    /// command() in two halves, so the caller can work while the server does: sends `argv`
+    /// without waiting; receive() then waits for its reply. Throws as command() does.
+    void send(const std::vector<std::string>& argv);
+    RedisReply receive();
     /// EVAL `script` with `keys` and `args`: the script runs atomically on the server.
     RedisReply eval(const std::string& script, const std::vector<std::string>& keys,
                     const std::vector<std::string>& args);

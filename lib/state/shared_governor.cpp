@@ -129,7 +129,14 @@ Denial SharedGovernor::unavailable(const core::Error& error) const {
 
 std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller, std::string_view model,
                                                       const governance::Estimate& estimate,
-                                                      Clock::time_point) {
+                                                      Clock::time_point now) {
+    return admit_while(caller, model, estimate, now, {});
+}
+
+std::variant<Admission, Denial>
+SharedGovernor::admit_while(const Caller& caller, std::string_view model,
+                            const governance::Estimate& estimate, Clock::time_point,
+                            const std::function<void()>& meanwhile) {
     std::optional<Agent> agent;
     {
         std::lock_guard lock(m_mutex);
@@ -163,7 +170,8 @@ std::variant<Admission, Denial> SharedGovernor::admit(const Caller& caller, std:
             {agent->name, admission.reservation, fmt::format("{:.17g}", prompt_usd),
              std::to_string(completion), fmt::format("{:.17g}", estimate.price_out),
              pays_completion ? "1" : "0", std::to_string(m_lease.count()),
-             std::to_string(window.count())});
+             std::to_string(window.count())},
+            meanwhile);
     } catch (const core::Error& e) {
         auto denial = unavailable(e);
         denial.agent = agent->name;

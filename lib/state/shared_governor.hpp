@@ -38,6 +38,11 @@ public:
     std::variant<governance::Admission, governance::Denial>
     admit(const governance::Caller& caller, std::string_view model,
           const governance::Estimate& estimate, Clock::time_point now) override;
+    /// Runs `meanwhile` while the admission script is on its way to the server.
+    std::variant<governance::Admission, governance::Denial>
+    admit_while(const governance::Caller& caller, std::string_view model,
+                const governance::Estimate& estimate, Clock::time_point now,
+                const std::function<void()>& meanwhile) override;
     void settle(const governance::Admission& admission, int64_t tokens, double cost_usd,
                 Clock::time_point now) override;
     /// Nothing to do: the settlement already charged the shared spending.

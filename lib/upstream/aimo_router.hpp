@@ -26,6 +26,11 @@ public:
     HttpResponse send(std::string_view method, std::string_view rest, std::string_view query,
                       Headers headers, std::string_view body) const;
 
+    /// Signs ahead the header request() will need for `rest` and `query` (SiwxSigner::presign).
+    void presign(std::string_view rest, std::string_view query) const {
+        m_signer->presign(m_base.authority(), url_for(rest, query));
+    }
+
     /// The full upstream URL for `rest` and `query`.
     std::string url_for(std::string_view rest, std::string_view query) const;
 

@@ -206,6 +206,40 @@ TEST_CASE("a settlement made just before an instance stops is still counted", "[
           200);
 }
 
+TEST_CASE("an admission's round trip is spent on the caller's work", "[state]") {
+    test::RedisServer redis;
+    Instance a(redis);
+    auto token = create(redis, "bot", {10.0, {}, {}, {}});
+    auto caller = caller_of(a.governor, token);
+    state::StateClient observer(state::parse_redis_url(redis.url()), nullptr);
+    auto holds = state::AgentKeys("bot").holds;
+    auto held = [&] { return observer.command({"HLEN", holds}).integer; };
+    // The script is already on its way when `meanwhile` runs: its hold appears in the server
+    // while the caller works, before the admission has its answer.
+    int runs = 0;
+    long long seen = 0;
+    auto admitted = a.governor.admit_while(caller, "m", tokens(10), Clock::now(), [&] {
+        ++runs;
+        auto deadline = Clock::now() + std::chrono::seconds(5);
+        while ((seen = held()) == 0 && Clock::now() < deadline) {
+        }
+    });
+    CHECK(status_of(admitted) == 200);
+    CHECK(runs == 1);
+    CHECK(seen == 1);
+    // A refusal (the budget is held) runs it too, once; an admission that cannot reach the
+    // server does not.
+    runs = 0;
+    CHECK(status_of(a.governor.admit_while(caller, "m", tokens(1), Clock::now(),
+                                           [&] { ++runs; })) == 402);
+    CHECK(runs == 1);
+    redis.kill();
+    runs = 0;
+    CHECK(status_of(a.governor.admit_while(caller, "m", tokens(1), Clock::now(),
+                                           [&] { ++runs; })) == 503);
+    CHECK(runs == 0);
+}
+
 TEST_CASE("requests per minute are one window across instances", "[state]") {
     test::RedisServer redis;
     Instance a(redis), b(redis), c(redis);

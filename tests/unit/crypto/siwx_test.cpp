@@ -132,6 +132,36 @@ TEST_CASE("a header is reused for the same URL only within the reuse window", "[
     CHECK(crypto::check_siwx_header(renewed).message.expiration_time == "2026-02-11T05:00:01.000Z");
 }
 
+TEST_CASE("a presigned header is taken once, for its URL, within a second", "[siwx]") {
+    auto now = parse_utc(2026, 2, 11, 4, 55);
+    crypto::SiwxSigner signer(test::rfc8032_keypair(), std::string(crypto::mainnet_chain_id),
+                              [&now] { return now; });
+    std::string url = "https://beta.aimo.network/api/v1/chat/completions";
+    auto expiry = [](const std::string& header) {
+        return crypto::check_siwx_header(header).message.expiration_time;
+    };
+    signer.presign("beta.aimo.network", url);
+    now += std::chrono::milliseconds(400);
+    // Another URL does not take it.
+    auto models = signer.sign("beta.aimo.network", "https://beta.aimo.network/api/v1/models");
+    CHECK(expiry(models) == "2026-02-11T05:00:00.400Z");
+    auto taken = signer.sign("beta.aimo.network", url);
+    CHECK(crypto::check_siwx_header(taken).valid);
+    CHECK(crypto::check_siwx_header(taken).message.uri == url);
+    CHECK(expiry(taken) == "2026-02-11T05:00:00.000Z"); // signed when presigned
+    // Taken once: the next request is signed when it asks.
+    now += std::chrono::milliseconds(100);
+    CHECK(expiry(signer.sign("beta.aimo.network", url)) == "2026-02-11T05:00:00.500Z");
+
+    // One not taken within a second is dropped, not used.
+    signer.presign("beta.aimo.network", url);
+    signer.presign("beta.aimo.network", url);
+    now += std::chrono::milliseconds(1000);
+    CHECK(expiry(signer.sign("beta.aimo.network", url)) == "2026-02-11T05:00:01.500Z");
+    now += std::chrono::milliseconds(1);
+    CHECK(expiry(signer.sign("beta.aimo.network", url)) == "2026-02-11T05:00:01.501Z");
+}
+
 TEST_CASE("timestamps agree with the C library across leap years and centuries", "[siwx]") {
     std::mt19937_64 random(7);
     for (int i = 0; i < 20000; ++i) {
