@@ -85,6 +85,8 @@ public:
     size_t in_flight() const { return m_server.in_flight(); }
     /// Worker threads serving a connection right now (see Server::busy_workers).
     size_t busy_workers() const { return m_server.busy_workers(); }
+    /// Worker threads that exist, idle ones included (see Server::worker_threads).
+    size_t worker_threads() const { return m_server.worker_threads(); }
     /// True when requests must carry an agent's token.
     bool auth_required() { return m_governor && m_governor->auth_required(); }
 

@@ -87,8 +87,14 @@ Server::Server(Handler& handler, ServerOptions options)
 
 Server::~Server() {
     stop();
-    // Idle workers hold the rest of the server for up to worker_idle after this; the log
-    // stream is the caller's and may go with it, so nothing is written to it from now on.
+    // stop() woke the idle workers; a worker still answering (a stream drain() gave up on)
+    // is given a moment, then left to end on its own. The log stream is the caller's and
+    // may go with this object, so nothing is written to it from now on either way.
+    {
+        std::unique_lock lock(m_impl->work_mutex);
+        m_impl->workers_gone.wait_for(lock, std::chrono::seconds(2),
+                                      [&] { return m_impl->workers == 0; });
+    }
     m_impl->access_log.close();
 }
 
@@ -201,11 +207,20 @@ void Server::stop() {
         uint64_t one = 1;
         [[maybe_unused]] auto ignored = ::write(impl.wake_fd, &one, sizeof one);
     }
+    {
+        std::lock_guard lock(impl.work_mutex); // a worker checks the flag under it
+    }
+    impl.work_ready.notify_all(); // idle workers end now rather than after worker_idle
 }
 
 size_t Server::busy_workers() const {
     std::lock_guard lock(m_impl->work_mutex);
     return m_impl->workers - m_impl->idle_workers;
+}
+
+size_t Server::worker_threads() const {
+    std::lock_guard lock(m_impl->work_mutex);
+    return m_impl->workers;
 }
 
 size_t Server::in_flight() const {

@@ -64,6 +64,8 @@ public:
     /// Worker threads serving a connection right now (an idle keep-alive holds none; a worker
     /// that has just answered counts until it is back in the pool).
     size_t busy_workers() const;
+    /// Worker threads that exist, idle ones included; none are left shortly after stop().
+    size_t worker_threads() const;
 
 private:
     struct Impl;

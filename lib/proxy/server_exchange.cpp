@@ -33,10 +33,12 @@ void Server::Impl::work() {
     for (;;) {
         while (jobs.empty()) {
             ++idle_workers;
-            bool woke = work_ready.wait_for(lock, worker_idle, [this] { return !jobs.empty(); });
+            bool woke =
+                work_ready.wait_for(lock, worker_idle, [this] { return !jobs.empty() || stopped; });
             --idle_workers;
-            if (!woke) {
+            if (!woke || jobs.empty()) { // idle too long, or the server stopped
                 --workers;
+                workers_gone.notify_all();
                 return;
             }
         }

@@ -77,6 +77,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     // Threads answering requests: one per request in progress, idle ones kept a while.
     std::mutex work_mutex;
     std::condition_variable work_ready;
+    std::condition_variable workers_gone; // a worker ended (the destructor waits for all)
     std::deque<std::unique_ptr<ClientSocket>> jobs;
     size_t workers = 0;
     size_t idle_workers = 0;

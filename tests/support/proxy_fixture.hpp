@@ -68,6 +68,8 @@ public:
     sched::Scheduler& scheduler() { return m_proxy.scheduler(); }
     /// Worker threads serving a connection right now.
     size_t busy_workers() const { return m_proxy.busy_workers(); }
+    /// Worker threads that exist, idle ones included.
+    size_t worker_threads() const { return m_proxy.worker_threads(); }
     /// Warnings the proxy gave (a cache file discarded, say).
     std::string warnings();
 

@@ -296,6 +296,20 @@ TEST_CASE("idle keep-alive connections hold no thread and are closed after the i
     }
 }
 
+TEST_CASE("a stopped server's idle workers end at once, not after their idle time",
+          "[proxy][front_door]") {
+    test::FakeRouter router;
+    test::ProxyFixture proxy(router.url());
+    REQUIRE(test::http_get(proxy.port(), "/health", {}, 2).status == 200);
+    CHECK(proxy.worker_threads() >= 1); // kept for the next request
+    proxy.stop_and_log();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (proxy.worker_threads() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+    }
+    CHECK(proxy.worker_threads() == 0);
+}
+
 TEST_CASE("past max_connections a client is refused with 503 while /health answers",
           "[proxy][front_door]") {
     test::FakeRouter router;
