@@ -8,8 +8,8 @@
 namespace aimo::state {
 
 Keeper::Keeper(StateClient& client, std::chrono::milliseconds lease,
-               std::chrono::milliseconds linger)
-    : m_client(client), m_lease(lease), m_linger(linger) {
+               std::chrono::milliseconds linger, std::function<void()> chore)
+    : m_client(client), m_lease(lease), m_linger(linger), m_chore(std::move(chore)) {
     m_thread = std::thread([this] { loop(); });
 }
 
@@ -120,6 +120,9 @@ void Keeper::loop() {
         lock.unlock();
         if (!stopping && Steady::now() >= next_renewal) {
             renew();
+            if (m_chore) {
+                m_chore();
+            }
             next_renewal = Steady::now() + period;
             jobs = true; // and retry what waits for a server that may be back
         }

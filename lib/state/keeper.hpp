@@ -25,8 +25,10 @@ public:
     /// A job: true once done, false to be tried again later.
     using Job = std::function<bool()>;
 
+    /// `chore`, when given, runs on the keeper's thread every renewal period.
     Keeper(StateClient& client, std::chrono::milliseconds lease,
-           std::chrono::milliseconds linger = std::chrono::milliseconds(0));
+           std::chrono::milliseconds linger = std::chrono::milliseconds(0),
+           std::function<void()> chore = {});
     ~Keeper();
     Keeper(const Keeper&) = delete;
     Keeper& operator=(const Keeper&) = delete;
@@ -50,6 +52,7 @@ private:
     StateClient& m_client;
     std::chrono::milliseconds m_lease;
     std::chrono::milliseconds m_linger;
+    std::function<void()> m_chore;
 
     std::mutex m_mutex;
     std::map<std::string, std::set<std::string>> m_held; ///< key → members renewed

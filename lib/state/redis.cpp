@@ -133,6 +133,10 @@ RedisReply RedisConnection::receive() {
     return out;
 }
 
+int RedisConnection::fd() const {
+    return m_context != nullptr ? m_context->fd : -1;
+}
+
 RedisReply RedisConnection::eval(const std::string& script, const std::vector<std::string>& keys,
                                  const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"EVAL", script, std::to_string(keys.size())};

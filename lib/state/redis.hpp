@@ -41,6 +41,8 @@ public:
     /// EVAL `script` with `keys` and `args`: the script runs atomically on the server.
     RedisReply eval(const std::string& script, const std::vector<std::string>& keys,
                     const std::vector<std::string>& args);
+    /// The socket, for poll(): readable once a reply (or the end of the connection) is there.
+    int fd() const;
 
 private:
     [[noreturn]] void lost(const std::string& what);

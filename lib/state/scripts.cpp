@@ -4,14 +4,17 @@
 
 namespace aimo::state::scripts {
 
-const Script admit{R"lua(
+namespace {
+// What admit and prefetch both read first: the agent, then its windows and budget, trimmed of
+// what has expired. ARGV: name, lease ms, window ms, then the script's own.
+const std::string agent_state = R"lua(
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return {'gone'} end
 local agent = cjson.decode(raw)
 if agent.revoked_at then return {'revoked', agent.revoked_at} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[8])
+local lease, window = tonumber(ARGV[2]), tonumber(ARGV[3])
 local cutoff = now - window
 local function usd(x) return string.format('%.17g', x) end
 
@@ -22,7 +25,6 @@ if agent.rpm then
   requests_reset = window
   local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
   if oldest[2] then requests_reset = tonumber(oldest[2]) + window - now end
-  if requests >= agent.rpm then return {'rpm', requests_reset, agent.rpm} end
 end
 
 local tokens, tokens_reset = -1, 0
@@ -40,14 +42,11 @@ if agent.tpm then
   tokens, tokens_reset = total, window
   local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
   if oldest[2] then tokens_reset = tonumber(oldest[2]) + window - now end
-  if total >= agent.tpm then return {'tpm', total, tokens_reset, agent.tpm} end
 end
 
-local reserved, cap = '', -1
+local spent, held = 0, 0
 if agent.budget_usd then
-  local spent = tonumber(redis.call('GET', KEYS[6]) or '0')
-  if spent >= agent.budget_usd - 1e-12 then return {'spent', usd(spent), usd(agent.budget_usd)} end
-  local held = 0
+  spent = tonumber(redis.call('GET', KEYS[6]) or '0')
   local holds = redis.call('HGETALL', KEYS[2])
   for i = 1, #holds, 2 do
     local amount, expiry = string.match(holds[i + 1], '^(%S+) (%S+)$')
@@ -57,11 +56,22 @@ if agent.budget_usd then
       held = held + tonumber(amount)
     end
   end
+end
+)lua";
+} // namespace
+
+const Script admit{agent_state + R"lua(
+if agent.rpm and requests >= agent.rpm then return {'rpm', requests_reset, agent.rpm} end
+if agent.tpm and tokens >= agent.tpm then return {'tpm', tokens, tokens_reset, agent.tpm} end
+
+local reserved, cap = '', -1
+if agent.budget_usd then
+  if spent >= agent.budget_usd - 1e-12 then return {'spent', usd(spent), usd(agent.budget_usd)} end
   local left = agent.budget_usd - spent - held
-  local prompt = tonumber(ARGV[3])
-  local completion = tonumber(ARGV[4])
-  local price = tonumber(ARGV[5])
-  if ARGV[6] == '1' then
+  local prompt = tonumber(ARGV[5])
+  local completion = tonumber(ARGV[6])
+  local price = tonumber(ARGV[7])
+  if ARGV[8] == '1' then
     local affordable = math.floor((left - prompt) * 1e6 / price + 1e-9)
     if affordable < 1 then return {'short', usd(left), usd(held), usd(agent.budget_usd)} end
     if completion > affordable then
@@ -73,13 +83,50 @@ if agent.budget_usd then
   end
   local amount = prompt + completion * price / 1e6
   reserved = usd(amount)
-  redis.call('HSET', KEYS[2], ARGV[2], reserved .. ' ' .. (now + tonumber(ARGV[7])))
+  redis.call('HSET', KEYS[2], ARGV[4], reserved .. ' ' .. (now + lease))
 end
 
-redis.call('ZADD', KEYS[3], now, ARGV[2])
+redis.call('ZADD', KEYS[3], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[3], window * 2)
 return {'ok', reserved, cap, requests, requests_reset, tokens, tokens_reset, agent.rpm or -1,
         agent.tpm or -1}
+)lua"};
+
+// Tickets live in the lower half of every limit and hold at most a hundredth of it, so the
+// admissions of the upper half (one script each) find what they need. Each counts in the
+// request window from the moment it may last be used, so the window never under-counts.
+const Script prefetch{agent_state + R"lua(
+local n = tonumber(ARGV[6])
+if agent.rpm then
+  n = math.min(n, math.floor(agent.rpm / 2) - requests,
+               math.floor(agent.rpm / 100) - tonumber(ARGV[8]))
+end
+if agent.tpm and tokens * 2 > agent.tpm then n = 0 end
+local amount = tonumber(ARGV[5])
+if agent.budget_usd then
+  if spent + held > agent.budget_usd / 2 then
+    n = 0
+  elseif amount > 0 then -- a free model's requests hold nothing
+    n = math.min(n, math.floor((agent.budget_usd / 2 - spent - held) / amount + 1e-9),
+                 math.floor((agent.budget_usd / 100 - tonumber(ARGV[7])) / amount + 1e-9))
+  end
+end
+if n < 1 then return {'none'} end
+local last_use = now + tonumber(ARGV[9])
+for i = 1, n do
+  local id = ARGV[4] .. i
+  if agent.budget_usd then redis.call('HSET', KEYS[2], id, usd(amount) .. ' ' .. (now + lease)) end
+  redis.call('ZADD', KEYS[3], last_use, id)
+end
+redis.call('PEXPIRE', KEYS[3], window * 2)
+return {'ok', n, agent.budget_usd and usd(amount) or '', requests, requests_reset, tokens,
+        tokens_reset, agent.rpm or -1, agent.tpm or -1}
+)lua"};
+
+const Script forget{R"lua(
+redis.call('HDEL', KEYS[1], unpack(ARGV))
+redis.call('ZREM', KEYS[2], unpack(ARGV))
+return 0
 )lua"};
 
 const Script settle{R"lua(

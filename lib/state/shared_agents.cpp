@@ -1,6 +1,7 @@
 #include "state/shared_agents.hpp"
 
 #include "core/error.hpp"
+#include "state/watcher.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -14,21 +15,24 @@ using governance::Agent;
 using nlohmann::json;
 
 namespace {
-// KEYS: agents, tokens, version, schema, spent. ARGV: name, json, token hash, spent (or "").
+// KEYS: agents, tokens, version, schema, spent. ARGV: name, json, token hash, spent (or ""),
+// schema version, the changes channel.
 const Script add_script{R"lua(
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
 redis.call('INCR', KEYS[3])
+redis.call('PUBLISH', ARGV[6], ARGV[1])
 redis.call('SET', KEYS[4], ARGV[5], 'NX')
 if ARGV[4] ~= '' then redis.call('SET', KEYS[5], ARGV[4]) end
 return 1
 )lua"};
 
-// KEYS: agents, version. ARGV: name, the JSON read, the JSON to write.
+// KEYS: agents, version. ARGV: name, the JSON read, the JSON to write, the changes channel.
 const Script replace_script{R"lua(
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1
 )lua"};
 
@@ -115,7 +119,7 @@ bool SharedAgents::import(const Agent& agent) {
         {key("agents"), key("tokens"), key("version"), key("schema"), AgentKeys(agent.name).spent},
         {agent.name, agent_json(stored), agent.token_hash,
          agent.spent_usd > 0 ? fmt::format("{:.17g}", agent.spent_usd) : "",
-         std::to_string(schema_version)});
+         std::to_string(schema_version), changes_channel()});
     return added.integer == 1;
 }
 
@@ -179,7 +183,7 @@ template <typename Change> void SharedAgents::modify(const std::string& name, Ch
             return;
         }
         auto done = m_client.run(replace_script, {key("agents"), key("version")},
-                                 {name, old, agent_json(agent)});
+                                 {name, old, agent_json(agent), changes_channel()});
         if (done.integer == 1) {
             return;
         }

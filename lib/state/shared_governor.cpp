@@ -20,6 +20,9 @@ constexpr std::chrono::milliseconds window{60'000};
 // How long a settlement waits for others to go with it: spending shows that much later, and
 // the state server runs one script for several requests.
 constexpr std::chrono::milliseconds settle_linger{2};
+// How long a ticket may be used after it was asked for: under a second, so a revocation that
+// somehow went unheard still applies within one.
+constexpr std::chrono::milliseconds ticket_ttl{500};
 
 long long reset_seconds(long long ms) {
     return core::whole_seconds(std::chrono::milliseconds(ms));
@@ -43,17 +46,62 @@ double usd(const RedisReply& reply, size_t index) {
         return 0;
     }
 }
+
+// The most a request may cost: its prompt and its completion limit (or the default reserve).
+double worst_usd(const governance::Estimate& estimate) {
+    double prompt = static_cast<double>(estimate.prompt_tokens) * estimate.price_in / 1e6;
+    if (!estimate.completes) {
+        return prompt;
+    }
+    auto completion = estimate.completion_tokens.value_or(governance::default_completion_reserve);
+    return prompt + static_cast<double>(completion) * estimate.price_out / 1e6;
+}
+
+void add_rate_limits(governance::Admission& admission, const RedisReply& reply, size_t at,
+                     long long taken) {
+    if (auto rpm = integer(reply, at + 4); rpm >= 0) {
+        governance::add_rate_headers(admission.headers, "requests", rpm,
+                                     rpm - integer(reply, at) - taken - 1,
+                                     reset_seconds(integer(reply, at + 1)));
+    }
+    if (auto tpm = integer(reply, at + 5); tpm >= 0) {
+        governance::add_rate_headers(admission.headers, "tokens", tpm, tpm - integer(reply, at + 2),
+                                     reset_seconds(integer(reply, at + 3)));
+    }
+}
 } // namespace
 
 SharedGovernor::SharedGovernor(StateClient& client, bool require_auth,
-                               std::chrono::milliseconds recheck, std::chrono::milliseconds lease)
+                               std::chrono::milliseconds recheck, std::chrono::milliseconds lease,
+                               bool prefetch)
     : m_client(client), m_require_auth(require_auth), m_recheck(recheck), m_lease(lease),
-      m_instance(random_id()), m_keeper(client, lease, settle_linger) {
+      m_instance(random_id()), m_tickets(std::min(ticket_ttl, lease / 2)),
+      m_keeper(client, lease, settle_linger, [this] {
+          m_tickets.drop_expired(Clock::now());
+          give_back();
+      }) {
     m_client.check();
     {
         std::lock_guard lock(m_mutex);
         refresh(true);
     }
+    if (prefetch) {
+        m_watcher = std::make_unique<ChangeWatcher>(m_client.address(), [this] {
+            m_tickets.drop_all();
+            give_back();
+            std::lock_guard lock(m_mutex);
+            m_checked_at = {}; // the next request reads the agents again
+        });
+    }
+}
+
+SharedGovernor::~SharedGovernor() {
+    m_stopping = true;
+    if (m_watcher) {
+        m_watcher->stop(); // no more news: the keeper may go without any coming
+    }
+    m_tickets.drop_all();
+    give_back(); // the keeper, going next, runs what is queued once more
 }
 
 void SharedGovernor::refresh(bool force) {
@@ -152,6 +200,24 @@ SharedGovernor::admit_while(const Caller& caller, std::string_view model,
     if (!agent->allows(model)) {
         return governance::denials::model_not_allowed(*agent, model);
     }
+    bool budgeted = agent->limits.budget_usd.has_value();
+    double worst = budgeted ? worst_usd(estimate) : 0;
+    std::optional<uint64_t> generation;
+    if (m_watcher && (generation = m_watcher->steady())) {
+        if (auto ticket = m_tickets.take(agent->name, worst, *generation, Clock::now())) {
+            Admission admission;
+            admission.agent = agent->name;
+            admission.budgeted = ticket->budgeted;
+            admission.reserved_usd = ticket->amount_usd;
+            admission.headers = std::move(ticket->headers);
+            admission.reservation = std::move(ticket->id);
+            if (admission.budgeted) {
+                m_keeper.hold(AgentKeys(agent->name).holds, admission.reservation);
+            }
+            refill(agent->name, worst);
+            return admission;
+        }
+    }
     Admission admission;
     admission.agent = agent->name;
     admission.reservation = fmt::format("{}:{}", m_instance, ++m_sequence);
@@ -167,10 +233,9 @@ SharedGovernor::admit_while(const Caller& caller, std::string_view model,
         reply = m_client.run(
             scripts::admit,
             {key("agents"), keys.holds, keys.requests, keys.tokens, keys.tokens_total, keys.spent},
-            {agent->name, admission.reservation, fmt::format("{:.17g}", prompt_usd),
-             std::to_string(completion), fmt::format("{:.17g}", estimate.price_out),
-             pays_completion ? "1" : "0", std::to_string(m_lease.count()),
-             std::to_string(window.count())},
+            {agent->name, std::to_string(m_lease.count()), std::to_string(window.count()),
+             admission.reservation, fmt::format("{:.17g}", prompt_usd), std::to_string(completion),
+             fmt::format("{:.17g}", estimate.price_out), pays_completion ? "1" : "0"},
             meanwhile);
     } catch (const core::Error& e) {
         auto denial = unavailable(e);
@@ -212,15 +277,74 @@ SharedGovernor::admit_while(const Caller& caller, std::string_view model,
     if (integer(reply, 2) >= 0) {
         admission.max_tokens = integer(reply, 2);
     }
-    if (auto rpm = integer(reply, 7); rpm >= 0) {
-        governance::add_rate_headers(admission.headers, "requests", rpm,
-                                     rpm - integer(reply, 3) - 1, reset_seconds(integer(reply, 4)));
-    }
-    if (auto tpm = integer(reply, 8); tpm >= 0) {
-        governance::add_rate_headers(admission.headers, "tokens", tpm, tpm - integer(reply, 5),
-                                     reset_seconds(integer(reply, 6)));
+    add_rate_limits(admission, reply, 3, 0);
+    if (generation) {
+        refill(name, worst);
     }
     return admission;
+}
+
+void SharedGovernor::refill(const std::string& agent, double worst_usd) {
+    int count = m_tickets.wanted(agent, Clock::now());
+    if (count > 0) {
+        m_keeper.post([this, agent, amount = 2 * worst_usd, count] {
+            make_tickets(agent, amount, count);
+            return true; // never tried again: by then the request that wanted them is long done
+        });
+    }
+}
+
+void SharedGovernor::make_tickets(const std::string& agent, double amount_usd, int count) {
+    std::vector<Ticket> made;
+    auto generation = m_watcher && !m_stopping ? m_watcher->steady() : std::nullopt;
+    if (!generation) {
+        m_tickets.refilled(agent, {}, 0, Clock::now());
+        return;
+    }
+    auto [held_usd, held] = m_tickets.unused(agent);
+    AgentKeys keys(agent);
+    auto asked_at = Clock::now();
+    try {
+        auto prefix = fmt::format("{}:t{}:", m_instance, ++m_sequence);
+        auto reply = m_client.run(
+            scripts::prefetch,
+            {key("agents"), keys.holds, keys.requests, keys.tokens, keys.tokens_total, keys.spent},
+            {agent, std::to_string(m_lease.count()), std::to_string(window.count()), prefix,
+             fmt::format("{:.17g}", amount_usd), std::to_string(count),
+             fmt::format("{:.17g}", held_usd), std::to_string(held),
+             std::to_string(m_tickets.ttl().count())});
+        if (text(reply, 0) == "ok" && reply.elements.size() >= 9) {
+            bool budgeted = !text(reply, 2).empty();
+            for (long long i = 0; i < integer(reply, 1); ++i) {
+                Admission limits;
+                add_rate_limits(limits, reply, 3, i);
+                made.push_back(Ticket{prefix + std::to_string(i + 1), budgeted ? usd(reply, 2) : 0,
+                                      budgeted, *generation, asked_at + m_tickets.ttl(),
+                                      std::move(limits.headers)});
+            }
+        }
+    } catch (const core::Error&) {
+        // Without the server there are no tickets; the next request says why.
+    }
+    m_tickets.refilled(agent, std::move(made), m_watcher->generation(), Clock::now());
+}
+
+void SharedGovernor::give_back() {
+    auto dropped = m_tickets.take_dropped();
+    if (dropped.empty()) {
+        return;
+    }
+    m_keeper.post([this, dropped = std::move(dropped)] {
+        try {
+            for (const auto& [agent, tickets] : dropped) {
+                AgentKeys keys(agent);
+                m_client.run(scripts::forget, {keys.holds, keys.requests}, tickets);
+            }
+            return true;
+        } catch (const core::Error&) {
+            return false; // again later: giving back twice is harmless
+        }
+    });
 }
 
 bool SharedGovernor::send(const std::vector<Settlement>& batch) {

@@ -3,6 +3,8 @@
 #include "governance/governor.hpp"
 #include "state/client.hpp"
 #include "state/keeper.hpp"
+#include "state/tickets.hpp"
+#include "state/watcher.hpp"
 
 #include <atomic>
 #include <deque>
@@ -20,13 +22,22 @@ namespace aimo::state {
 /// server, admissions are refused (503, naming it) and settlements wait in memory until it is
 /// back; a settlement counts once however often it is sent. Agents are cached and looked for again
 /// at most every `recheck` (at once for an unknown token); a revocation is also checked atomically
-/// on every admission. Thread-safe.
+/// on every admission.
+///
+/// With `prefetch`, a busy agent's requests are admitted ahead of time, a few at once, off the
+/// request path (tickets, see scripts::prefetch): a request that finds a ticket costs no round
+/// trip. A ticket is used within half a second of being made, and none is used once a change to
+/// any agent is published or the connection that listens for changes ends, so a revocation or a
+/// lost server still applies at once. Tickets exist only in the lower half of every limit, so
+/// every admission near a limit is exact, one script each. Thread-safe.
 class SharedGovernor : public governance::Governor {
 public:
     /// Reads the agents; throws what StateClient::check() throws when the server cannot be
     /// used.
     SharedGovernor(StateClient& client, bool require_auth, std::chrono::milliseconds recheck,
-                   std::chrono::milliseconds lease);
+                   std::chrono::milliseconds lease, bool prefetch = true);
+    /// Gives unused tickets back, and sends what is still to be settled.
+    ~SharedGovernor() override;
 
     bool auth_required() override;
     std::variant<governance::Caller, governance::Denial>
@@ -53,6 +64,8 @@ public:
     /// Waits up to `timeout` until every settlement so far has been sent; false when some
     /// are still waiting (the server is gone, say).
     bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+    /// `agent`'s unused tickets on this instance.
+    int prefetched(const std::string& agent) { return m_tickets.unused(agent).second; }
 
 private:
     struct Settlement {
@@ -73,6 +86,13 @@ private:
     bool send(const std::vector<Settlement>& batch);
     /// The keeper's job: sends what is queued, in batches, oldest first.
     bool send_settlements();
+    /// Asks the keeper for tickets when `agent` is busy and short of them; each holds twice
+    /// `worst_usd`.
+    void refill(const std::string& agent, double worst_usd);
+    /// The keeper's job: makes up to `count` tickets for `agent`.
+    void make_tickets(const std::string& agent, double amount_usd, int count);
+    /// Asks the keeper to give the dropped tickets back to the server.
+    void give_back();
 
     StateClient& m_client;
     bool m_require_auth;
@@ -87,6 +107,9 @@ private:
     governance::AgentIndex m_agents;
     std::deque<Settlement> m_unsettled; ///< in order; each leaves once the server counted it
     uint64_t m_settlements = 0;         ///< numbered so far
+    std::atomic<bool> m_stopping{false};
+    TicketPool m_tickets;
+    std::unique_ptr<ChangeWatcher> m_watcher; ///< with prefetch only
     /// Renews open holds and sends settlements; last, so it stops before the rest goes.
     Keeper m_keeper;
 };
