@@ -47,16 +47,6 @@ double usd(const RedisReply& reply, size_t index) {
     }
 }
 
-// The most a request may cost: its prompt and its completion limit (or the default reserve).
-double worst_usd(const governance::Estimate& estimate) {
-    double prompt = static_cast<double>(estimate.prompt_tokens) * estimate.price_in / 1e6;
-    if (!estimate.completes) {
-        return prompt;
-    }
-    auto completion = estimate.completion_tokens.value_or(governance::default_completion_reserve);
-    return prompt + static_cast<double>(completion) * estimate.price_out / 1e6;
-}
-
 void add_rate_limits(governance::Admission& admission, const RedisReply& reply, size_t at,
                      long long taken) {
     if (auto rpm = integer(reply, at + 4); rpm >= 0) {
@@ -200,8 +190,16 @@ SharedGovernor::admit_while(const Caller& caller, std::string_view model,
     if (!agent->allows(model)) {
         return governance::denials::model_not_allowed(*agent, model);
     }
-    bool budgeted = agent->limits.budget_usd.has_value();
-    double worst = budgeted ? worst_usd(estimate) : 0;
+    double prompt_usd = static_cast<double>(estimate.prompt_tokens) * estimate.price_in / 1e6;
+    int64_t completion =
+        estimate.completes
+            ? estimate.completion_tokens.value_or(governance::default_completion_reserve)
+            : 0;
+    bool pays_completion = estimate.completes && estimate.price_out > 0;
+    // The most it may cost, which a ticket must hold: nothing without a budget.
+    double worst = agent->limits.budget_usd
+                       ? prompt_usd + static_cast<double>(completion) * estimate.price_out / 1e6
+                       : 0;
     std::optional<uint64_t> generation;
     if (m_watcher && (generation = m_watcher->steady())) {
         if (auto ticket = m_tickets.take(agent->name, worst, *generation, Clock::now())) {
@@ -221,12 +219,6 @@ SharedGovernor::admit_while(const Caller& caller, std::string_view model,
     Admission admission;
     admission.agent = agent->name;
     admission.reservation = fmt::format("{}:{}", m_instance, ++m_sequence);
-    double prompt_usd = static_cast<double>(estimate.prompt_tokens) * estimate.price_in / 1e6;
-    int64_t completion =
-        estimate.completes
-            ? estimate.completion_tokens.value_or(governance::default_completion_reserve)
-            : 0;
-    bool pays_completion = estimate.completes && estimate.price_out > 0;
     AgentKeys keys(agent->name);
     RedisReply reply;
     try {

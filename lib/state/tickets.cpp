@@ -19,11 +19,27 @@ int TicketPool::recent(Shelf& shelf, Clock::time_point now) {
 }
 
 void TicketPool::drop(const std::string& agent, std::deque<Ticket>& tickets, size_t count) {
+    if (count == 0) {
+        return;
+    }
     auto& out = m_dropped[agent];
     for (size_t i = 0; i < count; ++i) {
         out.push_back(std::move(tickets.front().id));
         tickets.pop_front();
     }
+}
+
+void TicketPool::drop_stale(const std::string& agent, Shelf& shelf, Clock::time_point now,
+                            std::optional<uint64_t> generation) {
+    // Made in order, so the stale ones are in front.
+    size_t stale = 0;
+    for (const auto& ticket : shelf.tickets) {
+        if (ticket.usable_until > now && (!generation || ticket.generation == *generation)) {
+            break;
+        }
+        ++stale;
+    }
+    drop(agent, shelf.tickets, stale);
 }
 
 std::optional<Ticket> TicketPool::take(const std::string& agent, double worst_usd,
@@ -32,14 +48,8 @@ std::optional<Ticket> TicketPool::take(const std::string& agent, double worst_us
     auto& shelf = m_shelves[agent];
     recent(shelf, now);
     ++shelf.this_window;
+    drop_stale(agent, shelf, now, generation);
     auto& tickets = shelf.tickets;
-    // Made in order, so the stale ones are in front.
-    size_t stale = 0;
-    while (stale < tickets.size() &&
-           (tickets[stale].usable_until <= now || tickets[stale].generation != generation)) {
-        ++stale;
-    }
-    drop(agent, tickets, stale);
     if (tickets.empty() || tickets.front().amount_usd < worst_usd) {
         return std::nullopt; // all of one refill hold the same: none of the others fits either
     }
@@ -101,11 +111,7 @@ void TicketPool::drop_all() {
 void TicketPool::drop_expired(Clock::time_point now) {
     std::lock_guard lock(m_mutex);
     for (auto& [agent, shelf] : m_shelves) {
-        size_t stale = 0;
-        while (stale < shelf.tickets.size() && shelf.tickets[stale].usable_until <= now) {
-            ++stale;
-        }
-        drop(agent, shelf.tickets, stale);
+        drop_stale(agent, shelf, now, std::nullopt);
     }
 }
 
@@ -113,9 +119,6 @@ std::map<std::string, std::vector<std::string>> TicketPool::take_dropped() {
     std::lock_guard lock(m_mutex);
     std::map<std::string, std::vector<std::string>> out;
     out.swap(m_dropped);
-    for (auto it = out.begin(); it != out.end();) {
-        it = it->second.empty() ? out.erase(it) : std::next(it);
-    }
     return out;
 }
 

@@ -67,7 +67,12 @@ private:
     };
     /// Admissions in about the last ttl.
     int recent(Shelf& shelf, Clock::time_point now);
+    /// Moves the first `count` of `tickets` to the dropped ones.
     void drop(const std::string& agent, std::deque<Ticket>& tickets, size_t count);
+    /// Drops the tickets in front that are past their use at `now` or, when `generation` is
+    /// given, of another one.
+    void drop_stale(const std::string& agent, Shelf& shelf, Clock::time_point now,
+                    std::optional<uint64_t> generation);
 
     std::chrono::milliseconds m_ttl;
     std::mutex m_mutex;

@@ -3,6 +3,7 @@
 #include "governance/governor.hpp"
 
 #include <optional>
+#include <string>
 #include <variant>
 
 namespace aimo::test {
@@ -14,6 +15,11 @@ inline governance::Estimate tokens(std::optional<int64_t> completion) {
     estimate.completion_tokens = completion;
     estimate.price_out = 1e6;
     return estimate;
+}
+
+/// The caller `token` names; throws std::bad_variant_access when `governor` refuses it.
+inline governance::Caller caller_of(governance::Governor& governor, const std::string& token) {
+    return std::get<governance::Caller>(governor.authenticate("Bearer " + token));
 }
 
 /// The HTTP status a decision leads to: 200 for an admission, else the denial's.

@@ -21,6 +21,7 @@ using Catch::Matchers::Contains;
 using governance::Admission;
 using governance::Denial;
 using std::chrono::milliseconds;
+using test::caller_of;
 using test::status_of;
 using test::tokens;
 using Clock = std::chrono::steady_clock;
@@ -39,10 +40,6 @@ std::string create(const test::RedisServer& redis, const std::string& name,
                    governance::AgentLimits limits = {}) {
     state::StateClient client(state::parse_redis_url(redis.url()), nullptr);
     return state::SharedAgents(client).create(name, limits, "2026-12-02T00:00:00Z");
-}
-
-governance::Caller caller_of(governance::Governor& governor, const std::string& token) {
-    return std::get<governance::Caller>(governor.authenticate("Bearer " + token));
 }
 
 double spent(const test::RedisServer& redis, const std::string& name) {

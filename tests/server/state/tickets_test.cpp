@@ -14,6 +14,7 @@ using namespace aimo;
 using governance::Admission;
 using governance::Denial;
 using std::chrono::milliseconds;
+using test::caller_of;
 using test::status_of;
 using test::tokens;
 using Clock = std::chrono::steady_clock;
@@ -29,10 +30,6 @@ struct Instance {
 std::string create(state::StateClient& client, const std::string& name,
                    governance::AgentLimits limits) {
     return state::SharedAgents(client).create(name, limits, "2026-12-04T00:00:00Z");
-}
-
-governance::Caller caller_of(governance::Governor& governor, const std::string& token) {
-    return std::get<governance::Caller>(governor.authenticate("Bearer " + token));
 }
 
 bool from_ticket(const Admission& admission) {
